@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Everything the service reads from its environment, validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute http(s) URL without a trailing slash; every URL we publish starts with it. */
+  baseUrl: string;
+  contentDir: string;
+  dataDir: string;
+  logLevel: string;
+  /** Whether to poll upstream sources on their schedules (the service still serves what is stored). */
+  ingest: boolean;
+  fetch: FetchPolicy;
+  retention: RetentionPolicy;
+}
+
+export interface FetchPolicy {
+  /** Time limit on one whole HTTP exchange, redirects included. */
+  timeoutMs: number;
+  /** Cap on the decompressed body. */
+  maxBytes: number;
+  maxRedirects: number;
+  userAgent: string;
+}
+
+export interface RetentionPolicy {
+  maxItemsPerSource: number;
+  maxAgeDays: number;
+}
+
+export const SERVICE_NAME = 'kabar-feeds';
+export const SERVICE_VERSION = '0.1.0';
+
+const intInRange = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+const envSchema = z.object({
+  PORT: intInRange('PORT', 0, 65535).default(3000),
+  HOST: z.string().min(1, 'HOST must not be empty').default('0.0.0.0'),
+  BASE_URL: z.string().optional(),
+  CONTENT_DIR: z.string().min(1, 'CONTENT_DIR must not be empty').default('./content'),
+  DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INGEST: z.enum(['on', 'off']).default('on'),
+  FETCH_TIMEOUT_MS: intInRange('FETCH_TIMEOUT_MS', 100, 300_000).default(10_000),
+  FETCH_MAX_BYTES: intInRange('FETCH_MAX_BYTES', 1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  FETCH_MAX_REDIRECTS: intInRange('FETCH_MAX_REDIRECTS', 0, 20).default(5),
+  RETENTION_MAX_ITEMS: intInRange('RETENTION_MAX_ITEMS', 1, 1_000_000).default(500),
+  RETENTION_MAX_AGE_DAYS: intInRange('RETENTION_MAX_AGE_DAYS', 1, 36_500).default(180),
+});
+
+/** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
+export function normaliseBaseUrl(raw: string, key = 'BASE_URL'): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${key} must be an absolute URL, got ${JSON.stringify(raw)}`, [key]);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${key} must use http or https, got ${url.protocol}`, [key]);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${key} must not carry credentials, a query or a fragment: ${raw}`, [key]);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Reads and validates the environment; a ConfigError names every variable at fault. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  // Empty strings are treated as unset, so `PORT= npm start` means the default, not an error.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    const detail = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${detail}`, keys);
+  }
+  const e = parsed.data;
+  const baseUrl = normaliseBaseUrl(e.BASE_URL ?? `http://localhost:${e.PORT}`);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    baseUrl,
+    contentDir: path.resolve(cwd, e.CONTENT_DIR),
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    ingest: e.INGEST === 'on',
+    fetch: {
+      timeoutMs: e.FETCH_TIMEOUT_MS,
+      maxBytes: e.FETCH_MAX_BYTES,
+      maxRedirects: e.FETCH_MAX_REDIRECTS,
+      userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+${baseUrl}/)`,
+    },
+    retention: { maxItemsPerSource: e.RETENTION_MAX_ITEMS, maxAgeDays: e.RETENTION_MAX_AGE_DAYS },
+  };
+}
