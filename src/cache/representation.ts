@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+
+export type Coding = 'br' | 'gzip' | 'identity';
+
+/**
+ * One rendered resource, ready to send: its bytes, validators and headers. Compressed forms are made on
+ * first demand and kept, so each is computed once per content change, never per request.
+ */
+export class Representation {
+  readonly etag: string;
+  readonly lastModifiedHttp: string;
+  readonly lastModifiedSeconds: number;
+  private readonly encoded = new Map<Coding, Buffer>();
+  /** The ETags of every coding of these bytes; an If-None-Match naming any of them is a match. */
+  readonly etags: readonly string[];
+
+  constructor(
+    readonly body: Buffer,
+    readonly contentType: string,
+    readonly cacheControl: string,
+    readonly hash: string,
+    lastModified: Date,
+  ) {
+    // Strong validators differ per content-coding (RFC 9110 8.8.3): a gzip body is not byte-identical.
+    this.etag = `"${hash}"`;
+    this.etags = [this.etag, `"${hash}-gzip"`, `"${hash}-br"`];
+    this.lastModifiedSeconds = Math.floor(lastModified.getTime() / 1000);
+    this.lastModifiedHttp = new Date(this.lastModifiedSeconds * 1000).toUTCString();
+    this.encoded.set('identity', body);
+  }
+
+  static fromText(text: string, contentType: string, cacheControl: string, lastModified: Date): Representation {
+    const body = Buffer.from(text, 'utf8');
+    return new Representation(body, contentType, cacheControl, hashBytes(body), lastModified);
+  }
+
+  /** The same bytes with a new Last-Modified: used when a re-render produced identical output. */
+  withLastModified(lastModified: Date): Representation {
+    return new Representation(this.body, this.contentType, this.cacheControl, this.hash, lastModified);
+  }
+
+  etagFor(coding: Coding): string {
+    return coding === 'identity' ? this.etag : `"${this.hash}-${coding}"`;
+  }
+
+  bytes(coding: Coding): Buffer {
+    let out = this.encoded.get(coding);
+    if (!out) {
+      out =
+        coding === 'br'
+          ? brotliCompressSync(this.body, {
+              params: {
+                [zlib.BROTLI_PARAM_QUALITY]: 9,
+                [zlib.BROTLI_PARAM_SIZE_HINT]: this.body.length,
+                [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+              },
+            })
+          : gzipSync(this.body, { level: 9 });
+      this.encoded.set(coding, out);
+    }
+    return out;
+  }
+}
+
+export function hashBytes(body: Buffer): string {
+  return createHash('sha256').update(body).digest('base64url').slice(0, 32);
+}

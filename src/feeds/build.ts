@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import type { Article, ContentSnapshot, Language, SiteLanguage, Translation } from '../content/model.ts';
+import { SERVICE_NAME, SERVICE_VERSION } from '../config.ts';
+import { html, trusted, type SafeHtml } from '../pages/html.ts';
+import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
+import type { FeedCategory, FeedDoc, FeedEntry, FeedLink } from './model.ts';
+
+/** An upstream item as the store hands it to the publishing side. */
+export interface RelatedItem {
+  sourceId: string;
+  sourceName: string;
+  sourceFeedUrl: string;
+  sourceSiteUrl: string | null;
+  key: string;
+  url: string | null;
+  title: string;
+  summary: string;
+  language: string | null;
+  publishedAt: Date;
+  updatedAt: Date;
+}
+
+/** The part of the store that feeds read. */
+export interface RelatedReader {
+  relatedForArticle(articleId: string, limit: number): RelatedItem[];
+  relatedItems(limit: number): RelatedItem[];
+}
+
+export const NO_RELATED: RelatedReader = { relatedForArticle: () => [], relatedItems: () => [] };
+
+/** How many related upstream items an article shows. */
+export const RELATED_PER_ARTICLE = 10;
+
+const LANGUAGE_NAMES: Record<string, Record<string, string>> = {
+  id: { id: 'Indonesia', en: 'Inggris' },
+  en: { id: 'Indonesian', en: 'English' },
+};
+
+/** The name of language `code` written in language `inLang`, falling back to Intl and then the code. */
+export function languageName(code: Language, inLang: Language): string {
+  const known = LANGUAGE_NAMES[inLang]?.[code];
+  if (known) return known;
+  try {
+    return new Intl.DisplayNames([inLang], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+export function articleEntryId(site: ContentSnapshot['site'], articleId: string, lang: Language): string {
+  return `tag:${site.idAuthority}:article/${articleId}/${lang}`;
+}
+
+function upstreamEntryId(site: ContentSnapshot['site'], item: RelatedItem): string {
+  const digest = createHash('sha256').update(item.key).digest('hex').slice(0, 32);
+  return `tag:${site.idAuthority}:upstream/${item.sourceId}/${digest}`;
+}
+
+function feedId(site: ContentSnapshot['site'], lang: Language, scope: Scope): string {
+  const suffix = scope.kind === 'category' ? `/category/${scope.slug}` : scope.kind === 'related' ? '/related' : '';
+  return `tag:${site.idAuthority}:feed/${lang}${suffix}`;
+}
+
+function siteLanguage(snapshot: ContentSnapshot, lang: Language): SiteLanguage {
+  const l = snapshot.site.languages.find((x) => x.code === lang);
+  if (!l) throw new Error(`language ${lang} is not offered`);
+  return l;
+}
+
+export function categoryLabel(snapshot: ContentSnapshot, slug: string, lang: Language): string {
+  return snapshot.site.categories.find((c) => c.slug === slug)?.label[lang] ?? slug;
+}
+
+export function scopeTitle(snapshot: ContentSnapshot, lang: Language, scope: Scope): string {
+  const l = siteLanguage(snapshot, lang);
+  switch (scope.kind) {
+    case 'site':
+      return l.title;
+    case 'category':
+      return `${l.title}: ${categoryLabel(snapshot, scope.slug, lang)}`;
+    case 'related':
+      return `${l.title}: ${l.readAlso}`;
+  }
+}
+
+/** Links from one translation to the others. */
+export function translationLinks(article: Article, lang: Language, urls: Urls): FeedLink[] {
+  return [...article.translations.values()]
+    .filter((t) => t.language !== lang)
+    .map((t) => ({ href: urls.article(t.language, article.slug), type: 'text/html', hreflang: t.language, title: t.title }));
+}
+
+export function relatedLinks(items: readonly RelatedItem[]): FeedLink[] {
+  return items
+    .filter((i): i is RelatedItem & { url: string } => i.url !== null)
+    .map((i) => ({ href: i.url, type: 'text/html', hreflang: i.language, title: i.title }));
+}
+
+/** The credit that travels with every copy of an article: the original publisher, and for translations, who translated it. */
+export function creditHtml(article: Article, t: Translation, urls: Urls): SafeHtml {
+  const original = article.translations.get(article.originalLanguage)!;
+  const source = article.credit.url
+    ? html`<a href="${article.credit.url}">${article.credit.name}</a>`
+    : html`${article.credit.name}`;
+  if (t.isOriginal) {
+    return html`<p class="credit">Sumber: ${source}${article.credit.note ? html` — ${article.credit.note}` : ''}</p>`;
+  }
+  const originalLanguage = languageName(article.originalLanguage, t.language);
+  return html`<p class="credit">Translated from the ${originalLanguage} original, <a href="${urls.article(original.language, article.slug)}" hreflang="${original.language}" lang="${original.language}">${original.title}</a>, first published by ${source}${article.credit.note ? html` (${article.credit.note})` : ''}. Translation: ${t.translator?.name ?? ''}.</p>`;
+}
+
+export function relatedListHtml(items: readonly RelatedItem[], heading: string): SafeHtml | '' {
+  const linked = items.filter((i) => i.url !== null);
+  if (linked.length === 0) return '';
+  return html`<aside class="related"><h2>${heading}</h2><ul>${linked.map(
+    (i) => html`<li><a href="${i.url ?? ''}"${i.language ? html` hreflang="${i.language}" lang="${i.language}"` : ''}>${i.title}</a> <small>(${i.sourceName})</small></li>`,
+  )}</ul></aside>`;
+}
+
+function categories(snapshot: ContentSnapshot, slugs: readonly string[], lang: Language, urls: Urls): FeedCategory[] {
+  return slugs.map((slug) => ({
+    term: slug,
+    label: categoryLabel(snapshot, slug, lang),
+    scheme: urls.scopePage(lang, { kind: 'category', slug }),
+  }));
+}
+
+function articleEntry(snapshot: ContentSnapshot, article: Article, lang: Language, urls: Urls, related: RelatedReader): FeedEntry {
+  const t = article.translations.get(lang)!;
+  const rel = related.relatedForArticle(article.id, RELATED_PER_ARTICLE);
+  const content: SafeHtml = html`${trusted(t.bodyHtml)}${creditHtml(article, t, urls)}${relatedListHtml(rel, siteLanguage(snapshot, lang).readAlso)}`;
+  return {
+    id: articleEntryId(snapshot.site, article.id, lang),
+    title: t.title,
+    url: urls.article(lang, article.slug),
+    language: lang,
+    summary: t.summary,
+    contentHtml: content.value,
+    authors: t.authors,
+    contributors: t.translator ? [t.translator] : [],
+    published: t.published,
+    updated: t.updated,
+    categories: categories(snapshot, article.categories, lang, urls),
+    translations: translationLinks(article, lang, urls),
+    related: relatedLinks(rel),
+    source: null,
+    tags: t.tags,
+    image: t.image,
+  };
+}
+
+function upstreamEntry(snapshot: ContentSnapshot, item: RelatedItem, lang: Language): FeedEntry {
+  const readAt = lang === 'id' ? 'Baca di' : 'Read at';
+  const link = item.url ?? item.sourceSiteUrl ?? item.sourceFeedUrl;
+  const content = html`<p>${item.summary}</p><p><a href="${link}">${readAt} ${item.sourceName}</a></p>`;
+  return {
+    id: upstreamEntryId(snapshot.site, item),
+    title: item.title,
+    url: link,
+    language: item.language,
+    summary: item.summary,
+    contentHtml: content.value,
+    authors: [{ name: item.sourceName, url: item.sourceSiteUrl }],
+    contributors: [],
+    published: item.publishedAt,
+    updated: item.updatedAt,
+    categories: [],
+    translations: [],
+    related: [],
+    source: { id: item.sourceFeedUrl, title: item.sourceName, feedUrl: item.sourceFeedUrl, siteUrl: item.sourceSiteUrl },
+    tags: [],
+    image: null,
+  };
+}
+
+/** The newest date anything in the site carries, so an empty feed still has a stable `updated`. */
+function siteUpdated(snapshot: ContentSnapshot): Date {
+  let newest = 0;
+  for (const a of snapshot.articles) for (const t of a.translations.values()) newest = Math.max(newest, t.updated.getTime());
+  return new Date(newest);
+}
+
+/**
+ * Builds the format-neutral feed for one key. Pure: the same snapshot and store contents give the same
+ * feed, so rendered bytes (and their ETag) change only when what we publish changes.
+ */
+export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, related: RelatedReader): FeedDoc {
+  const { language: lang, scope } = key;
+  const l = siteLanguage(snapshot, lang);
+  const limit = snapshot.site.feedItemLimit;
+  let entries: FeedEntry[];
+  if (scope.kind === 'related') {
+    entries = related.relatedItems(limit).map((i) => upstreamEntry(snapshot, i, lang));
+  } else {
+    const chosen: Article[] = [];
+    for (const a of snapshot.articles) {
+      if (chosen.length >= limit) break;
+      if (!a.translations.has(lang)) continue;
+      if (scope.kind === 'category' && !a.categories.includes(scope.slug)) continue;
+      chosen.push(a);
+    }
+    entries = chosen.map((a) => articleEntry(snapshot, a, lang, urls, related));
+    entries.sort((a, b) => b.published.getTime() - a.published.getTime() || a.id.localeCompare(b.id));
+  }
+  const updated = entries.reduce((max, e) => (e.updated > max ? e.updated : max), siteUpdated(snapshot));
+
+  const alternates: FeedLink[] = [
+    ...FORMATS.filter((f) => f !== key.format).map((f) => ({
+      href: urls.feed({ ...key, format: f }),
+      type: MEDIA_TYPES[f],
+      hreflang: lang,
+      title: null,
+    })),
+    ...snapshot.site.languages
+      .filter((other) => other.code !== lang)
+      .map((other) => ({
+        href: urls.feed({ ...key, language: other.code }),
+        type: MEDIA_TYPES[key.format],
+        hreflang: other.code,
+        title: scopeTitle(snapshot, other.code, scope),
+      })),
+  ];
+  const description =
+    scope.kind === 'category'
+      ? `${categoryLabel(snapshot, scope.slug, lang)}: ${l.description}`
+      : scope.kind === 'related'
+        ? `${l.readAlso}: ${l.description}`
+        : l.description;
+  return {
+    id: feedId(snapshot.site, lang, scope),
+    title: scopeTitle(snapshot, lang, scope),
+    description,
+    language: lang,
+    updated,
+    selfUrl: urls.feed(key),
+    htmlUrl: urls.scopePage(lang, scope),
+    alternates,
+    copyright: snapshot.site.copyright,
+    generator: { name: SERVICE_NAME, version: SERVICE_VERSION, url: urls.home() },
+    entries,
+  };
+}

@@ -1,0 +1,106 @@
+import type { ContentSnapshot, Language } from '../content/model.ts';
+
+/**
+ * Every feed the service publishes, and the one place that knows their URLs. A feed is a language, a
+ * scope (the whole site, one category, or the related upstream items) and a format.
+ */
+
+export const FORMATS = ['rss', 'atom', 'json'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export type Scope = { kind: 'site' } | { kind: 'category'; slug: string } | { kind: 'related' };
+
+export interface FeedKey {
+  language: Language;
+  scope: Scope;
+  format: Format;
+}
+
+export const MEDIA_TYPES: Record<Format, string> = {
+  rss: 'application/rss+xml',
+  atom: 'application/atom+xml',
+  json: 'application/feed+json',
+};
+
+export const FORMAT_LABELS: Record<Format, string> = { rss: 'RSS 2.0', atom: 'Atom 1.0', json: 'JSON Feed 1.1' };
+
+/** Builds every absolute URL we publish from BASE_URL. */
+export class Urls {
+  constructor(readonly base: string) {}
+
+  home(): string {
+    return `${this.base}/`;
+  }
+  language(lang: Language): string {
+    return `${this.base}/${lang}/`;
+  }
+  article(lang: Language, slug: string): string {
+    return `${this.base}/${lang}/articles/${slug}/`;
+  }
+  scopePage(lang: Language, scope: Scope): string {
+    switch (scope.kind) {
+      case 'site':
+        return this.language(lang);
+      case 'category':
+        return `${this.base}/${lang}/categories/${scope.slug}/`;
+      case 'related':
+        return `${this.base}/${lang}/related/`;
+    }
+  }
+  feed(key: FeedKey): string {
+    return `${this.scopePage(key.language, key.scope)}feed.${key.format}`;
+  }
+  opml(): string {
+    return `${this.base}/feeds.opml`;
+  }
+}
+
+/** The path part of a feed URL, relative to the base, e.g. `id/categories/rusia/feed.atom`. */
+const FEED_PATH = /^\/([a-z]{2,3}(?:-[A-Za-z0-9]+)*)\/(?:(categories)\/([a-z0-9-]+)\/|(related)\/)?feed\.(rss|atom|json)$/;
+
+/**
+ * Maps a request path to a feed key without checking that the language or category exists
+ * (that is `feedExists`' job). Returns null when the path is not shaped like a feed URL.
+ */
+export function parseFeedPath(pathname: string): FeedKey | null {
+  const m = FEED_PATH.exec(pathname);
+  if (!m) return null;
+  const language = m[1]!;
+  const format = m[5] as Format;
+  const scope: Scope = m[2] ? { kind: 'category', slug: m[3]! } : m[4] ? { kind: 'related' } : { kind: 'site' };
+  return { language, scope, format };
+}
+
+/** A stable string for a key, used as a cache key. */
+export function feedKeyId(key: FeedKey): string {
+  const scope = key.scope.kind === 'category' ? `category/${key.scope.slug}` : key.scope.kind;
+  return `${key.language}/${scope}/${key.format}`;
+}
+
+/** Why a well-shaped key names no feed, or null when it does. */
+export function missingFeedReason(snapshot: ContentSnapshot, key: FeedKey): string | null {
+  if (!snapshot.site.languages.some((l) => l.code === key.language)) {
+    return `no feeds in language "${key.language}" (offered: ${snapshot.site.languages.map((l) => l.code).join(', ')})`;
+  }
+  if (key.scope.kind === 'category') {
+    const slug = key.scope.slug;
+    if (!snapshot.site.categories.some((c) => c.slug === slug)) return `no category "${slug}"`;
+  }
+  return null;
+}
+
+/** Every scope of one language: the site, each category, the related items. */
+export function scopes(snapshot: ContentSnapshot): Scope[] {
+  return [
+    { kind: 'site' },
+    ...snapshot.site.categories.map((c): Scope => ({ kind: 'category', slug: c.slug })),
+    { kind: 'related' },
+  ];
+}
+
+/** Every feed we publish, language by language, scope by scope, format by format. */
+export function allFeeds(snapshot: ContentSnapshot): FeedKey[] {
+  return snapshot.site.languages.flatMap((l) =>
+    scopes(snapshot).flatMap((scope) => FORMATS.map((format) => ({ language: l.code, scope, format }))),
+  );
+}

@@ -1,0 +1,101 @@
+import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
+
+/**
+ * The small layer that fills the gaps of the `feed` package (see shared/notes/dependencies.md): `feed`
+ * lays out the document, then we parse its output into a DOM and set every free-text value and every
+ * element `feed` cannot express (xml:lang, hreflang links, rel="related", Atom source, labels) through
+ * DOM calls. The serializer escapes; nothing here concatenates XML strings.
+ */
+
+export const NS = {
+  atom: 'http://www.w3.org/2005/Atom',
+  dc: 'http://purl.org/dc/elements/1.1/',
+  content: 'http://purl.org/rss/1.0/modules/content/',
+  xml: 'http://www.w3.org/XML/1998/namespace',
+} as const;
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
+
+/**
+ * `feed` (through xml-js) only splits the first `]]>` of a CDATA section, writes `<` raw in attributes and
+ * turns a literal `&amp;` into `&`. What we hand it is therefore made inert (markup characters removed);
+ * the real values are written through the DOM afterwards.
+ */
+export function inert(text: string): string {
+  return text.replace(/[<>&"\]\u0000-\u001F]/g, ' ').trim() || '-';
+}
+
+export function parseXml(xml: string): Document {
+  return new DOMParser({ onError: onErrorStopParsing }).parseFromString(xml, 'text/xml');
+}
+
+export function serializeXml(doc: Document): string {
+  // The declaration is not a DOM node, so the serializer does not write it.
+  return XML_DECLARATION + new XMLSerializer().serializeToString(doc.documentElement!) + '\n';
+}
+
+/** Direct children of `parent` with this local name (namespace-agnostic, as `feed` writes prefixes). */
+export function childElements(parent: Element, name: string): Element[] {
+  const out: Element[] = [];
+  for (let n = parent.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === 1 && (n as Element).nodeName === name) out.push(n as Element);
+  }
+  return out;
+}
+
+export function firstChild(parent: Element, name: string): Element {
+  const el = childElements(parent, name)[0];
+  if (!el) throw new Error(`feed output has no <${name}> in <${parent.nodeName}>`);
+  return el;
+}
+
+/** Replaces an element's content (CDATA included) with one text node. */
+export function setText(el: Element, text: string): Element {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  el.appendChild(el.ownerDocument!.createTextNode(text));
+  return el;
+}
+
+export function removeChildren(parent: Element, name: string): void {
+  for (const el of childElements(parent, name)) parent.removeChild(el);
+}
+
+/**
+ * Appends `<qname attr...>text</qname>` in namespace `ns`; attributes whose value is null are left out.
+ * With `before`, the element goes ahead of the first child of that name instead (feed-level elements
+ * must precede Atom entries). Indentation follows `feed`'s so the output stays readable.
+ */
+export function append(
+  parent: Element,
+  ns: string | null,
+  qname: string,
+  attrs: Record<string, string | null | undefined> = {},
+  text?: string,
+  before?: string,
+): Element {
+  const doc = parent.ownerDocument!;
+  const el = ns ? doc.createElementNS(ns, qname) : doc.createElement(qname);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) continue;
+    if (k === 'xml:lang') el.setAttributeNS(NS.xml, k, v);
+    else el.setAttribute(k, v);
+  }
+  if (text !== undefined) el.appendChild(doc.createTextNode(text));
+  const anchor = before ? childElements(parent, before)[0] : undefined;
+  if (anchor) {
+    const indent = anchor.previousSibling?.nodeType === 3 ? anchor.previousSibling.nodeValue : null;
+    parent.insertBefore(el, anchor);
+    if (indent) parent.insertBefore(doc.createTextNode(indent), anchor);
+    return el;
+  }
+  // Keep `feed`'s indentation: repeat the whitespace before the first child, ahead of the closing whitespace.
+  const first = parent.firstChild;
+  const closing = parent.lastChild;
+  if (first?.nodeType === 3 && closing?.nodeType === 3 && first !== closing && /^\s+$/.test(closing.nodeValue ?? '')) {
+    parent.insertBefore(doc.createTextNode(first.nodeValue ?? ''), closing);
+    parent.insertBefore(el, closing);
+  } else {
+    parent.appendChild(el);
+  }
+  return el;
+}

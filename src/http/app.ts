@@ -1,0 +1,108 @@
+import express, { type Express } from 'express';
+import type { RepresentationCache } from '../cache/cache.ts';
+import type { LiveContent } from '../content/live.ts';
+import { NotFoundError } from '../errors.ts';
+import type { RelatedReader } from '../feeds/build.ts';
+import type { Urls } from '../feeds/catalog.ts';
+import type { Logger } from '../log.ts';
+import { errorHandler } from './errors.ts';
+import { resolveResource } from './resources.ts';
+import { sendRepresentation } from './send.ts';
+
+/** One entry of GET /status; the ingester provides them. */
+export interface SourceStatusEntry {
+  url: string;
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  lastStatus: number | null;
+  consecutiveFailures: number;
+  nextPollAt: string | null;
+  itemCount: number;
+  lastError: string | null;
+}
+
+export interface AppDeps {
+  content: LiveContent;
+  related: RelatedReader;
+  cache: RepresentationCache;
+  urls: Urls;
+  logger: Logger;
+  sourceStatus: () => readonly SourceStatusEntry[];
+}
+
+const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
+
+/**
+ * The Express app: health and status as JSON, everything else (pages, feeds, OPML) as cached
+ * representations resolved from the path. The server answers cache hits before Express (src/http/server.ts);
+ * this app handles the rest, validates queries and maps errors.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.options('/{*any}', (_req, res) => {
+    res
+      .status(204)
+      .set({
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+        'access-control-allow-headers': 'If-None-Match, If-Modified-Since, Accept, Accept-Encoding',
+        'access-control-max-age': '86400',
+      })
+      .end();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    const c = deps.content.current;
+    const problem = deps.content.lastError;
+    res.set(NO_STORE).json({
+      status: 'ok',
+      content: {
+        articles: c.articles.length,
+        loadedAt: c.loadedAt.toISOString(),
+        fingerprint: c.fingerprint.slice(0, 16),
+        // The newest version on disk could not be loaded: we still serve the version above.
+        rejectedChange: problem ? problem.problems : null,
+      },
+    });
+  });
+
+  app.get('/status', (_req, res) => {
+    res.set(NO_STORE).json(deps.sourceStatus());
+  });
+
+  app.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.status(405).set({ allow: 'GET, HEAD, OPTIONS', 'content-type': 'text/plain; charset=utf-8' }).send(`Method Not Allowed: ${req.method}\n`);
+      return;
+    }
+    const url = new URL(req.originalUrl, 'http://localhost');
+    const content = deps.content.current;
+    let resource;
+    try {
+      resource = resolveResource(url.pathname, url.searchParams, content);
+    } catch (err) {
+      // `/id` for `/id/`: redirect to the canonical, slash-terminated page if there is one.
+      if (err instanceof NotFoundError && !url.pathname.endsWith('/')) {
+        try {
+          resolveResource(`${url.pathname}/`, url.searchParams, content);
+          res.redirect(301, `${url.pathname}/${url.search}`);
+          return;
+        } catch {
+          // fall through to the original error
+        }
+      }
+      next(err);
+      return;
+    }
+    const rep = deps.cache.get(resource.key, () =>
+      resource.render({ content: deps.content.current, related: deps.related, urls: deps.urls }),
+    );
+    sendRepresentation(req, res, rep);
+  });
+
+  app.use(errorHandler(deps.logger));
+  return app;
+}

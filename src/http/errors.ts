@@ -1,0 +1,32 @@
+import type { ErrorRequestHandler } from 'express';
+import { BadRequestError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+/** The one place errors become HTTP statuses: a short plain-text message, never a stack trace. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    let status = 500;
+    let message = 'Internal Server Error: the error was logged';
+    if (err instanceof NotFoundError) {
+      status = 404;
+      message = `Not Found: ${err.message}`;
+    } else if (err instanceof BadRequestError) {
+      status = 400;
+      message = `Bad Request: ${err.message}`;
+    } else if (typeof err === 'object' && err !== null && 'status' in err && err.status === 400) {
+      // Express/body parsers signal malformed requests this way (e.g. an undecodable URL).
+      status = 400;
+      message = 'Bad Request: malformed request';
+    } else {
+      logger.error({ err, path: req.path, method: req.method }, 'request failed');
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res
+      .status(status)
+      .set({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*' })
+      .send(`${message}\n`);
+  };
+}

@@ -1,0 +1,28 @@
+import http from 'node:http';
+import type { Express } from 'express';
+import type { RepresentationCache } from '../cache/cache.ts';
+import { sendRepresentation } from './send.ts';
+
+/**
+ * The HTTP server. Aggregators mostly ask for a feed they asked for minutes ago; such a request (GET or
+ * HEAD, no query string, already rendered) is answered from the cache here, before Express does its
+ * per-request work, which costs several times more than sending the bytes. Everything else goes to Express.
+ */
+export function createServer(app: Express, cache: RepresentationCache): http.Server {
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '/';
+    if ((req.method === 'GET' || req.method === 'HEAD') && !url.includes('?')) {
+      const rep = cache.peek(url);
+      if (rep) {
+        sendRepresentation(req, res, rep);
+        return;
+      }
+    }
+    app(req, res);
+  });
+  // Slow clients must not hold sockets forever.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}

@@ -1,0 +1,180 @@
+import type { Article, ContentSnapshot, Language } from '../content/model.ts';
+import {
+  categoryLabel,
+  creditHtml,
+  languageName,
+  relatedListHtml,
+  scopeTitle,
+  type RelatedItem,
+  type RelatedReader,
+  RELATED_PER_ARTICLE,
+} from '../feeds/build.ts';
+import { FORMAT_LABELS, FORMATS, MEDIA_TYPES, scopes, type Scope, type Urls } from '../feeds/catalog.ts';
+import { html, trusted, type SafeHtml } from './html.ts';
+import { strings } from './strings.ts';
+
+/**
+ * Simple, accessible HTML pages: one per article and language, one per language, category and related
+ * list, and the index of every feed. Each page links its feeds for autodiscovery.
+ */
+
+interface PageParts {
+  lang: Language;
+  title: string;
+  canonical: string;
+  /** Extra <link> elements: translations and feeds. */
+  head: SafeHtml[];
+  main: SafeHtml;
+}
+
+function layout(p: PageParts): string {
+  return html`<!DOCTYPE html>
+<html lang="${p.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${p.title}</title>
+<link rel="canonical" href="${p.canonical}">
+${p.head}
+<style>body{font:1.05rem/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}a{color:#0645ad}.meta,.credit,small{color:#444}nav ul,ul.feeds{padding-left:1.2rem}</style>
+</head>
+<body>
+<main>
+${p.main}
+</main>
+</body>
+</html>
+`.value;
+}
+
+function feedLinks(snapshot: ContentSnapshot, urls: Urls, lang: Language, scope: Scope): SafeHtml[] {
+  return FORMATS.map(
+    (format) =>
+      html`<link rel="alternate" type="${MEDIA_TYPES[format]}" title="${scopeTitle(snapshot, lang, scope)} (${FORMAT_LABELS[format]})" href="${urls.feed({ language: lang, scope, format })}">\n`,
+  );
+}
+
+function feedList(snapshot: ContentSnapshot, urls: Urls, lang: Language, scope: Scope): SafeHtml {
+  return html`<ul class="feeds">${FORMATS.map(
+    (format) => html`<li><a href="${urls.feed({ language: lang, scope, format })}" type="${MEDIA_TYPES[format]}">${FORMAT_LABELS[format]}</a></li>`,
+  )}</ul>`;
+}
+
+function date(d: Date, lang: Language): SafeHtml {
+  const text = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(d);
+  return html`<time datetime="${d.toISOString()}">${text} UTC</time>`;
+}
+
+function articleList(snapshot: ContentSnapshot, urls: Urls, lang: Language, articles: readonly Article[]): SafeHtml {
+  const s = strings(lang);
+  const items = articles.filter((a) => a.translations.has(lang));
+  if (items.length === 0) return html`<p>${s.nothing}</p>`;
+  return html`<ul>${items.map((a) => {
+    const t = a.translations.get(lang)!;
+    return html`<li><a href="${urls.article(lang, a.slug)}">${t.title}</a> <small>${date(t.published, lang)}</small></li>`;
+  })}</ul>`;
+}
+
+export function articlePage(snapshot: ContentSnapshot, urls: Urls, related: RelatedReader, article: Article, lang: Language): string {
+  const t = article.translations.get(lang)!;
+  const s = strings(lang);
+  const others = [...article.translations.values()].filter((o) => o.language !== lang);
+  const rel = related.relatedForArticle(article.id, RELATED_PER_ARTICLE);
+  const readAlso = snapshot.site.languages.find((l) => l.code === lang)!.readAlso;
+  const main = html`<p><a href="${urls.language(lang)}">${snapshot.site.languages.find((l) => l.code === lang)!.title}</a></p>
+<article>
+<h1>${t.title}</h1>
+<p class="meta">${s.by} ${t.authors.map((a) => a.name).join(', ')} · ${s.published} ${date(t.published, lang)}${
+    t.updated.getTime() !== t.published.getTime() ? html` · ${s.updated} ${date(t.updated, lang)}` : ''
+  }</p>
+<p class="meta">${article.categories.map(
+    (c, i) => html`${i ? ', ' : ''}<a href="${urls.scopePage(lang, { kind: 'category', slug: c })}">${categoryLabel(snapshot, c, lang)}</a>`,
+  )}</p>
+${others.length ? html`<p>${s.alsoIn}: ${others.map((o, i) => html`${i ? ', ' : ''}<a href="${urls.article(o.language, article.slug)}" hreflang="${o.language}" lang="${o.language}">${languageName(o.language, o.language)}</a>`)}</p>` : ''}
+${trusted(t.bodyHtml)}
+${creditHtml(article, t, urls)}
+</article>
+${relatedListHtml(rel, readAlso)}`;
+  return layout({
+    lang,
+    title: t.title,
+    canonical: urls.article(lang, article.slug),
+    head: [
+      ...[...article.translations.values()].map(
+        (o) => html`<link rel="alternate" hreflang="${o.language}" href="${urls.article(o.language, article.slug)}">\n`,
+      ),
+      ...feedLinks(snapshot, urls, lang, { kind: 'site' }),
+    ],
+    main,
+  });
+}
+
+export function scopePage(snapshot: ContentSnapshot, urls: Urls, related: RelatedReader, lang: Language, scope: Scope): string {
+  const s = strings(lang);
+  const title = scopeTitle(snapshot, lang, scope);
+  let body: SafeHtml;
+  if (scope.kind === 'related') {
+    body = relatedItemsList(related.relatedItems(snapshot.site.feedItemLimit), lang);
+  } else {
+    const articles = scope.kind === 'category' ? snapshot.articles.filter((a) => a.categories.includes(scope.slug)) : snapshot.articles;
+    body = articleList(snapshot, urls, lang, articles);
+  }
+  const nav =
+    scope.kind === 'site'
+      ? html`<h2>${s.categories}</h2><ul>${snapshot.site.categories.map(
+          (c) => html`<li><a href="${urls.scopePage(lang, { kind: 'category', slug: c.slug })}">${c.label[lang] ?? c.slug}</a></li>`,
+        )}<li><a href="${urls.scopePage(lang, { kind: 'related' })}">${s.related}</a></li></ul>`
+      : html`<p><a href="${urls.language(lang)}">${snapshot.site.languages.find((l) => l.code === lang)!.title}</a></p>`;
+  const main = html`<h1>${title}</h1>
+${body}
+<h2>${s.feeds}</h2>
+${feedList(snapshot, urls, lang, scope)}
+${nav}
+<p><a href="${urls.home()}">${s.allFeeds}</a></p>`;
+  return layout({
+    lang,
+    title,
+    canonical: urls.scopePage(lang, scope),
+    head: [
+      ...snapshot.site.languages.map((l) => html`<link rel="alternate" hreflang="${l.code}" href="${urls.scopePage(l.code, scope)}">\n`),
+      ...feedLinks(snapshot, urls, lang, scope),
+    ],
+    main,
+  });
+}
+
+function relatedItemsList(items: readonly RelatedItem[], lang: Language): SafeHtml {
+  if (items.length === 0) return html`<p>${strings(lang).nothing}</p>`;
+  return html`<ul>${items.map(
+    (i) =>
+      html`<li>${i.url ? html`<a href="${i.url}"${i.language ? html` hreflang="${i.language}" lang="${i.language}"` : ''}>${i.title}</a>` : i.title} <small>(${i.sourceName}, ${date(i.publishedAt, lang)})</small></li>`,
+  )}</ul>`;
+}
+
+/** `/`: every feed, by language and scope, with autodiscovery links to each language's main feeds. */
+export function indexPage(snapshot: ContentSnapshot, urls: Urls): string {
+  const def = snapshot.site.defaultLanguage;
+  const sections = snapshot.site.languages.map((l) => {
+    const s = strings(l.code);
+    return html`<section lang="${l.code}">
+<h2><a href="${urls.language(l.code)}">${l.title}</a> (${languageName(l.code, l.code)})</h2>
+<p>${l.description}</p>
+<ul>${scopes(snapshot).map(
+      (scope) =>
+        html`<li>${scope.kind === 'site' ? s.whole : scope.kind === 'related' ? l.readAlso : categoryLabel(snapshot, scope.slug, l.code)}: ${FORMATS.map(
+          (format, i) => html`${i ? ' · ' : ''}<a href="${urls.feed({ language: l.code, scope, format })}" type="${MEDIA_TYPES[format]}">${FORMAT_LABELS[format]}</a>`,
+        )}</li>`,
+    )}</ul>
+</section>`;
+  });
+  const main = html`<h1>${snapshot.site.languages.map((l) => l.title).join(' · ')}</h1>
+${sections}
+<p><a href="${urls.opml()}" type="text/x-opml">${strings(def).opml}</a></p>`;
+  return layout({
+    lang: def,
+    title: snapshot.site.languages.map((l) => l.title).join(' · '),
+    canonical: urls.home(),
+    head: snapshot.site.languages.flatMap((l) => feedLinks(snapshot, urls, l.code, { kind: 'site' })),
+    main,
+  });
+}

@@ -1,0 +1,82 @@
+import type http from 'node:http';
+import { RepresentationCache } from './cache/cache.ts';
+import type { Config } from './config.ts';
+import { LiveContent } from './content/live.ts';
+import { relateTargets } from './content/load.ts';
+import { Urls } from './feeds/catalog.ts';
+import { createApp } from './http/app.ts';
+import { createServer } from './http/server.ts';
+import { createIngester, type Ingester } from './ingest/ingester.ts';
+import { loadSources } from './ingest/sources.ts';
+import type { Logger } from './log.ts';
+import { openStore, type Store } from './storage/store.ts';
+
+export interface Service {
+  server: http.Server;
+  content: LiveContent;
+  store: Store;
+  ingester: Ingester;
+  cache: RepresentationCache;
+  /** Stops polling, closes the server and the database. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  now?: () => Date;
+  /** Watch CONTENT_DIR for changes (default true). */
+  watchContent?: boolean;
+}
+
+/**
+ * Builds the whole service from a validated config without listening yet: content, store, cache, ingester,
+ * Express app and server. Throws ContentError or ConfigError (naming the file, entry or field) when the
+ * content or sources cannot be used.
+ */
+export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
+  const now = options.now ?? (() => new Date());
+  const content = new LiveContent(config.contentDir, logger, now);
+  const sources = loadSources(config.contentDir);
+  const store = openStore(config.dataDir);
+  const cache = new RepresentationCache(now);
+  const urls = new Urls(config.baseUrl);
+  const ingester = createIngester({
+    store,
+    sources,
+    fetchPolicy: config.fetch,
+    retention: config.retention,
+    logger,
+    now,
+    targets: () => relateTargets(content.current),
+    // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
+    onPublishedChange: () => cache.invalidate(),
+  });
+  content.onChange(() => {
+    cache.invalidate();
+    ingester.relateAll();
+  });
+  // Relations may be stale if the content changed while the service was down.
+  ingester.relateAll();
+  if (options.watchContent !== false) content.watch();
+
+  const app = createApp({ content, related: store, cache, urls, logger, sourceStatus: () => ingester.status() });
+  const server = createServer(app, cache);
+  let closed = false;
+  return {
+    server,
+    content,
+    store,
+    ingester,
+    cache,
+    async close() {
+      if (closed) return;
+      closed = true;
+      content.close();
+      await ingester.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      store.close();
+    },
+  };
+}
