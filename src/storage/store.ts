@@ -1,0 +1,448 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { RetentionPolicy } from '../config.ts';
+import type { UpstreamItem } from '../ingest/model.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+const DAY_MS = 86_400_000;
+
+/** An upstream item related to at least one of our articles, with what a feed needs to credit its source. */
+export interface RelatedItem {
+  sourceId: string;
+  sourceName: string;
+  sourceFeedUrl: string;
+  sourceSiteUrl: string | null;
+  key: string;
+  url: string | null;
+  title: string;
+  summary: string;
+  contentHtml: string;
+  language: string | null;
+  categories: string[];
+  author: string | null;
+  publishedAt: Date;
+  updatedAt: Date;
+  articleIds: string[];
+}
+
+/** What the ingester remembers about one source between polls. */
+export interface SourceState {
+  id: string;
+  name: string;
+  /** As written in sources.yaml. */
+  url: string;
+  /** Where the feed lives now (after permanent redirects). */
+  currentUrl: string;
+  siteUrl: string | null;
+  feedTitle: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  lastAttemptAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastStatus: number | null;
+  consecutiveFailures: number;
+  nextPollAt: Date | null;
+  lastError: string | null;
+}
+
+export type SourceStatePatch = Partial<Omit<SourceState, 'id' | 'name' | 'url'>>;
+
+/** An item ready to store, with the ids of the articles it relates to. */
+export interface ItemToStore {
+  item: UpstreamItem;
+  articleIds: readonly string[];
+}
+
+export interface PollResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Skipped because retention deleted them before. */
+  tombstoned: number;
+  /** Deleted by retention in this poll. */
+  deleted: number;
+  /** Whether anything we publish changed: a related item added, changed or removed, or a relation changed. */
+  publishedChanged: boolean;
+}
+
+/** Minimal view of a stored item for relating. */
+export interface RelatableItem {
+  id: number;
+  title: string;
+  summary: string;
+  categories: string[];
+}
+
+export interface Store {
+  /** Makes sure every configured source has a state row; a changed URL in sources.yaml resets the remembered one. */
+  syncSources(sources: readonly { id: string; name: string; url: string }[]): void;
+  sourceState(sourceId: string): SourceState | null;
+  updateSourceState(sourceId: string, patch: SourceStatePatch): void;
+  /**
+   * Stores one successful poll in one transaction: upserts by (source, key), sets relations, applies retention
+   * and writes the source state. Either all of it is stored or none.
+   */
+  commitPoll(
+    sourceId: string,
+    items: readonly ItemToStore[],
+    state: SourceStatePatch,
+    retention: RetentionPolicy,
+    now: Date,
+  ): PollResult;
+  itemCount(sourceId: string): number;
+  /** Recomputes every stored item's relations in one transaction; true when any relation changed. */
+  recomputeRelations(relate: (item: RelatableItem) => readonly string[]): boolean;
+  relatedForArticle(articleId: string, limit: number): RelatedItem[];
+  relatedItems(limit: number): RelatedItem[];
+  /** For benchmarks: bulk inserts synthetic items for a source (created if missing) in one transaction. */
+  insertItemsForBenchmark(sourceId: string, items: readonly ItemToStore[]): void;
+  close(): void;
+}
+
+interface SourceRow {
+  id: string;
+  name: string;
+  url: string;
+  current_url: string;
+  site_url: string | null;
+  feed_title: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  last_attempt_at: number | null;
+  last_success_at: number | null;
+  last_status: number | null;
+  consecutive_failures: number;
+  next_poll_at: number | null;
+  last_error: string | null;
+}
+
+interface ItemRow {
+  id: number;
+  source_id: string;
+  item_key: string;
+  url: string | null;
+  title: string;
+  summary: string;
+  content_html: string;
+  language: string | null;
+  categories: string;
+  author: string | null;
+  published_at: number;
+  updated_at: number;
+  first_seen_at: number;
+  content_hash: string;
+  is_related: number;
+}
+
+interface RelatedRow extends ItemRow {
+  source_name: string;
+  source_current_url: string;
+  source_site_url: string | null;
+}
+
+const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
+  currentUrl: 'current_url',
+  siteUrl: 'site_url',
+  feedTitle: 'feed_title',
+  etag: 'etag',
+  lastModified: 'last_modified',
+  lastAttemptAt: 'last_attempt_at',
+  lastSuccessAt: 'last_success_at',
+  lastStatus: 'last_status',
+  consecutiveFailures: 'consecutive_failures',
+  nextPollAt: 'next_poll_at',
+  lastError: 'last_error',
+};
+
+const toMs = (d: Date | null): number | null => (d ? d.getTime() : null);
+const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function rowToState(r: SourceRow): SourceState {
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    currentUrl: r.current_url,
+    siteUrl: r.site_url,
+    feedTitle: r.feed_title,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    lastAttemptAt: toDate(r.last_attempt_at),
+    lastSuccessAt: toDate(r.last_success_at),
+    lastStatus: r.last_status,
+    consecutiveFailures: r.consecutive_failures,
+    nextPollAt: toDate(r.next_poll_at),
+    lastError: r.last_error,
+  };
+}
+
+function applyMigrations(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+  }
+}
+
+/** Opens (creating if needed) `${dataDir}/kabar.sqlite` and brings its schema up to date. */
+export function openStore(dataDir: string): Store {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'kabar.sqlite'));
+  // WAL: readers (the HTTP side) never wait for a poll's transaction, and a crash leaves the last commit intact.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  applyMigrations(db);
+
+  const q = {
+    sourceById: db.prepare<[string], SourceRow>('SELECT * FROM sources WHERE id = ?'),
+    insertSource: db.prepare('INSERT INTO sources (id, name, url, current_url) VALUES (?, ?, ?, ?)'),
+    renameSource: db.prepare('UPDATE sources SET name = ? WHERE id = ?'),
+    resetSourceUrl: db.prepare(
+      'UPDATE sources SET url = ?, current_url = ?, etag = NULL, last_modified = NULL WHERE id = ?',
+    ),
+    itemByKey: db.prepare<[string, string], ItemRow>('SELECT * FROM items WHERE source_id = ? AND item_key = ?'),
+    tombstone: db.prepare<[string, string], { deleted_at: number }>(
+      'SELECT deleted_at FROM tombstones WHERE source_id = ? AND item_key = ?',
+    ),
+    insertItem: db.prepare(
+      `INSERT INTO items (source_id, item_key, url, title, summary, content_html, language, categories, author,
+         published_at, updated_at, first_seen_at, content_hash, is_related)
+       VALUES (@source_id, @item_key, @url, @title, @summary, @content_html, @language, @categories, @author,
+         @published_at, @updated_at, @first_seen_at, @content_hash, @is_related)`,
+    ),
+    updateItem: db.prepare(
+      `UPDATE items SET url = @url, title = @title, summary = @summary, content_html = @content_html,
+         language = @language, categories = @categories, author = @author, published_at = @published_at,
+         updated_at = @updated_at, content_hash = @content_hash
+       WHERE id = @id`,
+    ),
+    relationsOf: db.prepare<[number], { article_id: string }>('SELECT article_id FROM relations WHERE item_id = ?'),
+    deleteRelations: db.prepare('DELETE FROM relations WHERE item_id = ?'),
+    insertRelation: db.prepare('INSERT INTO relations (article_id, item_id, published_at) VALUES (?, ?, ?)'),
+    setRelated: db.prepare('UPDATE items SET is_related = ? WHERE id = ?'),
+    relationDates: db.prepare('UPDATE relations SET published_at = ? WHERE item_id = ?'),
+    expired: db.prepare<[string, number], { id: number; item_key: string; is_related: number }>(
+      'SELECT id, item_key, is_related FROM items WHERE source_id = ? AND published_at < ?',
+    ),
+    beyondCount: db.prepare<[string, string, number], { id: number; item_key: string; is_related: number }>(
+      `SELECT id, item_key, is_related FROM items WHERE source_id = ? AND id NOT IN (
+         SELECT id FROM items WHERE source_id = ? ORDER BY published_at DESC, id DESC LIMIT ?)`,
+    ),
+    deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
+    addTombstone: db.prepare(
+      `INSERT INTO tombstones (source_id, item_key, deleted_at) VALUES (?, ?, ?)
+       ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at`,
+    ),
+    count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM items WHERE source_id = ?'),
+    allForRelate: db.prepare<[], { id: number; title: string; summary: string; categories: string; published_at: number }>(
+      'SELECT id, title, summary, categories, published_at FROM items',
+    ),
+    relatedForArticle: db.prepare<[string, number], RelatedRow>(
+      `SELECT i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url
+       FROM relations r JOIN items i ON i.id = r.item_id JOIN sources s ON s.id = i.source_id
+       WHERE r.article_id = ? ORDER BY r.published_at DESC, r.item_id DESC LIMIT ?`,
+    ),
+    relatedItems: db.prepare<[number], RelatedRow>(
+      `SELECT i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url
+       FROM items i JOIN sources s ON s.id = i.source_id
+       WHERE i.is_related = 1 ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
+    ),
+  };
+
+  function hashOf(row: Omit<ItemRow, 'id' | 'source_id' | 'item_key' | 'first_seen_at' | 'content_hash' | 'is_related'>): string {
+    return createHash('sha256')
+      .update(
+        JSON.stringify([row.url, row.title, row.summary, row.content_html, row.language, row.categories, row.author, row.published_at, row.updated_at]),
+      )
+      .digest('hex');
+  }
+
+  /** Replaces an item's relations; true when the set changed. */
+  function setRelations(itemId: number, publishedAt: number, articleIds: readonly string[]): boolean {
+    const before = new Set(q.relationsOf.all(itemId).map((r) => r.article_id));
+    const after = new Set(articleIds);
+    if (before.size === after.size && [...after].every((a) => before.has(a))) return false;
+    q.deleteRelations.run(itemId);
+    for (const a of after) q.insertRelation.run(a, itemId, publishedAt);
+    q.setRelated.run(after.size > 0 ? 1 : 0, itemId);
+    return true;
+  }
+
+  function deleteWithTombstone(sourceId: string, rows: readonly { id: number; item_key: string }[], now: number): void {
+    for (const r of rows) {
+      q.deleteRelations.run(r.id);
+      q.deleteItem.run(r.id);
+      q.addTombstone.run(sourceId, r.item_key, now);
+    }
+  }
+
+  function updateState(sourceId: string, patch: SourceStatePatch): void {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      const column = STATE_COLUMNS[k as keyof SourceStatePatch];
+      if (!column || v === undefined) continue;
+      sets.push(`${column} = ?`);
+      values.push(v instanceof Date ? v.getTime() : v);
+    }
+    if (sets.length === 0) return;
+    db.prepare(`UPDATE sources SET ${sets.join(', ')} WHERE id = ?`).run(...values, sourceId);
+  }
+
+  function upsert(sourceId: string, entry: ItemToStore, now: number, result: PollResult | null): void {
+    const { item } = entry;
+    if (q.tombstone.get(sourceId, item.key)) {
+      if (result) result.tombstoned++;
+      return;
+    }
+    const existing = q.itemByKey.get(sourceId, item.key);
+    // A missing date is the first-seen time, and stays so on every later poll.
+    const publishedAt = item.publishedAt?.getTime() ?? existing?.published_at ?? now;
+    const row = {
+      url: item.url,
+      title: item.title,
+      summary: item.summary,
+      content_html: item.contentHtml,
+      language: item.language,
+      categories: JSON.stringify(item.categories),
+      author: item.author,
+      published_at: publishedAt,
+      updated_at: Math.max(item.updatedAt?.getTime() ?? publishedAt, publishedAt),
+    };
+    const content_hash = hashOf(row);
+    if (!existing) {
+      const info = q.insertItem.run({
+        ...row,
+        source_id: sourceId,
+        item_key: item.key,
+        first_seen_at: now,
+        content_hash,
+        is_related: entry.articleIds.length > 0 ? 1 : 0,
+      });
+      // A new item has no relations yet: insert them without comparing.
+      const id = Number(info.lastInsertRowid);
+      for (const a of new Set(entry.articleIds)) q.insertRelation.run(a, id, publishedAt);
+      if (result) {
+        result.inserted++;
+        if (entry.articleIds.length > 0) result.publishedChanged = true;
+      }
+      return;
+    }
+    let changed = false;
+    if (existing.content_hash !== content_hash) {
+      q.updateItem.run({ ...row, id: existing.id, content_hash });
+      if (existing.published_at !== publishedAt) q.relationDates.run(publishedAt, existing.id);
+      changed = true;
+    }
+    const relChanged = setRelations(existing.id, publishedAt, entry.articleIds);
+    if (result) {
+      if (changed) result.updated++;
+      else result.unchanged++;
+      if (relChanged || (changed && (existing.is_related === 1 || entry.articleIds.length > 0))) {
+        result.publishedChanged = true;
+      }
+    }
+  }
+
+  const commitPoll = db.transaction(
+    (sourceId: string, items: readonly ItemToStore[], state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
+      const result: PollResult = { inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, publishedChanged: false };
+      const nowMs = now.getTime();
+      for (const entry of items) upsert(sourceId, entry, nowMs, result);
+      const expired = q.expired.all(sourceId, nowMs - retention.maxAgeDays * DAY_MS);
+      deleteWithTombstone(sourceId, expired, nowMs);
+      const excess = q.beyondCount.all(sourceId, sourceId, retention.maxItemsPerSource);
+      deleteWithTombstone(sourceId, excess, nowMs);
+      result.deleted = expired.length + excess.length;
+      if ([...expired, ...excess].some((r) => r.is_related === 1)) result.publishedChanged = true;
+      updateState(sourceId, state);
+      return result;
+    },
+  );
+
+  const recompute = db.transaction((relate: (item: RelatableItem) => readonly string[]): boolean => {
+    let changed = false;
+    for (const r of q.allForRelate.all()) {
+      const ids = relate({ id: r.id, title: r.title, summary: r.summary, categories: JSON.parse(r.categories) as string[] });
+      if (setRelations(r.id, r.published_at, ids)) changed = true;
+    }
+    return changed;
+  });
+
+  function withArticleIds(rows: RelatedRow[]): RelatedItem[] {
+    if (rows.length === 0) return [];
+    const byItem = new Map<number, string[]>();
+    const placeholders = rows.map(() => '?').join(', ');
+    const rels = db
+      .prepare(`SELECT item_id, article_id FROM relations WHERE item_id IN (${placeholders}) ORDER BY article_id`)
+      .all(...rows.map((r) => r.id)) as { item_id: number; article_id: string }[];
+    for (const r of rels) {
+      const list = byItem.get(r.item_id) ?? [];
+      list.push(r.article_id);
+      byItem.set(r.item_id, list);
+    }
+    return rows.map((r) => ({
+      sourceId: r.source_id,
+      sourceName: r.source_name,
+      sourceFeedUrl: r.source_current_url,
+      sourceSiteUrl: r.source_site_url,
+      key: r.item_key,
+      url: r.url,
+      title: r.title,
+      summary: r.summary,
+      contentHtml: r.content_html,
+      language: r.language,
+      categories: JSON.parse(r.categories) as string[],
+      author: r.author,
+      publishedAt: new Date(r.published_at),
+      updatedAt: new Date(r.updated_at),
+      articleIds: byItem.get(r.id) ?? [],
+    }));
+  }
+
+  return {
+    syncSources(sources) {
+      db.transaction(() => {
+        for (const s of sources) {
+          const row = q.sourceById.get(s.id);
+          if (!row) q.insertSource.run(s.id, s.name, s.url, s.url);
+          else {
+            if (row.name !== s.name) q.renameSource.run(s.name, s.id);
+            // The remembered redirect target and validators belong to the old URL.
+            if (row.url !== s.url) q.resetSourceUrl.run(s.url, s.url, s.id);
+          }
+        }
+      })();
+    },
+    sourceState(sourceId) {
+      const row = q.sourceById.get(sourceId);
+      return row ? rowToState(row) : null;
+    },
+    updateSourceState: updateState,
+    commitPoll: (sourceId, items, state, retention, now) => commitPoll(sourceId, items, state, retention, now),
+    itemCount: (sourceId) => q.count.get(sourceId)?.n ?? 0,
+    recomputeRelations: (relate) => recompute(relate),
+    relatedForArticle: (articleId, limit) => withArticleIds(q.relatedForArticle.all(articleId, limit)),
+    relatedItems: (limit) => withArticleIds(q.relatedItems.all(limit)),
+    insertItemsForBenchmark(sourceId, items) {
+      db.transaction(() => {
+        if (!q.sourceById.get(sourceId)) q.insertSource.run(sourceId, sourceId, `https://${sourceId}.invalid/feed`, `https://${sourceId}.invalid/feed`);
+        const now = Date.now();
+        for (const entry of items) upsert(sourceId, entry, now, null);
+      })();
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}
