@@ -1,0 +1,279 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { FetchPolicy, RetentionPolicy } from '../config.ts';
+import type { RelateTarget } from '../content/model.ts';
+import type { Logger } from '../log.ts';
+import type { SourceState, Store } from '../storage/store.ts';
+import { FetchError, fetchFeed } from './fetcher.ts';
+import { feedInfo, normaliseFeed } from './normalise.ts';
+import { ParseError, parseFeed } from './parser.ts';
+import { compileRelater, type Relater } from './relate.ts';
+import type { Source } from './sources.ts';
+
+const HOUR_MS = 3_600_000;
+const MAX_BACKOFF_MS = 24 * HOUR_MS;
+/** A Retry-After further away than this is treated as this (a typo upstream must not silence a source for a year). */
+const MAX_RETRY_AFTER_MS = 7 * 24 * HOUR_MS;
+const POLL_CONCURRENCY = 4;
+const DEFAULT_JITTER_MS = 10_000;
+const ERROR_MAX_CHARS = 200;
+
+/** One source as GET /status shows it; times are ISO-8601. */
+export interface SourceStatus {
+  id: string;
+  name: string;
+  /** As written in sources.yaml. */
+  url: string;
+  /** Where we poll it now (differs from `url` after a permanent redirect). */
+  currentUrl: string;
+  lastAttemptAt: string | null;
+  lastSuccessAt: string | null;
+  lastStatus: number | null;
+  consecutiveFailures: number;
+  nextPollAt: string | null;
+  itemCount: number;
+  lastError: string | null;
+}
+
+export interface IngesterDeps {
+  store: Store;
+  sources: Source[];
+  fetchPolicy: FetchPolicy;
+  retention: RetentionPolicy;
+  logger: Logger;
+  now?: () => Date;
+  /** The current articles' rules (content can reload, so this is asked on every poll). */
+  targets: () => readonly RelateTarget[];
+  /** Called after a poll (or relateAll) changed any related item or relation. */
+  onPublishedChange: () => void;
+  /** Upper bound of the random delay added to each scheduled poll (default 10 s), so sources do not poll in step. */
+  jitterMs?: number;
+}
+
+export interface Ingester {
+  /** Never throws for upstream problems: the outcome goes to status(). */
+  pollSource(sourceId: string): Promise<void>;
+  /** Every source once, a few at a time. */
+  pollAll(): Promise<void>;
+  /** Polls every source once now, then on its schedule with jitter; never two polls of one source at once. */
+  start(): void;
+  /** Stops the schedules and waits (bounded) for running polls. */
+  stop(): Promise<void>;
+  status(): SourceStatus[];
+  /** Recomputes the relations of every stored item, e.g. after content changed. */
+  relateAll(): void;
+  /** Resolves when no poll is running (for tests and orderly shutdown). */
+  whenIdle(): Promise<void>;
+}
+
+/** The next `count` times a cron expression fires after the system clock's now (node-cron only knows that clock). */
+function cronTimes(expression: string, count: number): Date[] {
+  const task = cron.createTask(expression, () => {});
+  try {
+    return task.getNextRuns(count);
+  } finally {
+    void task.destroy();
+  }
+}
+
+function shortError(err: unknown): string {
+  const message =
+    err instanceof FetchError
+      ? `fetch ${err.kind}: ${err.message}`
+      : err instanceof ParseError
+        ? `parse: ${err.message}`
+        : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
+  return message.length > ERROR_MAX_CHARS ? `${message.slice(0, ERROR_MAX_CHARS - 1)}…` : message;
+}
+
+export function createIngester(deps: IngesterDeps): Ingester {
+  const { store, sources, fetchPolicy, retention, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const jitterMs = deps.jitterMs ?? DEFAULT_JITTER_MS;
+  const byId = new Map(sources.map((s) => [s.id, s]));
+  const running = new Map<string, Promise<void>>();
+  const tasks: ScheduledTask[] = [];
+  let stopped = false;
+  let relaterCache: { targets: readonly RelateTarget[]; relater: Relater } | null = null;
+
+  store.syncSources(sources);
+
+  function relater(): Relater {
+    const targets = deps.targets();
+    if (relaterCache?.targets !== targets) relaterCache = { targets, relater: compileRelater(targets) };
+    return relaterCache.relater;
+  }
+
+  function published(): void {
+    try {
+      deps.onPublishedChange();
+    } catch (err) {
+      logger.error({ err }, 'onPublishedChange failed');
+    }
+  }
+
+  /** Base interval of a schedule, for the backoff. */
+  function intervalOf(source: Source): number {
+    const [a, b] = cronTimes(source.schedule, 2);
+    return a && b ? Math.max(1000, b.getTime() - a.getTime()) : 15 * 60_000;
+  }
+
+  function nextScheduled(source: Source): Date | null {
+    return cronTimes(source.schedule, 1)[0] ?? null;
+  }
+
+  function backingOff(state: SourceState | null, at: Date): boolean {
+    return !!state && state.consecutiveFailures > 0 && !!state.nextPollAt && state.nextPollAt.getTime() > at.getTime();
+  }
+
+  async function poll(source: Source): Promise<void> {
+    const state = store.sourceState(source.id);
+    if (!state) throw new Error(`no state for source ${source.id}`);
+    const attemptAt = now();
+    const log = logger.child({ source_id: source.id, feed_url: state.currentUrl });
+    try {
+      const res = await fetchFeed(state.currentUrl, { etag: state.etag, lastModified: state.lastModified }, fetchPolicy, now);
+      const currentUrl = res.permanentUrl ?? state.currentUrl;
+      if (res.permanentUrl) log.info({ status: res.status, new_url: res.permanentUrl }, 'feed moved permanently');
+      const success = {
+        currentUrl,
+        lastAttemptAt: attemptAt,
+        lastSuccessAt: attemptAt,
+        lastStatus: res.status,
+        consecutiveFailures: 0,
+        nextPollAt: nextScheduled(source),
+        lastError: null,
+      };
+      if (res.kind === 'not-modified') {
+        // 304: nothing to parse and nothing changed.
+        store.updateSourceState(source.id, success);
+        log.info({ status: 304 }, 'not modified');
+        return;
+      }
+      const feed = await parseFeed(res.text);
+      const info = feedInfo(feed, res.finalUrl);
+      const items = normaliseFeed(feed, { feedUrl: res.finalUrl, sourceLanguage: source.language, now: attemptAt });
+      const relate = relater();
+      const result = store.commitPoll(
+        source.id,
+        items.map((item) => ({ item, articleIds: relate(item) })),
+        { ...success, etag: res.validators.etag, lastModified: res.validators.lastModified, siteUrl: info.siteUrl, feedTitle: info.title },
+        retention,
+        attemptAt,
+      );
+      log.info({ status: res.status, ...result }, 'polled');
+      if (result.publishedChanged) published();
+    } catch (err) {
+      const failures = state.consecutiveFailures + 1;
+      let nextPollAt = new Date(attemptAt.getTime() + Math.min(intervalOf(source) * 2 ** (failures - 1), MAX_BACKOFF_MS));
+      if (err instanceof FetchError && err.retryAfter) {
+        nextPollAt = new Date(
+          Math.min(Math.max(err.retryAfter.getTime(), attemptAt.getTime()), attemptAt.getTime() + MAX_RETRY_AFTER_MS),
+        );
+      }
+      const status = err instanceof FetchError ? err.status : err instanceof ParseError ? 200 : null;
+      const upstream = err instanceof FetchError || err instanceof ParseError;
+      store.updateSourceState(source.id, {
+        lastAttemptAt: attemptAt,
+        lastStatus: status,
+        consecutiveFailures: failures,
+        nextPollAt,
+        lastError: shortError(err),
+      });
+      (upstream ? log.warn.bind(log) : log.error.bind(log))(
+        { status, err: upstream ? (err as Error).message : err, next_poll_at: nextPollAt.toISOString() },
+        'poll failed',
+      );
+    }
+  }
+
+  function pollSource(sourceId: string): Promise<void> {
+    const source = byId.get(sourceId);
+    if (!source) return Promise.reject(new Error(`unknown source ${JSON.stringify(sourceId)}`));
+    const inFlight = running.get(sourceId);
+    if (inFlight) return inFlight;
+    const p = poll(source).finally(() => running.delete(sourceId));
+    running.set(sourceId, p);
+    return p;
+  }
+
+  async function pollEach(list: readonly Source[]): Promise<void> {
+    const queue = [...list];
+    const worker = async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) await pollSource(s.id);
+    };
+    await Promise.all(Array.from({ length: Math.min(POLL_CONCURRENCY, queue.length) }, worker));
+  }
+
+  /** A scheduled (not explicit) poll: skipped while one runs or while the source backs off. */
+  function scheduledPoll(source: Source): Promise<void> {
+    if (stopped) return Promise.resolve();
+    if (running.has(source.id)) {
+      logger.debug({ source_id: source.id }, 'poll still running, tick skipped');
+      return Promise.resolve();
+    }
+    if (backingOff(store.sourceState(source.id), now())) {
+      logger.debug({ source_id: source.id }, 'backing off, tick skipped');
+      return Promise.resolve();
+    }
+    return pollSource(source.id).catch((err: unknown) => logger.error({ source_id: source.id, err }, 'poll crashed'));
+  }
+
+  return {
+    pollSource,
+    pollAll: () => pollEach(sources),
+    start() {
+      if (tasks.length > 0) return;
+      stopped = false;
+      for (const source of sources) {
+        tasks.push(
+          cron.schedule(source.schedule, () => scheduledPoll(source), {
+            name: `ingest:${source.id}`,
+            noOverlap: true,
+            maxRandomDelay: jitterMs,
+          }),
+        );
+      }
+      const first = sources.filter((s) => !backingOff(store.sourceState(s.id), now()));
+      void pollEach(first).catch((err: unknown) => logger.error({ err }, 'first poll round crashed'));
+    },
+    async stop() {
+      stopped = true;
+      for (const t of tasks.splice(0)) await t.destroy();
+      const pending = [...running.values()];
+      if (pending.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      // Each fetch ends by its own time limit; waiting a little longer than that is the bound.
+      await Promise.race([
+        Promise.allSettled(pending),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, fetchPolicy.timeoutMs + 1000))),
+      ]);
+      clearTimeout(timer);
+    },
+    status() {
+      return sources.map((s) => {
+        const st = store.sourceState(s.id);
+        const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+        return {
+          id: s.id,
+          name: s.name,
+          url: s.url,
+          currentUrl: st?.currentUrl ?? s.url,
+          lastAttemptAt: iso(st?.lastAttemptAt),
+          lastSuccessAt: iso(st?.lastSuccessAt),
+          lastStatus: st?.lastStatus ?? null,
+          consecutiveFailures: st?.consecutiveFailures ?? 0,
+          nextPollAt: iso(st?.nextPollAt),
+          itemCount: store.itemCount(s.id),
+          lastError: st?.lastError ?? null,
+        };
+      });
+    },
+    relateAll() {
+      const relate = relater();
+      if (store.recomputeRelations((item) => relate(item))) published();
+    },
+    async whenIdle() {
+      while (running.size > 0) await Promise.allSettled([...running.values()]);
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The one internal item type. Every upstream format (RSS 0.9x/1.0/2.0, Atom) becomes this at the
+ * normaliser; nothing after it knows which format an item came from.
+ */
+export interface UpstreamItem {
+  /** Stable within its source: guid or Atom id, else the link, else a hash of title and date. Never changes. */
+  key: string;
+  /** Absolute http(s) link, or null. */
+  url: string | null;
+  /** Plain text. */
+  title: string;
+  /** Plain text, length-capped. */
+  summary: string;
+  /** Sanitised HTML with absolute links. */
+  contentHtml: string;
+  language: string | null;
+  categories: string[];
+  author: string | null;
+  /** Null when the feed gives none: the store keeps the first-seen time instead. Never in the future. */
+  publishedAt: Date | null;
+  updatedAt: Date | null;
+}
+
+/** What one parsed feed says about itself, beyond its items. */
+export interface UpstreamFeedInfo {
+  title: string | null;
+  /** The site's home page (RSS channel link, Atom alternate link), absolute. */
+  siteUrl: string | null;
+}

@@ -1,0 +1,212 @@
+import Parser from 'rss-parser';
+
+/** Why a body is not a feed we accept. */
+export class ParseError extends Error {
+  override readonly name = 'ParseError';
+}
+
+export type FeedFormat = 'rss' | 'rdf' | 'atom';
+
+/** A link as the feed gives it: possibly relative, with the xml:base in force where it stood. */
+export interface RawLink {
+  href: string;
+  rel: string;
+  base: string | null;
+}
+
+/** One entry as the feed says it, format details removed but nothing resolved or cleaned yet. */
+export interface RawItem {
+  /** RSS guid, Atom id, RSS 1.0 rdf:about. */
+  id: string | null;
+  links: RawLink[];
+  title: string | null;
+  /** HTML (or plain text when `contentIsText`). */
+  content: string | null;
+  summary: string | null;
+  contentIsText: boolean;
+  categories: string[];
+  author: string | null;
+  published: string | null;
+  updated: string | null;
+  language: string | null;
+  base: string | null;
+}
+
+export interface RawFeed {
+  format: FeedFormat;
+  title: string | null;
+  links: RawLink[];
+  language: string | null;
+  base: string | null;
+  items: RawItem[];
+}
+
+type XmlNode = { _?: string; $?: Record<string, string> } & Record<string, unknown>;
+type Custom = Record<string, unknown>;
+
+const parserOptions = {
+  customFields: {
+    feed: [['$', 'attrs', { keepArray: true }], ['link', 'links', { keepArray: true }], ['xml:lang', 'lang']],
+    item: [
+      ['$', 'attrs', { keepArray: true }],
+      ['link', 'links', { keepArray: true }],
+      ['category', 'rawCategories', { keepArray: true }],
+      ['dc:subject', 'subjects', { keepArray: true }],
+      ['content', 'atomContent', { keepArray: true }],
+      ['summary', 'atomSummary', { keepArray: true }],
+      ['published', 'published'],
+      ['updated', 'updated'],
+    ],
+  },
+} as unknown as ConstructorParameters<typeof Parser>[0];
+
+/**
+ * Refuses what we must never hand to an XML parser or treat as a feed: DOCTYPEs with an internal subset
+ * (entity bombs, external entities: nothing is ever expanded), and HTML pages.
+ */
+function prePass(text: string): FeedFormat {
+  const head = text.slice(0, 4096);
+  if (/<!DOCTYPE[^>[]*\[/i.test(head) || /<!ENTITY/i.test(head)) {
+    throw new ParseError('DOCTYPE with an internal subset (entity declarations) refused');
+  }
+  const prolog = head.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>/gi, (m) =>
+    /^<!DOCTYPE\s+html/i.test(m) ? '<html>' : '',
+  );
+  const root = /<([A-Za-z_][\w.:-]*)/.exec(prolog)?.[1];
+  if (!root) throw new ParseError('no XML root element');
+  const local = root.toLowerCase();
+  if (local === 'html' || local === 'body' || local === 'head') throw new ParseError('an HTML page, not a feed');
+  if (local === 'feed') return 'atom';
+  if (local === 'rdf:rdf' || local.endsWith(':rdf') || local === 'rdf') return 'rdf';
+  if (local === 'rss') return 'rss';
+  throw new ParseError(`unknown root element <${root}>, not RSS or Atom`);
+}
+
+const text = (v: unknown): string | null => {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as XmlNode)._ === 'string') return (v as XmlNode)._!;
+  return null;
+};
+
+const attrs = (v: unknown): Record<string, string> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? ((v as XmlNode).$ ?? {}) : {};
+
+function linksOf(raw: unknown, inheritedBase: string | null): RawLink[] {
+  if (!Array.isArray(raw)) return [];
+  const out: RawLink[] = [];
+  for (const l of raw) {
+    if (typeof l === 'string') {
+      if (l.trim()) out.push({ href: l.trim(), rel: 'alternate', base: inheritedBase });
+      continue;
+    }
+    const a = attrs(l);
+    const href = a.href ?? text(l);
+    if (href?.trim()) out.push({ href: href.trim(), rel: a.rel ?? 'alternate', base: a['xml:base'] ?? inheritedBase });
+  }
+  return out;
+}
+
+function categoriesOf(item: Custom): string[] {
+  const out: string[] = [];
+  const push = (s: string | null | undefined) => {
+    if (s && s.trim()) out.push(s.trim());
+  };
+  for (const c of (item.rawCategories as unknown[] | undefined) ?? []) {
+    // RSS: text (maybe with domain); Atom: term/label attributes.
+    const a = attrs(c);
+    push(text(c) ?? a.label ?? a.term);
+  }
+  for (const c of (item.subjects as unknown[] | undefined) ?? []) push(text(c));
+  return [...new Set(out)];
+}
+
+function nodeText(raw: unknown): { value: string | null; isText: boolean } {
+  if (!Array.isArray(raw) || raw.length === 0) return { value: null, isText: false };
+  const first = raw[0];
+  const type = attrs(first).type ?? 'text';
+  const value = text(first);
+  return { value, isText: type === 'text' || type === 'text/plain' };
+}
+
+/**
+ * rss-parser turns an Atom entry's date into ISO with `toISOString()`, which throws on a date it cannot read
+ * and so rejects the whole feed. Drop unreadable dates from the entry first: the item is kept, undated.
+ */
+function atomSafeParser(): Parser<Custom, Custom> {
+  // A new parser per feed: xml2js keeps state per instance.
+  const parser = new Parser<Custom, Custom>(parserOptions);
+  const internal = parser as unknown as { parseItemAtom(entry: Record<string, unknown>): unknown };
+  const parseItemAtom = internal.parseItemAtom.bind(parser);
+  internal.parseItemAtom = (entry) => {
+    for (const field of ['published', 'updated']) {
+      const value = text((entry[field] as unknown[] | undefined)?.[0]);
+      if (value !== null && Number.isNaN(Date.parse(value.trim()))) delete entry[field];
+    }
+    return parseItemAtom(entry);
+  };
+  return parser;
+}
+
+/** Parses RSS 0.9x/1.0/2.0 or Atom text into the raw model. Throws ParseError for anything else. */
+export async function parseFeed(body: string): Promise<RawFeed> {
+  const format = prePass(body);
+  let parsed: Parser.Output<Custom> & Custom;
+  try {
+    parsed = (await atomSafeParser().parseString(body)) as Parser.Output<Custom> & Custom;
+  } catch (err) {
+    throw new ParseError(`malformed feed: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
+  }
+  const feedAttrs = (parsed.attrs as Record<string, string> | undefined) ?? {};
+  const feedBase = format === 'atom' ? (feedAttrs['xml:base'] ?? null) : null;
+  const feedLinks = format === 'atom' ? linksOf(parsed.links, feedBase) : linksOf(parsed.link ? [parsed.link] : [], null);
+
+  const items: RawItem[] = parsed.items.map((it) => {
+    const item = it as Custom & Parser.Item;
+    const a = (item.attrs as Record<string, string> | undefined) ?? {};
+    if (format === 'atom') {
+      const base = a['xml:base'] ?? feedBase;
+      const content = nodeText(item.atomContent);
+      const summary = nodeText(item.atomSummary);
+      const contentBase = Array.isArray(item.atomContent) ? attrs(item.atomContent[0])['xml:base'] : undefined;
+      return {
+        id: text(item.id) ?? null,
+        links: linksOf(item.links, base),
+        title: item.title ?? null,
+        // xhtml content comes back as serialised XML from rss-parser: HTML enough for the sanitiser.
+        content: content.value ?? (typeof item.content === 'string' ? item.content : null),
+        summary: summary.value ?? null,
+        contentIsText: content.value !== null ? content.isText : summary.isText,
+        categories: categoriesOf(item),
+        author: typeof item.author === 'string' ? item.author : null,
+        published: text(item.published),
+        updated: text(item.updated),
+        language: a['xml:lang'] ?? null,
+        base: contentBase ?? base,
+      };
+    }
+    const encoded = item['content:encoded'];
+    return {
+      id: text(item.guid) ?? (typeof item['rdf:about'] === 'string' ? item['rdf:about'] : null),
+      links: linksOf(item.links, null),
+      title: item.title ?? null,
+      content: typeof encoded === 'string' ? encoded : (item.content ?? null),
+      summary: item.content ?? null,
+      contentIsText: false,
+      categories: categoriesOf(item),
+      author: typeof item.creator === 'string' ? item.creator : typeof item.author === 'string' ? item.author : null,
+      published: item.isoDate ?? null,
+      updated: null,
+      language: typeof item.language === 'string' ? item.language : null,
+      base: null,
+    };
+  });
+
+  return {
+    format,
+    title: parsed.title ?? null,
+    links: feedLinks,
+    language: feedAttrs['xml:lang'] ?? (typeof parsed.language === 'string' ? parsed.language : null),
+    base: feedBase,
+    items,
+  };
+}

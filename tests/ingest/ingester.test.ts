@@ -1,0 +1,243 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RelateTarget } from '../../src/content/model.ts';
+import { createIngester, type Ingester, type SourceStatus } from '../../src/ingest/ingester.ts';
+import type { Source } from '../../src/ingest/sources.ts';
+import { silentLogger } from '../../src/log.ts';
+import { openStore, type Store } from '../../src/storage/store.ts';
+import {
+  fixture,
+  neverAnswers,
+  neverEndingBody,
+  redirect,
+  serveBytes,
+  serveFile,
+  startUpstream,
+  statusOnly,
+  type Upstream,
+} from './helpers/upstream-server.ts';
+
+const KARABAKH: RelateTarget = {
+  articleId: 'karabakh',
+  rules: [[['karabakh']], [['iran', 'israel'], ['karabakh']], [['idlib'], ['russia', 'rusia'], ['turkey', 'turki']]],
+};
+const fetchPolicy = { timeoutMs: 500, maxBytes: 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds/test' };
+const retention = { maxItemsPerSource: 500, maxAgeDays: 3650 };
+
+let up: Upstream;
+let store: Store;
+let ingester: Ingester;
+let clock = new Date('2026-11-20T10:00:00Z');
+let publishedChanges = 0;
+let targets: readonly RelateTarget[] = [KARABAKH];
+
+const GOOD = ['rss2', 'atom', 'rss1', 'latin1-declared', 'latin1-header', 'script', 'moved'] as const;
+const paths: Record<string, string> = {
+  rss2: '/rss2.xml',
+  atom: '/atom.xml',
+  rss1: '/rss1.xml',
+  'latin1-declared': '/latin1-declared.xml',
+  'latin1-header': '/latin1-header.xml',
+  script: '/script.xml',
+  moved: '/old-feed',
+  malformed: '/malformed.xml',
+  bomb: '/bomb.xml',
+  xxe: '/xxe.xml',
+  html: '/index.html',
+  endless: '/endless.xml',
+  stall: '/stall.xml',
+  loop: '/loop-a',
+  'server-error': '/500',
+  'rate-limited': '/429',
+};
+
+function statusOf(id: string): SourceStatus {
+  const s = ingester.status().find((x) => x.id === id);
+  if (!s) throw new Error(`no status for ${id}`);
+  return s;
+}
+
+beforeAll(async () => {
+  up = await startUpstream({
+    '/rss2.xml': serveFile('rss2.xml'),
+    '/atom.xml': serveFile('atom.xml', 'application/atom+xml'),
+    '/rss1.xml': serveBytes(fixture('rss1.xml'), { 'content-type': 'application/rdf+xml' }),
+    '/latin1-declared.xml': serveBytes(fixture('latin1-declared.xml'), { 'content-type': 'application/xml' }),
+    '/latin1-header.xml': serveBytes(fixture('latin1-header.xml'), { 'content-type': 'text/xml; charset=ISO-8859-1' }),
+    '/script.xml': serveBytes(fixture('script-injection.xml')),
+    '/old-feed': redirect(301, '/new-feed.xml'),
+    '/new-feed.xml': serveFile('rss1.xml', 'application/rdf+xml', '"moved-v1"'),
+    '/malformed.xml': serveBytes(fixture('malformed.xml')),
+    '/bomb.xml': serveBytes(fixture('entity-bomb.xml')),
+    '/xxe.xml': serveBytes(fixture('external-entity.xml')),
+    '/index.html': serveBytes(fixture('html-page.html'), { 'content-type': 'text/html; charset=utf-8' }),
+    '/endless.xml': neverEndingBody,
+    '/stall.xml': neverAnswers,
+    '/loop-a': redirect(302, '/loop-b'),
+    '/loop-b': redirect(302, '/loop-a'),
+    '/500': statusOnly(500),
+    '/429': statusOnly(429, { 'retry-after': '3600' }),
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-ingester-'));
+  store = openStore(dir);
+  const sources: Source[] = Object.entries(paths).map(([id, p]) => ({
+    id,
+    url: up.url(p),
+    name: `Fixture ${id}`,
+    schedule: '*/15 * * * *',
+    language: null,
+  }));
+  ingester = createIngester({
+    store,
+    sources,
+    fetchPolicy,
+    retention,
+    logger: silentLogger(),
+    now: () => clock,
+    targets: () => targets,
+    onPublishedChange: () => publishedChanges++,
+  });
+  await ingester.pollAll();
+});
+
+afterAll(async () => {
+  await ingester.stop();
+  store.close();
+  await up.close();
+});
+
+describe('ingester against a fixture upstream', () => {
+  it('ingests every good source', () => {
+    const counts = Object.fromEntries(GOOD.map((id) => [id, statusOf(id).itemCount]));
+    expect(counts).toEqual({ rss2: 7, atom: 4, rss1: 2, 'latin1-declared': 2, 'latin1-header': 2, script: 1, moved: 2 });
+    for (const id of GOOD) {
+      expect(statusOf(id)).toMatchObject({
+        lastStatus: 200, consecutiveFailures: 0, lastError: null,
+        lastAttemptAt: clock.toISOString(), lastSuccessAt: clock.toISOString(),
+      });
+    }
+    expect(publishedChanges).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['malformed', 200, /^parse: malformed feed/],
+    ['bomb', 200, /^parse: DOCTYPE/],
+    ['xxe', 200, /^parse: DOCTYPE/],
+    ['html', 200, /^parse: an HTML page/],
+    ['endless', 200, /^fetch timeout/],
+    ['stall', null, /^fetch timeout/],
+    ['loop', 302, /^fetch redirect: redirect loop/],
+    ['server-error', 500, /^fetch http: HTTP 500/],
+    ['rate-limited', 429, /^fetch http: HTTP 429/],
+  ])('records %s as a failure with status %s', (id, status, error) => {
+    const s = statusOf(id);
+    expect(s.lastStatus).toBe(status);
+    expect(s.lastError).toMatch(error);
+    expect(s).toMatchObject({ consecutiveFailures: 1, lastSuccessAt: null, itemCount: 0, lastAttemptAt: clock.toISOString() });
+    expect(s.nextPollAt).not.toBeNull();
+  });
+
+  it('honours Retry-After as the next poll time', () => {
+    expect(statusOf('rate-limited').nextPollAt).toBe(new Date(clock.getTime() + 3600_000).toISOString());
+  });
+
+  it('relates the Karabakh article to the right items only, whatever their feed format or charset', () => {
+    const keys = store.relatedForArticle('karabakh', 100).map((i) => `${i.sourceId}:${i.key}`).sort();
+    expect(keys).toEqual(
+      [
+        'atom:tag:atom.example,2026:entry-1',
+        'atom:tag:atom.example,2026:entry-4',
+        'latin1-declared:lat-1',
+        'latin1-header:cab-1',
+        'moved:https://rdf.example/a/1',
+        'rss1:https://rdf.example/a/1',
+        'rss2:wire-1001',
+        'rss2:wire-1002',
+        'rss2:wire-1003',
+        'script:evil-1',
+      ].sort(),
+    );
+    const titles = store.relatedItems(100).map((i) => i.title).join('\n');
+    expect(titles).not.toMatch(/prices|Derby|Recipe|Receta|Tirana|lamb/i);
+  });
+
+  it('stores injected content sanitised', () => {
+    const [evil] = store.relatedItems(100).filter((i) => i.sourceId === 'script');
+    expect(evil!.contentHtml).not.toMatch(/script|onerror|onclick|javascript:|iframe|data:/i);
+    expect(evil!.title).toBe('Karabakh update');
+  });
+
+  it('remembers a 301 as the current URL and polls it there next time', async () => {
+    expect(statusOf('moved')).toMatchObject({ url: up.url('/old-feed'), currentUrl: up.url('/new-feed.xml') });
+    const before = up.requests.length;
+    await ingester.pollSource('moved');
+    expect(up.requests.slice(before).map((r) => r.path)).toEqual(['/new-feed.xml']);
+    expect(statusOf('moved').lastStatus).toBe(304);
+  });
+
+  it('re-polls with conditional GET (304), deduplicates, and reports no published change', async () => {
+    const countsBefore = ingester.status().map((s) => s.itemCount);
+    const relatedBefore = store.relatedItems(100);
+    publishedChanges = 0;
+    clock = new Date('2026-11-20T10:15:00Z');
+    const before = up.requests.length;
+    await ingester.pollAll();
+    expect(statusOf('rss2').lastStatus).toBe(304);
+    expect(statusOf('atom').lastStatus).toBe(304);
+    expect(statusOf('rss2').lastSuccessAt).toBe(clock.toISOString());
+    expect(up.requests.slice(before).find((r) => r.path === '/rss2.xml')?.headers['if-none-match']).toBe('"rss2.xml-v1"');
+    expect(ingester.status().map((s) => s.itemCount)).toEqual(countsBefore);
+    expect(store.relatedItems(100)).toEqual(relatedBefore);
+    expect(publishedChanges).toBe(0);
+  });
+
+  it('backs off exponentially after consecutive failures', () => {
+    const s = statusOf('server-error');
+    expect(s.consecutiveFailures).toBe(2);
+    // Base interval 15 min (the schedule), doubled after the second failure.
+    expect(Date.parse(s.nextPollAt!) - clock.getTime()).toBe(30 * 60_000);
+  });
+
+  it('loses nothing stored when good sources turn bad', async () => {
+    const before = store.relatedItems(100);
+    up.routes.set('/rss2.xml', statusOnly(500));
+    up.routes.set('/atom.xml', serveBytes(fixture('malformed.xml')));
+    up.routes.set('/rss1.xml', neverAnswers);
+    await ingester.pollAll();
+    expect(statusOf('rss2')).toMatchObject({ lastStatus: 500, consecutiveFailures: 1, itemCount: 7 });
+    expect(statusOf('atom')).toMatchObject({ consecutiveFailures: 1, itemCount: 4 });
+    expect(statusOf('rss1')).toMatchObject({ consecutiveFailures: 1, itemCount: 2 });
+    expect(store.relatedItems(100)).toEqual(before);
+  });
+
+  it('updates a changed item in place and reports the published change', async () => {
+    publishedChanges = 0;
+    up.routes.set('/script.xml', serveBytes(fixture('script-injection.xml').toString('utf8').replace('Karabakh <script>', 'Karabakh (corrected) <script>')));
+    await ingester.pollSource('script');
+    expect(statusOf('script').itemCount).toBe(1);
+    expect(store.relatedItems(100).find((i) => i.sourceId === 'script')!.title).toBe('Karabakh (corrected) update');
+    expect(publishedChanges).toBe(1);
+  });
+
+  it('relates stored items again when the content changes (relateAll)', () => {
+    publishedChanges = 0;
+    targets = [KARABAKH, { articleId: 'syria', rules: [[['syria']]] }];
+    ingester.relateAll();
+    expect(publishedChanges).toBe(1);
+    expect(store.relatedForArticle('syria', 100).map((i) => i.key).sort()).toEqual(
+      ['https://rdf.example/a/1', 'https://rdf.example/a/1', 'tag:atom.example,2026:entry-4', 'wire-1003'].sort(),
+    );
+    ingester.relateAll();
+    expect(publishedChanges).toBe(1);
+  });
+
+  it('lists status in sources.yaml order with the contract fields', () => {
+    const st = ingester.status();
+    expect(st.map((s) => s.id)).toEqual(Object.keys(paths));
+    expect(Object.keys(st[0]!).sort()).toEqual(
+      ['consecutiveFailures', 'currentUrl', 'id', 'itemCount', 'lastAttemptAt', 'lastError', 'lastStatus', 'lastSuccessAt', 'name', 'nextPollAt', 'url'].sort(),
+    );
+  });
+});
