@@ -149,25 +149,33 @@ function articleEntry(snapshot: ContentSnapshot, article: Article, lang: Languag
   };
 }
 
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+
+/** Only http(s) URLs that parse go into feeds (`feed` throws on anything else). */
+function webUrl(url: string | null): string | null {
+  return url && URL.canParse(url) && /^https?:$/.test(new URL(url).protocol) ? url : null;
+}
+
 function upstreamEntry(snapshot: ContentSnapshot, item: RelatedItem, lang: Language): FeedEntry {
   const readAt = lang === 'id' ? 'Baca di' : 'Read at';
-  const link = item.url ?? item.sourceSiteUrl ?? item.sourceFeedUrl;
+  const siteUrl = webUrl(item.sourceSiteUrl);
+  const link = webUrl(item.url) ?? siteUrl ?? item.sourceFeedUrl;
   const content = html`<p>${item.summary}</p><p><a href="${link}">${readAt} ${item.sourceName}</a></p>`;
   return {
     id: upstreamEntryId(snapshot.site, item),
     title: item.title,
     url: link,
-    language: item.language,
+    language: item.language && LANGUAGE_TAG.test(item.language) ? item.language : null,
     summary: item.summary,
     contentHtml: content.value,
-    authors: [{ name: item.sourceName, url: item.sourceSiteUrl }],
+    authors: [{ name: item.sourceName, url: siteUrl }],
     contributors: [],
     published: item.publishedAt,
     updated: item.updatedAt,
     categories: [],
     translations: [],
     related: [],
-    source: { id: item.sourceFeedUrl, title: item.sourceName, feedUrl: item.sourceFeedUrl, siteUrl: item.sourceSiteUrl },
+    source: { id: item.sourceFeedUrl, title: item.sourceName, feedUrl: item.sourceFeedUrl, siteUrl },
     tags: [],
     image: null,
   };

@@ -1,4 +1,5 @@
 import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
+import { stripInvalidXmlChars } from '../text.ts';
 
 /**
  * The small layer that fills the gaps of the `feed` package (see shared/notes/dependencies.md): `feed`
@@ -22,7 +23,20 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
  * the real values are written through the DOM afterwards.
  */
 export function inert(text: string): string {
-  return text.replace(/[<>&"\]\u0000-\u001F]/g, ' ').trim() || '-';
+  return stripInvalidXmlChars(text).replace(/[<>&"\]\u0000-\u001F]/g, ' ').trim() || '-';
+}
+
+/**
+ * Text as XML can carry it: characters XML 1.0 forbids are dropped, and line ends are normalised as a
+ * parser would (a bare CR would come back as LF), so what a reader parses equals what we meant.
+ */
+export function xmlText(text: string): string {
+  return stripInvalidXmlChars(text).replace(/\r\n?/g, '\n');
+}
+
+/** Attribute values: parsers turn tabs and line ends into spaces (attribute-value normalisation). */
+export function xmlAttr(value: string): string {
+  return stripInvalidXmlChars(value).replace(/[\t\n\r]/g, ' ');
 }
 
 export function parseXml(xml: string): Document {
@@ -52,7 +66,7 @@ export function firstChild(parent: Element, name: string): Element {
 /** Replaces an element's content (CDATA included) with one text node. */
 export function setText(el: Element, text: string): Element {
   while (el.firstChild) el.removeChild(el.firstChild);
-  el.appendChild(el.ownerDocument!.createTextNode(text));
+  el.appendChild(el.ownerDocument!.createTextNode(xmlText(text)));
   return el;
 }
 
@@ -77,10 +91,10 @@ export function append(
   const el = ns ? doc.createElementNS(ns, qname) : doc.createElement(qname);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined) continue;
-    if (k === 'xml:lang') el.setAttributeNS(NS.xml, k, v);
-    else el.setAttribute(k, v);
+    if (k === 'xml:lang') el.setAttributeNS(NS.xml, k, xmlAttr(v));
+    else el.setAttribute(k, xmlAttr(v));
   }
-  if (text !== undefined) el.appendChild(doc.createTextNode(text));
+  if (text !== undefined) el.appendChild(doc.createTextNode(xmlText(text)));
   const anchor = before ? childElements(parent, before)[0] : undefined;
   if (anchor) {
     const indent = anchor.previousSibling?.nodeType === 3 ? anchor.previousSibling.nodeValue : null;

@@ -14,9 +14,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       status = 400;
       message = `Bad Request: ${err.message}`;
     } else if (typeof err === 'object' && err !== null && 'status' in err && err.status === 400) {
-      // Express/body parsers signal malformed requests this way (e.g. an undecodable URL).
+      // Express signals an undecodable URL this way.
       status = 400;
-      message = 'Bad Request: malformed request';
+      message = 'Bad Request: the request URL is not validly percent-encoded';
     } else {
       logger.error({ err, path: req.path, method: req.method }, 'request failed');
     }

@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, test } from 'vitest';
+import { loadContent } from '../../src/content/load.ts';
+import { ContentError } from '../../src/errors.ts';
+import { copyContent, REPO, request, startService, type Running } from '../helpers/service.ts';
+
+const ORIGINAL = 'articles/rusia-2000-militan-timteng-karabakh/index.id.md';
+const TRANSLATION = 'articles/rusia-2000-militan-timteng-karabakh/index.en.md';
+
+function edit(dir: string, file: string, change: (text: string) => string): void {
+  const p = path.join(dir, file);
+  fs.writeFileSync(p, change(fs.readFileSync(p, 'utf8')));
+}
+
+function write(dir: string, file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  fs.writeFileSync(path.join(dir, file), text);
+}
+
+function problemsOf(dir: string): { file: string; field: string | null; message: string }[] {
+  try {
+    loadContent(dir);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ContentError);
+    return [...(err as ContentError).problems];
+  }
+  throw new Error('content loaded although it is invalid');
+}
+
+describe('loading the content store', () => {
+  test('the seed article loads as one article in Indonesian and English, linked as translations', () => {
+    const snapshot = loadContent(path.join(REPO, 'content'));
+    expect(snapshot.articles).toHaveLength(1);
+    const a = snapshot.articles[0]!;
+    expect(a.id).toBe('2020-11-03-lavrov-militan-karabakh');
+    expect(a.originalLanguage).toBe('id');
+    expect([...a.translations.keys()]).toEqual(['id', 'en']);
+    expect(a.translations.get('en')!.translator?.name).toBe('Kabar Feeds translation desk');
+    expect(a.translations.get('en')!.authors).toEqual(a.translations.get('id')!.authors);
+    expect(a.categories).toContain('konflik-karabakh');
+    expect(a.translations.get('id')!.published.toISOString()).toBe('2020-11-03T13:00:00.000Z');
+  });
+
+  test.each([
+    ['a missing title', ORIGINAL, (t: string) => t.replace(/^title: .*\n/m, ''), 'title', /expected string|Required|received undefined/i],
+    ['a date without a zone', ORIGINAL, (t: string) => t.replace('published: 2020-11-03T20:00:00+07:00', 'published: 2020-11-03 20:00'), 'published', /with a zone/],
+    ['an impossible date', ORIGINAL, (t: string) => t.replace('published: 2020-11-03T20:00:00+07:00', 'published: 2020-13-45T20:00:00+07:00'), 'published', /not a real date/],
+    ['an unknown category', ORIGINAL, (t: string) => t.replace('categories: [konflik-karabakh,', 'categories: [sepak-bola,'), 'categories.0', /unknown category "sepak-bola"/],
+    ['a translation of an unknown article', TRANSLATION, (t: string) => t.replace('translationOf: 2020-11-03-lavrov-militan-karabakh', 'translationOf: tidak-ada'), 'translationOf', /no article has id "tidak-ada"/],
+    ['a misspelt field', ORIGINAL, (t: string) => t.replace('summary:', 'sumary:'), null, /sumary|summary/],
+    ['updated before published', TRANSLATION, (t: string) => t.replace('updated: 2026-11-25T10:00:00+07:00', 'updated: 2026-11-24T10:00:00+07:00'), 'updated', /before published/],
+    ['broken YAML', ORIGINAL, (t: string) => t.replace('title: Rusia', 'title: [Rusia'), null, /invalid YAML/],
+  ])('%s is reported with the file and the field', (_name, file, change, field, message) => {
+    const dir = copyContent();
+    edit(dir, file, change);
+    const problems = problemsOf(dir);
+    const p = problems.find((x) => x.file === file && (field === null || x.field === field));
+    expect(p, JSON.stringify(problems)).toBeDefined();
+    expect(`${p!.field ?? ''} ${p!.message}`).toMatch(message);
+  });
+
+  test('two articles with one id are reported, naming both files', () => {
+    const dir = copyContent();
+    const copy = fs.readFileSync(path.join(dir, ORIGINAL), 'utf8');
+    write(dir, 'articles/salinan/index.id.md', copy);
+    const problems = problemsOf(dir);
+    expect(problems).toContainEqual({
+      file: 'articles/salinan/index.id.md',
+      field: 'id',
+      message: `id "2020-11-03-lavrov-militan-karabakh" is already used by ${ORIGINAL}`,
+    });
+  });
+
+  test('a file in a language the site does not offer, and a file without a language, are reported', () => {
+    const dir = copyContent();
+    write(dir, 'articles/rusia-2000-militan-timteng-karabakh/index.fr.md', '---\ntitle: x\n---\n');
+    write(dir, 'articles/rusia-2000-militan-timteng-karabakh/index.md', '---\ntitle: x\n---\n');
+    const problems = problemsOf(dir);
+    expect(problems.map((p) => p.file)).toEqual(
+      expect.arrayContaining(['articles/rusia-2000-militan-timteng-karabakh/index.fr.md', 'articles/rusia-2000-militan-timteng-karabakh/index.md']),
+    );
+  });
+
+  test('every broken file is reported in one load, not only the first', () => {
+    const dir = copyContent();
+    edit(dir, ORIGINAL, (t) => t.replace(/^title: .*\n/m, ''));
+    edit(dir, TRANSLATION, (t) => t.replace('published: 2026-11-25T10:00:00+07:00', 'published: yesterday'));
+    const files = new Set(problemsOf(dir).map((p) => p.file));
+    expect(files).toEqual(new Set([ORIGINAL, TRANSLATION]));
+  });
+
+  test('a bad site.yaml names the field', () => {
+    const dir = copyContent();
+    edit(dir, 'site.yaml', (t) => t.replace('defaultLanguage: id', 'defaultLanguage: fr'));
+    expect(problemsOf(dir)).toContainEqual(expect.objectContaining({ file: 'site.yaml', field: 'defaultLanguage' }));
+  });
+});
+
+describe('npm run check', () => {
+  const run = promisify(execFile);
+  const tsx = path.join(REPO, 'node_modules/.bin/tsx');
+
+  test('passes on the shipped content', async () => {
+    const { stdout } = await run(tsx, ['src/content/check.ts', path.join(REPO, 'content')], { cwd: REPO });
+    expect(stdout).toContain('content ok: 1 articles, 2 files');
+  });
+
+  test('fails with exit code 1 and names the file and field', async () => {
+    const dir = copyContent();
+    edit(dir, ORIGINAL, (t) => t.replace('categories: [konflik-karabakh,', 'categories: [sepak-bola,'));
+    const err = await run(tsx, ['src/content/check.ts', dir], { cwd: REPO }).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toContain(`${ORIGINAL} [categories.0]: unknown category "sepak-bola"`);
+  });
+});
+
+describe('content changes while serving', () => {
+  let s: Running | null = null;
+  afterEach(async () => {
+    await s?.close();
+    s = null;
+  });
+
+  async function waitFor(check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('condition not met within 5 s');
+  }
+
+  test('an edit is picked up without a restart, and only the feeds it touches change ETag', async () => {
+    s = await startService({ watch: true });
+    const run = s;
+    const en = await request(`${run.origin}/en/feed.atom`);
+    const id = await request(`${run.origin}/id/feed.atom`);
+    edit(run.contentDir, TRANSLATION, (t) => t.replace('title: Russia Says 2,000', 'title: Russia Says Two Thousand'));
+    await waitFor(async () => (await request(`${run.origin}/en/feed.atom`)).text.includes('Russia Says Two Thousand'));
+    const en2 = await request(`${run.origin}/en/feed.atom`);
+    expect(en2.headers.etag).not.toBe(en.headers.etag);
+    // The Indonesian feed links the English title in its item, so it changes too; its RSS sibling's id stays.
+    const id2 = await request(`${run.origin}/id/feed.atom`);
+    expect(id2.headers.etag).not.toBe(id.headers.etag);
+    expect(id2.text).toContain('Russia Says Two Thousand');
+    const ids = (t: string) => [...t.matchAll(/<id>([^<]+)<\/id>/g)].map((m) => m[1]);
+    expect(ids(en2.text)).toEqual(ids(en.text));
+  });
+
+  test('a broken edit keeps the last good version in service and /healthz says why', async () => {
+    s = await startService();
+    const before = await request(`${s.origin}/id/feed.rss`);
+    edit(s.contentDir, ORIGINAL, (t) => t.replace('published: 2020-11-03T20:00:00+07:00', 'published: kemarin'));
+    expect(s.service.content.reload()).toBe(false);
+    const after = await request(`${s.origin}/id/feed.rss`);
+    expect(after.status).toBe(200);
+    expect(after.headers.etag).toBe(before.headers.etag);
+    const health = JSON.parse((await request(`${s.origin}/healthz`)).text);
+    expect(health.content.rejectedChange).toContainEqual(expect.objectContaining({ file: ORIGINAL, field: 'published' }));
+    // Fixing it clears the report.
+    edit(s.contentDir, ORIGINAL, (t) => t.replace('published: kemarin', 'published: 2020-11-03T20:00:00+07:00'));
+    s.service.content.reload();
+    expect(JSON.parse((await request(`${s.origin}/healthz`)).text).content.rejectedChange).toBeNull();
+  });
+
+  test('re-rendering unchanged content keeps ETag and Last-Modified', async () => {
+    let now = new Date('2026-11-25T10:00:00Z');
+    s = await startService({ now: () => now });
+    const first = await request(`${s.origin}/id/feed.rss`);
+    now = new Date('2026-11-25T11:00:00Z');
+    // A change elsewhere (a new category label in English) invalidates everything; the Indonesian RSS bytes stay the same.
+    edit(s.contentDir, 'site.yaml', (t) => t.replace('en: Middle East', 'en: The Middle East'));
+    expect(s.service.content.reload()).toBe(true);
+    const second = await request(`${s.origin}/id/feed.rss`);
+    expect(second.headers.etag).toBe(first.headers.etag);
+    expect(second.headers['last-modified']).toBe(first.headers['last-modified']);
+    const enAtom = await request(`${s.origin}/en/feed.atom`);
+    expect(enAtom.headers['last-modified']).toBe('Wed, 25 Nov 2026 11:00:00 GMT');
+  });
+});

@@ -1,0 +1,207 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
+
+let s: Running;
+beforeAll(async () => {
+  s = await startService();
+});
+afterAll(async () => {
+  await s.close();
+});
+
+const FEEDS = [
+  ['/id/feed.rss', 'application/rss+xml; charset=utf-8'],
+  ['/en/feed.atom', 'application/atom+xml; charset=utf-8'],
+  ['/id/categories/rusia/feed.json', 'application/feed+json; charset=utf-8'],
+  ['/en/related/feed.rss', 'application/rss+xml; charset=utf-8'],
+] as const;
+
+describe('conditional GET, as aggregators poll', () => {
+  test.each(FEEDS)('%s has a strong ETag, Last-Modified, Cache-Control and its media type', async (p, type) => {
+    const r = await request(`${s.origin}${p}`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe(type);
+    expect(r.headers.etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(new Date(r.headers['last-modified']!).toUTCString()).toBe(r.headers['last-modified']);
+    expect(r.headers['cache-control']).toMatch(/max-age=\d+/);
+    expect(r.headers['content-length']).toBe(String(r.body.length));
+    expect(r.headers['access-control-allow-origin']).toBe('*');
+  });
+
+  test('serves 304 with no body when the ETag matches', async () => {
+    const first = await request(`${s.origin}/id/feed.rss`);
+    const again = await request(`${s.origin}/id/feed.rss`, { headers: { 'if-none-match': first.headers.etag! } });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers.etag).toBe(first.headers.etag);
+    const list = await request(`${s.origin}/id/feed.rss`, { headers: { 'if-none-match': `"other", W/${first.headers.etag}` } });
+    expect(list.status).toBe(304);
+  });
+
+  test('serves 200 when the ETag does not match, even if If-Modified-Since would', async () => {
+    const first = await request(`${s.origin}/id/feed.rss`);
+    const r = await request(`${s.origin}/id/feed.rss`, {
+      headers: { 'if-none-match': '"stale"', 'if-modified-since': first.headers['last-modified']! },
+    });
+    expect(r.status).toBe(200);
+  });
+
+  test('serves 304 for If-Modified-Since at or after Last-Modified, 200 before it', async () => {
+    const first = await request(`${s.origin}/en/feed.atom`);
+    const lm = new Date(first.headers['last-modified']!);
+    expect((await request(`${s.origin}/en/feed.atom`, { headers: { 'if-modified-since': lm.toUTCString() } })).status).toBe(304);
+    const before = new Date(lm.getTime() - 1000).toUTCString();
+    expect((await request(`${s.origin}/en/feed.atom`, { headers: { 'if-modified-since': before } })).status).toBe(200);
+    expect((await request(`${s.origin}/en/feed.atom`, { headers: { 'if-modified-since': 'not a date' } })).status).toBe(200);
+  });
+
+  test('HEAD gives the headers of GET and no body', async () => {
+    const get = await request(`${s.origin}/id/feed.atom`);
+    const head = await request(`${s.origin}/id/feed.atom`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(head.headers.etag).toBe(get.headers.etag);
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+  });
+});
+
+describe('compression by Accept-Encoding', () => {
+  test.each([
+    ['br', brotliDecompressSync],
+    ['gzip', gunzipSync],
+  ] as const)('%s: decodes to the identity bytes, with Vary and its own ETag', async (coding, decode) => {
+    const plain = await request(`${s.origin}/id/feed.rss`);
+    const r = await request(`${s.origin}/id/feed.rss`, { headers: { 'accept-encoding': coding } });
+    expect(r.headers['content-encoding']).toBe(coding);
+    expect(r.headers.vary).toBe('Accept-Encoding');
+    expect(r.headers.etag).not.toBe(plain.headers.etag);
+    expect(decode(r.body).equals(plain.body)).toBe(true);
+    expect(r.body.length).toBeLessThan(plain.body.length);
+    const again = await request(`${s.origin}/id/feed.rss`, { headers: { 'accept-encoding': coding, 'if-none-match': r.headers.etag! } });
+    expect(again.status).toBe(304);
+  });
+
+  test('prefers brotli on equal weight, honours q-values, and sends identity when nothing else is accepted', async () => {
+    expect((await request(`${s.origin}/id/feed.json`, { headers: { 'accept-encoding': 'gzip, deflate, br' } })).headers['content-encoding']).toBe('br');
+    expect((await request(`${s.origin}/id/feed.json`, { headers: { 'accept-encoding': 'br;q=0.1, gzip' } })).headers['content-encoding']).toBe('gzip');
+    const plain = await request(`${s.origin}/id/feed.json`, { headers: { 'accept-encoding': 'deflate' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+  });
+});
+
+describe('errors a client can act on', () => {
+  test.each([
+    ['/fr/feed.rss', 404, 'no feeds in language "fr"'],
+    ['/id/categories/sepak-bola/feed.atom', 404, 'no category "sepak-bola"'],
+    ['/id/feed.xml', 404, 'nothing at /id/feed.xml'],
+    ['/id/articles/tidak-ada/', 404, 'no article "tidak-ada"'],
+    ['/id/feed.rss?limit=0', 400, 'query parameter "limit" must be a whole number from 1 to 50'],
+    ['/id/feed.rss?limit=ten', 400, 'query parameter "limit"'],
+    ['/id/feed.rss?format=atom', 400, 'unknown query parameter "format"'],
+    ['/id/?page=2', 400, 'unknown query parameter "page"'],
+    ['/%E0%A4%A/feed.rss', 400, 'not validly percent-encoded'],
+  ])('%s answers %i naming the problem, in plain text', async (p, status, message) => {
+    const r = await request(`${s.origin}${p}`);
+    expect(r.status).toBe(status);
+    expect(r.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(r.text).toContain(message);
+    expect(r.text).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  test('?limit=N gives the first N items of the same feed', async () => {
+    const r = await request(`${s.origin}/id/feed.json?limit=1`);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text).items).toHaveLength(1);
+  });
+
+  test('other methods get 405 with Allow; CORS preflight is answered', async () => {
+    const post = await request(`${s.origin}/id/feed.rss`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD, OPTIONS');
+    const pre = await request(`${s.origin}/id/feed.rss`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://partner.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'if-none-match' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe('*');
+    expect(pre.headers['access-control-allow-headers']).toMatch(/If-None-Match/i);
+  });
+
+  test('a path without its trailing slash redirects to the page', async () => {
+    const r = await request(`${s.origin}/en`);
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe('/en/');
+  });
+});
+
+describe('pages, index, OPML and health', () => {
+  test('every URL in every feed that points at us answers 200', async () => {
+    const opml = (await request(`${s.origin}/feeds.opml`)).text;
+    const feedUrls = [...opml.matchAll(/xmlUrl="([^"]+)"/g)].map((m) => m[1]!);
+    expect(feedUrls).toHaveLength(2 * 6 * 3); // languages x (site + 4 categories + related) x formats
+    const seen = new Set<string>();
+    for (const feedUrl of feedUrls) {
+      const body = (await request(s.local(feedUrl))).text;
+      for (const m of body.matchAll(/https?:\/\/[^"'<>\s\\]+/g)) if (m[0].startsWith(TEST_BASE)) seen.add(m[0].replace(/&amp;/g, '&'));
+    }
+    expect(seen.size).toBeGreaterThan(40);
+    for (const url of seen) {
+      const r = await request(s.local(url));
+      expect(r.status, url).toBe(200);
+    }
+  });
+
+  test('an article page is accessible HTML with its translations and feed autodiscovery', async () => {
+    const r = await request(`${s.origin}/en/articles/rusia-2000-militan-timteng-karabakh/`);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.text).toContain('<html lang="en">');
+    expect(r.text).toContain('<h1>Russia Says 2,000 Middle Eastern Militants Are in Karabakh</h1>');
+    expect(r.text).toContain(`<link rel="alternate" hreflang="id" href="${TEST_BASE}/id/articles/rusia-2000-militan-timteng-karabakh/">`);
+    expect(r.text).toContain(`<link rel="alternate" type="application/rss+xml" title="Middle East News (RSS 2.0)" href="${TEST_BASE}/en/feed.rss">`);
+    expect(r.text).toContain('Translation: Kabar Feeds translation desk');
+  });
+
+  test('the Indonesian page keeps the publisher body word for word', async () => {
+    const r = await request(`${s.origin}/id/articles/rusia-2000-militan-timteng-karabakh/`);
+    const seed = fs.readFileSync(path.resolve(import.meta.dirname, '../../../shared/seed/karabakh-article.txt'), 'utf8');
+    const paragraphs = seed.split('\n').filter((l) => l.trim()).slice(3, 11);
+    expect(paragraphs[0]).toMatch(/^Moskow, LiputanIslam.com/);
+    expect(paragraphs[7]).toMatch(/\(mm\/alalam\)$/);
+    const text = r.text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    for (const p of paragraphs) expect(text).toContain(p.replace(/\s+$/, ''));
+    expect(r.text).not.toContain('Baca juga:');
+    expect(r.text).not.toContain('DISKUSI');
+  });
+
+  test('/ lists every feed by language and category with autodiscovery links', async () => {
+    const r = await request(`${s.origin}/`);
+    expect(r.status).toBe(200);
+    for (const lang of ['id', 'en']) {
+      for (const fmt of ['rss', 'atom', 'json']) expect(r.text).toContain(`href="${TEST_BASE}/${lang}/categories/konflik-karabakh/feed.${fmt}"`);
+      expect(r.text).toContain(`<link rel="alternate" type="application/atom+xml"`);
+    }
+  });
+
+  test('/feeds.opml is OPML 2.0 with xmlUrl, htmlUrl, type and language on every outline', async () => {
+    const r = await request(`${s.origin}/feeds.opml`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('text/x-opml; charset=utf-8');
+    expect(r.text).toContain('<opml version="2.0">');
+    const outlines = [...r.text.matchAll(/<outline [^>]*xmlUrl[^>]*>/g)].map((m) => m[0]);
+    for (const o of outlines) {
+      expect(o).toMatch(/ type="rss"/);
+      expect(o).toMatch(/ htmlUrl="http:\/\/feeds\.example\.test\//);
+      expect(o).toMatch(/ language="(id|en)"/);
+    }
+  });
+
+  test('/healthz is 200 JSON once ready', async () => {
+    const r = await request(`${s.origin}/healthz`);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text)).toMatchObject({ status: 'ok', content: { articles: 1, rejectedChange: null } });
+  });
+});

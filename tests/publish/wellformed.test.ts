@@ -1,0 +1,111 @@
+import { DOMParser, type Element } from '@xmldom/xmldom';
+import fc from 'fast-check';
+import { SaxesParser } from 'saxes';
+import { expect, test } from 'vitest';
+import type { FeedDoc, FeedEntry } from '../../src/feeds/model.ts';
+import { RENDERERS } from '../../src/feeds/render.ts';
+import { xmlAttr, xmlText } from '../../src/feeds/xml.ts';
+
+/** Text made to break XML writers: any Unicode (lone surrogates included) mixed with markup and controls. */
+const nasty = fc
+  .array(
+    fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 6 }),
+      fc.constantFrom(']]>', ']]]]><![CDATA[>', '&amp;', '&', '<', '>', '"', "'", '<![CDATA[', '\u0000', '\u0008', '\u001F', '\r', '\r\n', '\uFFFE', '\uD800', '\uDC00', '😀', 'é', '\u202E'),
+    ),
+    { maxLength: 12 },
+  )
+  .map((parts) => parts.join(''));
+const nonEmpty = nasty.map((s) => (xmlText(s).trim() ? s : `x${s}`));
+
+const entry = fc.record({
+  title: nonEmpty,
+  summary: nasty,
+  contentHtml: nasty,
+  author: nonEmpty,
+  label: nonEmpty,
+  term: nonEmpty,
+  translationTitle: nasty,
+  sourceTitle: nonEmpty,
+  query: nasty,
+});
+
+type EntryInput = typeof entry extends fc.Arbitrary<infer T> ? T : never;
+
+function doc(feedTitle: string, description: string, entries: EntryInput[]): FeedDoc {
+  const d = new Date('2026-11-25T00:00:00Z');
+  return {
+    id: 'tag:kabar-feeds.example,2026:feed/id',
+    title: feedTitle,
+    description,
+    language: 'id',
+    updated: d,
+    selfUrl: 'http://feeds.example.test/id/feed.rss',
+    htmlUrl: 'http://feeds.example.test/id/',
+    alternates: [{ href: 'http://feeds.example.test/en/feed.rss', type: 'application/rss+xml', hreflang: 'en', title: feedTitle }],
+    copyright: description,
+    generator: { name: 'kabar-feeds', version: '0', url: 'http://feeds.example.test/' },
+    entries: entries.map(
+      (e, i): FeedEntry => ({
+        id: `tag:kabar-feeds.example,2026:article/a${i}/id`,
+        title: e.title,
+        url: `http://feeds.example.test/id/articles/a${i}/`,
+        language: 'id',
+        summary: e.summary,
+        contentHtml: e.contentHtml,
+        authors: [{ name: e.author, url: null }],
+        contributors: [{ name: e.author, url: 'http://feeds.example.test/' }],
+        published: d,
+        updated: d,
+        categories: [{ term: e.term, label: e.label, scheme: 'http://feeds.example.test/id/categories/x/' }],
+        translations: [{ href: 'http://feeds.example.test/en/articles/a/', type: 'text/html', hreflang: 'en', title: e.translationTitle }],
+        // Upstream URLs may carry any query; URL parsing percent-encodes what it must.
+        related: [{ href: new URL(`http://upstream.example/a?q=${e.query}&b=1`).href, type: 'text/html', hreflang: null, title: e.title }],
+        source: { id: 'http://upstream.example/feed', title: e.sourceTitle, feedUrl: 'http://upstream.example/feed?a=1&b=2', siteUrl: null },
+        tags: [],
+        image: null,
+      }),
+    ),
+  };
+}
+
+function assertWellFormed(xml: string): void {
+  const parser = new SaxesParser({ xmlns: true });
+  let error: Error | null = null;
+  parser.on('error', (e) => {
+    error ??= e;
+  });
+  parser.write(xml).close();
+  if (error) throw error;
+}
+
+function texts(xml: string, tag: string): string[] {
+  const d = new DOMParser().parseFromString(xml, 'text/xml');
+  return Array.from(d.getElementsByTagName(tag) as unknown as Element[]).map((e) => e.textContent ?? '');
+}
+
+test('RSS, Atom and JSON output is well-formed for any text, and reads back as written', () => {
+  fc.assert(
+    fc.property(nonEmpty, nasty, fc.array(entry, { minLength: 1, maxLength: 3 }), (title, description, entries) => {
+      const feed = doc(title, description, entries);
+      const rss = RENDERERS.rss(feed);
+      assertWellFormed(rss);
+      expect(texts(rss, 'title')).toEqual([xmlText(title), ...entries.map((e) => xmlText(e.title))]);
+      expect(texts(rss, 'content:encoded')).toEqual(entries.map((e) => xmlText(e.contentHtml)));
+      expect(texts(rss, 'category')).toEqual(entries.map((e) => xmlText(e.label)));
+
+      const atom = RENDERERS.atom(feed);
+      assertWellFormed(atom);
+      expect(texts(atom, 'summary')).toEqual(entries.map((e) => xmlText(e.summary)));
+      const d = new DOMParser().parseFromString(atom, 'text/xml');
+      const cats = Array.from(d.getElementsByTagName('category') as unknown as Element[]);
+      expect(cats.map((c) => c.getAttribute('label'))).toEqual(entries.map((e) => xmlAttr(e.label)));
+      expect(cats.map((c) => c.getAttribute('term'))).toEqual(entries.map((e) => xmlAttr(e.term)));
+
+      const json = JSON.parse(RENDERERS.json(feed));
+      expect(json.title).toBe(title);
+      expect(json.items.map((i: { content_html: string }) => i.content_html)).toEqual(entries.map((e) => e.contentHtml));
+    }),
+    { numRuns: 300 },
+  );
+});
