@@ -70,4 +70,9 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'sources taken out of sources.yaml stop being published',
+    sql: `ALTER TABLE sources ADD COLUMN active INTEGER NOT NULL DEFAULT 1;`,
+  },
 ];

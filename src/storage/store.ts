@@ -207,6 +207,8 @@ export function openStore(dataDir: string): Store {
     sourceById: db.prepare<[string], SourceRow>('SELECT * FROM sources WHERE id = ?'),
     insertSource: db.prepare('INSERT INTO sources (id, name, url, current_url) VALUES (?, ?, ?, ?)'),
     renameSource: db.prepare('UPDATE sources SET name = ? WHERE id = ?'),
+    deactivateSources: db.prepare('UPDATE sources SET active = 0'),
+    activateSource: db.prepare('UPDATE sources SET active = 1 WHERE id = ?'),
     resetSourceUrl: db.prepare(
       'UPDATE sources SET url = ?, current_url = ?, etag = NULL, last_modified = NULL WHERE id = ?',
     ),
@@ -250,12 +252,12 @@ export function openStore(dataDir: string): Store {
     relatedForArticle: db.prepare<[string, number], RelatedRow>(
       `SELECT i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url
        FROM relations r JOIN items i ON i.id = r.item_id JOIN sources s ON s.id = i.source_id
-       WHERE r.article_id = ? ORDER BY r.published_at DESC, r.item_id DESC LIMIT ?`,
+       WHERE r.article_id = ? AND s.active = 1 ORDER BY r.published_at DESC, r.item_id DESC LIMIT ?`,
     ),
     relatedItems: db.prepare<[number], RelatedRow>(
       `SELECT i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url
        FROM items i JOIN sources s ON s.id = i.source_id
-       WHERE i.is_related = 1 ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
+       WHERE i.is_related = 1 AND s.active = 1 ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
     ),
   };
 
@@ -413,7 +415,10 @@ export function openStore(dataDir: string): Store {
   return {
     syncSources(sources) {
       db.transaction(() => {
+        // A source taken out of sources.yaml keeps its rows (it may come back) but is no longer published.
+        q.deactivateSources.run();
         for (const s of sources) {
+          q.activateSource.run(s.id);
           const row = q.sourceById.get(s.id);
           if (!row) q.insertSource.run(s.id, s.name, s.url, s.url);
           else {

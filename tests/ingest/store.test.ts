@@ -38,9 +38,20 @@ describe('store', () => {
     stores.push(again);
     expect(again.itemCount('src')).toBe(1);
     const db = new Database(path.join(dir, 'data', 'kabar.sqlite'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('stops publishing the items of a source taken out of sources.yaml, and publishes them again when it returns', () => {
+    const { store } = tempStore();
+    store.commitPoll('src', [{ item: item('a'), articleIds: ['art'] }], {}, retention, T0);
+    expect(store.relatedItems(10).map((i) => i.key)).toEqual(['a']);
+    store.syncSources([{ id: 'other', name: 'Other', url: 'https://other.example/feed' }]);
+    expect(store.relatedItems(10)).toEqual([]);
+    expect(store.relatedForArticle('art', 10)).toEqual([]);
+    store.syncSources([{ id: 'src', name: 'Source', url: 'https://up.example/feed' }]);
+    expect(store.relatedForArticle('art', 10).map((i) => i.key)).toEqual(['a']);
   });
 
   it('upserts by (source, key): seen again is updated, never duplicated', () => {
