@@ -73,6 +73,7 @@ function fillEntry(entry: Element, e: FeedEntry, doc: FeedDoc): void {
     const source = append(entry, NS.atom, 'source');
     append(source, NS.atom, 'id', {}, e.source.id);
     append(source, NS.atom, 'title', { type: 'text' }, e.source.title);
+    append(source, NS.atom, 'updated', {}, e.source.updated.toISOString());
     append(source, NS.atom, 'link', { rel: 'self', href: e.source.feedUrl });
     if (e.source.siteUrl) append(source, NS.atom, 'link', { rel: 'alternate', type: 'text/html', href: e.source.siteUrl });
   }

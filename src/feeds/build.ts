@@ -175,7 +175,7 @@ function upstreamEntry(snapshot: ContentSnapshot, item: RelatedItem, lang: Langu
     categories: [],
     translations: [],
     related: [],
-    source: { id: item.sourceFeedUrl, title: item.sourceName, feedUrl: item.sourceFeedUrl, siteUrl },
+    source: { id: item.sourceFeedUrl, title: item.sourceName, feedUrl: item.sourceFeedUrl, siteUrl, updated: item.updatedAt },
     tags: [],
     image: null,
   };

@@ -33,6 +33,8 @@ export interface FeedSource {
   title: string;
   feedUrl: string;
   siteUrl: string | null;
+  /** Atom requires it in <source>; the entry's own update time is the newest we know to be in that feed. */
+  updated: Date;
 }
 
 export interface FeedEntry {
