@@ -4,7 +4,8 @@ import { categoryLabel, scopeTitle } from './build.ts';
 import { FORMAT_LABELS, FORMATS, scopes, type Urls } from './catalog.ts';
 import { append, serializeXml } from './xml.ts';
 
-const OPML_VERSIONS = { rss: 'RSS2', atom: 'ATOM1', json: 'JSONFEED1.1' } as const;
+/** The OPML spec knows version values for RSS only; Atom and JSON Feed outlines carry none. */
+const OPML_VERSIONS = { rss: 'RSS2', atom: null, json: null } as const;
 
 /** OPML 2.0: every feed we publish, grouped by language, each outline with xmlUrl, htmlUrl, type and language. */
 export function renderOpml(snapshot: ContentSnapshot, urls: Urls, updated: Date): string {
@@ -14,10 +15,9 @@ export function renderOpml(snapshot: ContentSnapshot, urls: Urls, updated: Date)
   const head = append(opml, null, 'head');
   append(head, null, 'title', {}, snapshot.site.languages.map((l) => l.title).join(' · '));
   append(head, null, 'dateModified', {}, updated.toUTCString());
-  append(head, null, 'docs', {}, 'http://opml.org/spec2.opml');
   const body = append(opml, null, 'body');
   for (const l of snapshot.site.languages) {
-    const group = append(body, null, 'outline', { text: l.title, title: l.title, language: l.code });
+    const group = append(body, null, 'outline', { text: l.title });
     for (const scope of scopes(snapshot)) {
       const name = scope.kind === 'category' ? categoryLabel(snapshot, scope.slug, l.code) : scopeTitle(snapshot, l.code, scope);
       for (const format of FORMATS) {
