@@ -167,7 +167,7 @@ describe('pages, index, OPML and health', () => {
 
   test('the Indonesian page keeps the publisher body word for word', async () => {
     const r = await request(`${s.origin}/id/articles/rusia-2000-militan-timteng-karabakh/`);
-    const seed = fs.readFileSync(path.resolve(import.meta.dirname, '../../../shared/seed/karabakh-article.txt'), 'utf8');
+    const seed = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/seed/karabakh-article.txt'), 'utf8');
     const paragraphs = seed.split('\n').filter((l) => l.trim()).slice(3, 11);
     expect(paragraphs[0]).toMatch(/^Moskow, LiputanIslam.com/);
     expect(paragraphs[7]).toMatch(/\(mm\/alalam\)$/);
