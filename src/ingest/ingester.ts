@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { RelateTarget } from '../content/model.ts';
@@ -10,6 +11,8 @@ import { compileRelater, type Relater } from './relate.ts';
 import type { Source } from './sources.ts';
 
 const HOUR_MS = 3_600_000;
+/** Store meta key: fingerprint of the relate rules the stored relations reflect. */
+const RELATE_RULES_KEY = 'relate-rules';
 const MAX_BACKOFF_MS = 24 * HOUR_MS;
 /** A Retry-After further away than this is treated as this (a typo upstream must not silence a source for a year). */
 const MAX_RETRY_AFTER_MS = 7 * 24 * HOUR_MS;
@@ -269,8 +272,14 @@ export function createIngester(deps: IngesterDeps): Ingester {
       });
     },
     relateAll() {
+      // Recomputing touches every stored item (seconds at 100k items): skip it when the rules are the ones
+      // the stored relations were computed with, as on most restarts and content edits.
+      const fingerprint = createHash('sha256').update(JSON.stringify(deps.targets())).digest('hex');
+      if (store.getMeta(RELATE_RULES_KEY) === fingerprint) return;
       const relate = relater();
-      if (store.recomputeRelations((item) => relate(item))) published();
+      const changed = store.recomputeRelations((item) => relate(item));
+      store.setMeta(RELATE_RULES_KEY, fingerprint);
+      if (changed) published();
     },
     async whenIdle() {
       while (running.size > 0) await Promise.allSettled([...running.values()]);

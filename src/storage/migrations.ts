@@ -75,4 +75,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'sources taken out of sources.yaml stop being published',
     sql: `ALTER TABLE sources ADD COLUMN active INTEGER NOT NULL DEFAULT 1;`,
   },
+  {
+    version: 3,
+    name: 'small key-value facts about the store (e.g. which relate rules its relations were computed with)',
+    sql: `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  },
 ];

@@ -96,6 +96,9 @@ export interface Store {
   recomputeRelations(relate: (item: RelatableItem) => readonly string[]): boolean;
   relatedForArticle(articleId: string, limit: number): RelatedItem[];
   relatedItems(limit: number): RelatedItem[];
+  /** Small facts kept with the data, e.g. a fingerprint of the rules the relations were computed with. */
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string): void;
   /** For benchmarks: bulk inserts synthetic items for a source (created if missing) in one transaction. */
   insertItemsForBenchmark(sourceId: string, items: readonly ItemToStore[]): void;
   close(): void;
@@ -241,6 +244,10 @@ export function openStore(dataDir: string): Store {
          SELECT id FROM items WHERE source_id = ? ORDER BY published_at DESC, id DESC LIMIT ?)`,
     ),
     deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     addTombstone: db.prepare(
       `INSERT INTO tombstones (source_id, item_key, deleted_at) VALUES (?, ?, ?)
        ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at`,
@@ -439,6 +446,8 @@ export function openStore(dataDir: string): Store {
     recomputeRelations: (relate) => recompute(relate),
     relatedForArticle: (articleId, limit) => withArticleIds(q.relatedForArticle.all(articleId, limit)),
     relatedItems: (limit) => withArticleIds(q.relatedItems.all(limit)),
+    getMeta: (key) => q.getMeta.get(key)?.value ?? null,
+    setMeta: (key, value) => void q.setMeta.run(key, value),
     insertItemsForBenchmark(sourceId, items) {
       db.transaction(() => {
         if (!q.sourceById.get(sourceId)) q.insertSource.run(sourceId, sourceId, `https://${sourceId}.invalid/feed`, `https://${sourceId}.invalid/feed`);
