@@ -25,8 +25,9 @@ function parseDate(value: string | null, now: Date): Date | null {
   if (!value) return null;
   const t = Date.parse(value.trim());
   if (Number.isNaN(t)) return null;
-  // A date in the future would pin the item on top of every feed: clamp it to now.
-  return new Date(Math.min(t, now.getTime()));
+  // A date in the future would pin the item on top of every feed. It is clamped to when we first saw the
+  // item, as a missing date is (the store keeps that time), so it does not move forward on every poll.
+  return t > now.getTime() ? null : new Date(t);
 }
 
 function resolveBase(base: string | null, against: string): string {
