@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import path from 'node:path';
 import { RepresentationCache } from './cache/cache.ts';
 import type { Config } from './config.ts';
 import { LiveContent } from './content/live.ts';
@@ -34,7 +35,7 @@ export interface ServiceOptions {
  */
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
   const now = options.now ?? (() => new Date());
-  const content = new LiveContent(config.contentDir, logger, now);
+  const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = loadSources(config.contentDir);
   const store = openStore(config.dataDir);
   const cache = new RepresentationCache(now);

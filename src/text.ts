@@ -5,6 +5,10 @@
 const INVALID_XML_CHARS =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** A cheap test for anything the full pattern might remove (surrogates included, paired or not). */
+const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
+
 export function stripInvalidXmlChars(text: string): string {
-  return text.replace(INVALID_XML_CHARS, '');
+  // Most text has none of these; the full pattern with its look-arounds is slow on long HTML bodies.
+  return SUSPECT.test(text) ? text.replace(INVALID_XML_CHARS, '') : text;
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { ContentError } from '../errors.ts';
-import { loadContent } from './load.ts';
+import { ContentCache, loadContent } from './load.ts';
 import type { ContentSnapshot } from './model.ts';
 
 /**
@@ -11,17 +12,32 @@ import type { ContentSnapshot } from './model.ts';
 export class LiveContent {
   private snapshot: ContentSnapshot;
   private problem: ContentError | null = null;
-  private watcher: fs.FSWatcher | null = null;
+  private watchers: Map<string, fs.FSWatcher> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners: Array<(s: ContentSnapshot) => void> = [];
+  private readonly cache: ContentCache;
 
   /** Throws ContentError when the content is invalid at start-up: there is no last good version yet. */
+  /** `cacheFile` (in DATA_DIR) keeps what was parsed across restarts; null keeps it in memory only. */
   constructor(
     readonly dir: string,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
+    private readonly cacheFile: string | null = null,
   ) {
-    this.snapshot = loadContent(dir, now());
+    this.cache = cacheFile ? ContentCache.read(cacheFile, dir) : new ContentCache();
+    this.snapshot = loadContent(dir, now(), this.cache);
+    this.saveCache();
+  }
+
+  private saveCache(): void {
+    if (!this.cacheFile) return;
+    try {
+      this.cache.write(this.cacheFile, this.dir);
+    } catch (err) {
+      // Only start-up time depends on it.
+      this.logger.warn({ err, file: this.cacheFile }, 'cannot write the content cache');
+    }
   }
 
   get current(): ContentSnapshot {
@@ -41,7 +57,8 @@ export class LiveContent {
   reload(): boolean {
     let next: ContentSnapshot;
     try {
-      next = loadContent(this.dir, this.now());
+      next = loadContent(this.dir, this.now(), this.cache);
+      this.saveCache();
     } catch (err) {
       if (!(err instanceof ContentError)) throw err;
       this.problem = err;
@@ -56,22 +73,67 @@ export class LiveContent {
     return true;
   }
 
-  /** Reloads after changes under the content folder settle (editors save several files at once). */
+  /**
+   * Reloads after changes under the content folder settle (editors save several files at once). One inotify
+   * watch per folder (content, articles, each article): Node 20's recursive fs.watch on Linux polls every
+   * file with fs.watchFile, which costs seconds at start-up and CPU forever with ten thousand articles.
+   */
   watch(debounceMs = 200): void {
-    if (this.watcher) return;
-    this.watcher = fs.watch(this.dir, { recursive: true }, () => {
+    if (this.watchers) return;
+    this.watchers = new Map();
+    const changed = () => {
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
+        this.syncArticleWatchers(changed);
         this.reload();
       }, debounceMs);
-    });
-    this.watcher.on('error', (err) => this.logger.error({ err }, 'content watcher failed; restart to pick up changes'));
+    };
+    this.watchFolder(this.dir, changed);
+    this.syncArticleWatchers(changed);
+  }
+
+  private watchFolder(folder: string, onChange: () => void): void {
+    if (!this.watchers || this.watchers.has(folder)) return;
+    try {
+      const w = fs.watch(folder, { persistent: false }, onChange);
+      w.on('error', (err) => {
+        this.logger.warn({ err, folder }, 'content watcher lost a folder');
+        w.close();
+        this.watchers?.delete(folder);
+      });
+      this.watchers.set(folder, w);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.logger.error({ err, folder }, 'cannot watch content folder; restart to pick up changes there');
+      }
+    }
+  }
+
+  /** Watches `articles/` and every article folder in it; forgets folders that are gone. */
+  private syncArticleWatchers(onChange: () => void): void {
+    if (!this.watchers) return;
+    const articles = path.join(this.dir, 'articles');
+    this.watchFolder(articles, onChange);
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(articles, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      // no articles folder yet: the content folder's watcher sees it appear
+    }
+    const wanted = new Set([this.dir, articles, ...names.map((n) => path.join(articles, n))]);
+    for (const [folder, w] of this.watchers) {
+      if (!wanted.has(folder)) {
+        w.close();
+        this.watchers.delete(folder);
+      }
+    }
+    for (const folder of wanted) this.watchFolder(folder, onChange);
   }
 
   close(): void {
-    this.watcher?.close();
-    this.watcher = null;
+    for (const w of this.watchers?.values() ?? []) w.close();
+    this.watchers = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ContentError, type ContentProblem } from '../errors.ts';
-import { renderMarkdown } from './markdown.ts';
+import { lazyMarkdown } from './markdown.ts';
 import type { Article, Category, ContentSnapshot, RelateTarget, Site, Translation } from './model.ts';
 import { originalSchema, siteSchema, translationSchema, type OriginalInput, type TranslationInput } from './schema.ts';
 
@@ -16,7 +16,79 @@ interface ParsedFile<T> {
   language: string;
   slug: string;
   data: T;
-  body: string;
+  bodyHtml: () => string;
+}
+
+type FileOutcome =
+  | { kind: 'original'; parsed: ParsedFile<OriginalInput> }
+  | { kind: 'translation'; parsed: ParsedFile<TranslationInput> }
+  | { kind: 'invalid'; problems: ContentProblem[] };
+
+/**
+ * What earlier loads made of each article file, by path, with the file's identity (mtime, size, inode).
+ * A reload re-reads only files whose identity changed, so editing one article of ten thousand is cheap,
+ * and bodies already rendered stay rendered.
+ */
+export class ContentCache {
+  readonly files = new Map<string, { stamp: string; outcome: FileOutcome }>();
+  /** Whether `files` changed since it was read or written. */
+  dirty = false;
+
+  /**
+   * The cache a previous run left in `cacheFile` (valid outcomes only), so a restart with ten thousand
+   * unchanged articles stats them instead of reading and parsing them. Anything unreadable, or written
+   * by another version of the schema, is ignored: the files are then simply parsed again.
+   */
+  static read(cacheFile: string, contentDir: string): ContentCache {
+    const cache = new ContentCache();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    } catch {
+      return cache;
+    }
+    const doc = raw as { version?: unknown; contentDir?: unknown; files?: [string, string, PersistedOutcome][] };
+    if (doc.version !== CACHE_VERSION || doc.contentDir !== contentDir || !Array.isArray(doc.files)) return cache;
+    for (const [file, stamp, o] of doc.files) {
+      const data = { ...o.data, published: new Date(o.data.published), updated: o.data.updated ? new Date(o.data.updated) : undefined };
+      const parsed = { file, language: o.language, slug: o.slug, data, bodyHtml: lazyMarkdown(() => readBody(contentDir, file)) };
+      const outcome = (o.kind === 'original' ? { kind: 'original', parsed } : { kind: 'translation', parsed }) as FileOutcome;
+      cache.files.set(file, { stamp, outcome });
+    }
+    return cache;
+  }
+
+  /** Writes the cache if it changed (atomically: a crash leaves the old file or the new one). */
+  write(cacheFile: string, contentDir: string): void {
+    if (!this.dirty) return;
+    const files: [string, string, PersistedOutcome][] = [];
+    for (const [file, { stamp, outcome }] of this.files) {
+      if (outcome.kind === 'invalid') continue;
+      const { language, slug, data } = outcome.parsed;
+      files.push([file, stamp, { kind: outcome.kind, language, slug, data: data as unknown as PersistedOutcome['data'] }]);
+    }
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, contentDir, files }));
+    fs.renameSync(tmp, cacheFile);
+    this.dirty = false;
+  }
+}
+
+/** Bump when the front matter schema or the parsed shape changes, so old caches are ignored. */
+const CACHE_VERSION = 1;
+
+interface PersistedOutcome {
+  kind: 'original' | 'translation';
+  language: string;
+  slug: string;
+  data: Record<string, unknown> & { published: string; updated?: string };
+}
+
+function readBody(contentDir: string, file: string): string {
+  const text = fs.readFileSync(path.join(contentDir, file), 'utf8');
+  const fm = FRONT_MATTER.exec(text);
+  return fm ? text.slice(fm[0].length) : text;
 }
 
 /** Collects problems so one load reports every broken file, not only the first. */
@@ -34,10 +106,11 @@ class Problems {
 
 function readYaml(file: string, text: string, problems: Problems): unknown {
   try {
-    // YAML 1.2 core schema: `2020-11-03T20:00:00+07:00` stays a string, so we parse dates ourselves.
-    return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
+    // Core schema: `2020-11-03T20:00:00+07:00` stays a string (we parse dates with their zone ourselves);
+    // duplicate keys are errors.
+    return yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: file });
   } catch (err) {
-    const msg = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
+    const msg = err instanceof yaml.YAMLException ? `${err.reason} (line ${err.mark.line + 1}, column ${err.mark.column + 1})` : String(err);
     problems.add(file, null, `invalid YAML: ${msg}`);
     return undefined;
   }
@@ -106,11 +179,12 @@ function listArticleFiles(contentDir: string, problems: Problems): string[] {
  * Reads and validates the whole content tree. Throws ContentError listing every problem with its file
  * (relative to CONTENT_DIR) and field; returns a snapshot only when everything is valid.
  */
-export function loadContent(contentDir: string, now: Date = new Date()): ContentSnapshot {
+export function loadContent(contentDir: string, now: Date = new Date(), cache: ContentCache = new ContentCache()): ContentSnapshot {
   const problems = new Problems();
   const hash = createHash('sha256');
   const site = loadSite(contentDir, problems);
   hash.update(fs.existsSync(path.join(contentDir, 'site.yaml')) ? fs.readFileSync(path.join(contentDir, 'site.yaml')) : '');
+  const seen = new Set<string>();
   const languages = new Set(site?.languages.map((l) => l.code) ?? []);
   const categorySlugs = new Set(site?.categories.map((c) => c.slug) ?? []);
 
@@ -118,44 +192,27 @@ export function loadContent(contentDir: string, now: Date = new Date()): Content
   const translations: ParsedFile<TranslationInput>[] = [];
 
   for (const file of listArticleFiles(contentDir, problems)) {
-    const name = path.posix.basename(file);
-    const slug = path.posix.basename(path.posix.dirname(file));
-    const m = ARTICLE_FILE.exec(name);
-    if (!m) {
-      problems.add(file, null, 'file name must be index.<language>.md, e.g. index.id.md');
-      continue;
+    const abs = path.join(contentDir, file);
+    const st = fs.statSync(abs);
+    // The languages site.yaml offers decide whether a file is valid, so they are part of its identity.
+    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}:${[...languages].join(',')}`;
+    hash.update(file).update('\0').update(stamp).update('\0');
+    let cached = cache.files.get(file);
+    if (!cached || cached.stamp !== stamp) {
+      cached = { stamp, outcome: parseArticleFile(contentDir, file, languages, site !== null) };
+      cache.files.set(file, cached);
+      cache.dirty = true;
     }
-    const language = m[1]!;
-    if (site && !languages.has(language)) {
-      problems.add(file, null, `language "${language}" is not offered in site.yaml (${[...languages].join(', ')})`);
-      continue;
-    }
-    if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug)) {
-      problems.add(file, null, `folder name "${slug}" must be a slug: lower-case letters, digits and single hyphens`);
-      continue;
-    }
-    const text = fs.readFileSync(path.join(contentDir, file), 'utf8');
-    hash.update(file).update('\0').update(text).update('\0');
-    const fm = FRONT_MATTER.exec(text);
-    if (!fm) {
-      problems.add(file, null, 'must start with front matter between two "---" lines');
-      continue;
-    }
-    const raw = readYaml(file, fm[1]!, problems);
-    if (raw === undefined) continue;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      problems.add(file, null, 'front matter must be a mapping of fields');
-      continue;
-    }
-    const body = text.slice(fm[0].length);
-    if ('translationOf' in raw) {
-      const parsed = translationSchema.safeParse(raw);
-      if (parsed.success) translations.push({ file, language, slug, data: parsed.data, body });
-      else problems.fromZod(file, parsed.error);
-    } else {
-      const parsed = originalSchema.safeParse(raw);
-      if (parsed.success) originals.push({ file, language, slug, data: parsed.data, body });
-      else problems.fromZod(file, parsed.error);
+    seen.add(file);
+    const outcome = cached.outcome;
+    if (outcome.kind === 'original') originals.push(outcome.parsed);
+    else if (outcome.kind === 'translation') translations.push(outcome.parsed);
+    else for (const p of outcome.problems) problems.list.push(p);
+  }
+  for (const file of cache.files.keys()) {
+    if (!seen.has(file)) {
+      cache.files.delete(file);
+      cache.dirty = true;
     }
   }
 
@@ -222,6 +279,52 @@ export function loadContent(contentDir: string, now: Date = new Date()): Content
   return { site, articles, fingerprint: hash.digest('hex'), loadedAt: now };
 }
 
+/** Reads and validates one article file on its own; what it relates to is checked later, across files. */
+function parseArticleFile(contentDir: string, file: string, languages: ReadonlySet<string>, siteKnown: boolean): FileOutcome {
+  const problems = new Problems();
+  const invalid = (): FileOutcome => ({ kind: 'invalid', problems: problems.list });
+  const name = path.posix.basename(file);
+  const slug = path.posix.basename(path.posix.dirname(file));
+  const m = ARTICLE_FILE.exec(name);
+  if (!m) {
+    problems.add(file, null, 'file name must be index.<language>.md, e.g. index.id.md');
+    return invalid();
+  }
+  const language = m[1]!;
+  if (siteKnown && !languages.has(language)) {
+    problems.add(file, null, `language "${language}" is not offered in site.yaml (${[...languages].join(', ')})`);
+    return invalid();
+  }
+  if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug)) {
+    problems.add(file, null, `folder name "${slug}" must be a slug: lower-case letters, digits and single hyphens`);
+    return invalid();
+  }
+  const text = fs.readFileSync(path.join(contentDir, file), 'utf8');
+  const fm = FRONT_MATTER.exec(text);
+  if (!fm) {
+    problems.add(file, null, 'must start with front matter between two "---" lines');
+    return invalid();
+  }
+  const raw = readYaml(file, fm[1]!, problems);
+  if (raw === undefined) return invalid();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.add(file, null, 'front matter must be a mapping of fields');
+    return invalid();
+  }
+  const body = text.slice(fm[0].length);
+  const bodyHtml = lazyMarkdown(() => body);
+  if ('translationOf' in raw) {
+    const parsed = translationSchema.safeParse(raw);
+    if (parsed.success) return { kind: 'translation', parsed: { file, language, slug, data: parsed.data, bodyHtml } };
+    problems.fromZod(file, parsed.error);
+    return invalid();
+  }
+  const parsed = originalSchema.safeParse(raw);
+  if (parsed.success) return { kind: 'original', parsed: { file, language, slug, data: parsed.data, bodyHtml } };
+  problems.fromZod(file, parsed.error);
+  return invalid();
+}
+
 function checkDates(f: ParsedFile<OriginalInput | TranslationInput>, problems: Problems): void {
   if (f.data.updated && f.data.updated < f.data.published) {
     problems.add(f.file, 'updated', 'is before published');
@@ -251,7 +354,7 @@ function toTranslation(
     categories,
     tags: d.tags,
     image: d.image ?? null,
-    bodyHtml: renderMarkdown(f.body),
+    bodyHtml: f.bodyHtml,
     rules: d.relates,
   };
 }

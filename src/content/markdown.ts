@@ -8,3 +8,9 @@ const marked = new Marked({ gfm: true, breaks: false, async: false });
 export function renderMarkdown(markdown: string): string {
   return stripInvalidXmlChars(marked.parse(markdown, { async: false })).trim();
 }
+
+/** Renders on first call and keeps the result; `source` gives the Markdown (it may read it from disk). */
+export function lazyMarkdown(source: () => string): () => string {
+  let html: string | null = null;
+  return () => (html ??= renderMarkdown(source()));
+}

@@ -73,7 +73,8 @@ export interface Translation {
   categories: readonly string[];
   tags: readonly string[];
   image: { url: string; alt: string } | null;
-  bodyHtml: string;
+  /** The body as HTML, rendered from Markdown on first use and kept (start-up does not render 10k bodies). */
+  bodyHtml(): string;
   rules: readonly RelateRule[];
 }
 

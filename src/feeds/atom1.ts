@@ -1,7 +1,7 @@
 import { Feed } from 'feed';
 import type { Element } from '@xmldom/xmldom';
 import type { FeedDoc, FeedEntry, FeedLink, FeedPerson } from './model.ts';
-import { append, childElements, firstChild, inert, NS, parseXml, removeChildren, serializeXml, setText } from './xml.ts';
+import { append, childElements, firstChild, inert, NS, parseXml, removeChildren, serializeXml, setCData, setText } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
 export function renderAtom1(doc: FeedDoc): string {
@@ -22,8 +22,9 @@ export function renderAtom1(doc: FeedDoc): string {
       link: e.url,
       date: e.updated,
       published: e.published,
-      description: inert(e.summary),
-      content: inert(e.contentHtml),
+      // Written through the DOM below; the skeleton stays small, so parsing it back is cheap.
+      description: '-',
+      content: '-',
     });
   }
   const dom = parseXml(feed.atom1());
@@ -58,7 +59,7 @@ function fillEntry(entry: Element, e: FeedEntry, doc: FeedDoc): void {
   else if (!e.language) entry.setAttributeNS(NS.xml, 'xml:lang', '');
   setText(firstChild(entry, 'title'), e.title).setAttribute('type', 'text');
   setText(firstChild(entry, 'summary'), e.summary).setAttribute('type', 'text');
-  setText(firstChild(entry, 'content'), e.contentHtml).setAttribute('type', 'html');
+  setCData(firstChild(entry, 'content'), e.contentHtml).setAttribute('type', 'html');
   const link = firstChild(entry, 'link');
   link.setAttribute('rel', 'alternate');
   link.setAttribute('type', 'text/html');

@@ -128,7 +128,7 @@ function categories(snapshot: ContentSnapshot, slugs: readonly string[], lang: L
 function articleEntry(snapshot: ContentSnapshot, article: Article, lang: Language, urls: Urls, related: RelatedReader): FeedEntry {
   const t = article.translations.get(lang)!;
   const rel = related.relatedForArticle(article.id, RELATED_PER_ARTICLE);
-  const content: SafeHtml = html`${trusted(t.bodyHtml)}${creditHtml(article, t, urls)}${relatedListHtml(rel, siteLanguage(snapshot, lang).readAlso)}`;
+  const content: SafeHtml = html`${trusted(t.bodyHtml())}${creditHtml(article, t, urls)}${relatedListHtml(rel, siteLanguage(snapshot, lang).readAlso)}`;
   return {
     id: articleEntryId(snapshot.site, article.id, lang),
     title: t.title,
@@ -181,11 +181,18 @@ function upstreamEntry(snapshot: ContentSnapshot, item: RelatedItem, lang: Langu
   };
 }
 
+const siteUpdatedMemo = new WeakMap<ContentSnapshot, Date>();
+
 /** The newest date anything in the site carries, so an empty feed still has a stable `updated`. */
 function siteUpdated(snapshot: ContentSnapshot): Date {
-  let newest = 0;
-  for (const a of snapshot.articles) for (const t of a.translations.values()) newest = Math.max(newest, t.updated.getTime());
-  return new Date(newest);
+  let d = siteUpdatedMemo.get(snapshot);
+  if (!d) {
+    let newest = 0;
+    for (const a of snapshot.articles) for (const t of a.translations.values()) newest = Math.max(newest, t.updated.getTime());
+    d = new Date(newest);
+    siteUpdatedMemo.set(snapshot, d);
+  }
+  return d;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Feed } from 'feed';
 import type { FeedDoc, FeedLink } from './model.ts';
-import { append, childElements, firstChild, inert, NS, parseXml, serializeXml, setText } from './xml.ts';
+import { append, childElements, firstChild, inert, NS, parseXml, serializeXml, setCData, setText } from './xml.ts';
 import type { Element } from '@xmldom/xmldom';
 
 /** RSS 2.0 with the Atom, Dublin Core and content modules. */
@@ -24,8 +24,9 @@ export function renderRss2(doc: FeedDoc): string {
       link: e.url,
       date: e.updated,
       published: e.published,
-      description: inert(e.summary),
-      content: inert(e.contentHtml),
+      // Written through the DOM below; the skeleton stays small, so parsing it back is cheap.
+      description: '-',
+      content: '-',
     });
   }
   const dom = parseXml(feed.rss2());
@@ -43,7 +44,7 @@ export function renderRss2(doc: FeedDoc): string {
     const item = items[i]!;
     setText(firstChild(item, 'title'), e.title);
     setText(firstChild(item, 'description'), e.summary);
-    setText(firstChild(item, 'content:encoded'), e.contentHtml);
+    setCData(firstChild(item, 'content:encoded'), e.contentHtml);
     // <author> must be an e-mail address in RSS 2.0; names go in dc:creator.
     for (const a of e.authors) append(item, NS.dc, 'dc:creator', {}, a.name);
     for (const c of e.categories) append(item, null, 'category', { domain: c.scheme }, c.label);

@@ -1,4 +1,5 @@
-import { DOMParser, XMLSerializer, onErrorStopParsing, type Document, type Element } from '@xmldom/xmldom';
+import { DOMImplementation, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { SaxesParser } from 'saxes';
 import { stripInvalidXmlChars } from '../text.ts';
 
 /**
@@ -39,8 +40,45 @@ export function xmlAttr(value: string): string {
   return stripInvalidXmlChars(value).replace(/[\t\n\r]/g, ' ');
 }
 
+/**
+ * Parses `feed`'s output into a DOM. saxes reads it (strict, namespace-aware, several times faster than
+ * xmldom's own parser, which is most of a render's cost otherwise); whitespace-only text between elements
+ * (`feed`'s indentation) is dropped, so the DOM is small and our output compact.
+ */
 export function parseXml(xml: string): Document {
-  return new DOMParser({ onError: onErrorStopParsing }).parseFromString(xml, 'text/xml');
+  const parser = new SaxesParser({ xmlns: true });
+  let doc: Document | null = null;
+  const stack: Node[] = [];
+  const top = (): Node => stack[stack.length - 1]!;
+  parser.on('error', (err) => {
+    throw new Error(`feed output is not well-formed XML: ${err.message}`);
+  });
+  parser.on('opentag', (tag) => {
+    let el: Element;
+    if (!doc) {
+      doc = new DOMImplementation().createDocument(tag.uri || null, tag.name, null);
+      el = doc.documentElement!;
+    } else {
+      el = doc.createElementNS(tag.uri || null, tag.name);
+      top().appendChild(el);
+    }
+    for (const a of Object.values(tag.attributes)) {
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') el.setAttributeNS('http://www.w3.org/2000/xmlns/', a.name, a.value);
+      else if (a.uri) el.setAttributeNS(a.uri, a.name, a.value);
+      else el.setAttribute(a.name, a.value);
+    }
+    stack.push(el);
+  });
+  parser.on('closetag', () => void stack.pop());
+  parser.on('text', (text) => {
+    if (stack.length && !/^\s*$/.test(text)) top().appendChild(doc!.createTextNode(text));
+  });
+  parser.on('cdata', (data) => {
+    if (stack.length) top().appendChild(doc!.createCDATASection(data));
+  });
+  parser.write(xml).close();
+  if (!doc) throw new Error('feed output has no root element');
+  return doc;
 }
 
 export function serializeXml(doc: Document): string {
@@ -70,6 +108,22 @@ export function setText(el: Element, text: string): Element {
   return el;
 }
 
+/**
+ * Replaces an element's content with the text as CDATA sections: long HTML bodies are then written as
+ * they are instead of escaped character by character. `]]>` cannot occur inside a section, so the text is
+ * split there, between `]]` and `>`, into consecutive sections; a parser joins them back.
+ */
+export function setCData(el: Element, text: string): Element {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  const doc = el.ownerDocument!;
+  const parts = xmlText(text).split(']]>');
+  parts.forEach((part, i) => {
+    const data = (i > 0 ? '>' : '') + part + (i < parts.length - 1 ? ']]' : '');
+    if (data) el.appendChild(doc.createCDATASection(data));
+  });
+  return el;
+}
+
 export function removeChildren(parent: Element, name: string): void {
   for (const el of childElements(parent, name)) parent.removeChild(el);
 }
@@ -77,7 +131,7 @@ export function removeChildren(parent: Element, name: string): void {
 /**
  * Appends `<qname attr...>text</qname>` in namespace `ns`; attributes whose value is null are left out.
  * With `before`, the element goes ahead of the first child of that name instead (feed-level elements
- * must precede Atom entries). Indentation follows `feed`'s so the output stays readable.
+ * must precede Atom entries).
  */
 export function append(
   parent: Element,
@@ -89,27 +143,15 @@ export function append(
 ): Element {
   const doc = parent.ownerDocument!;
   const el = ns ? doc.createElementNS(ns, qname) : doc.createElement(qname);
-  for (const [k, v] of Object.entries(attrs)) {
+  for (const k in attrs) {
+    const v = attrs[k];
     if (v === null || v === undefined) continue;
     if (k === 'xml:lang') el.setAttributeNS(NS.xml, k, xmlAttr(v));
     else el.setAttribute(k, xmlAttr(v));
   }
   if (text !== undefined) el.appendChild(doc.createTextNode(xmlText(text)));
   const anchor = before ? childElements(parent, before)[0] : undefined;
-  if (anchor) {
-    const indent = anchor.previousSibling?.nodeType === 3 ? anchor.previousSibling.nodeValue : null;
-    parent.insertBefore(el, anchor);
-    if (indent) parent.insertBefore(doc.createTextNode(indent), anchor);
-    return el;
-  }
-  // Keep `feed`'s indentation: repeat the whitespace before the first child, ahead of the closing whitespace.
-  const first = parent.firstChild;
-  const closing = parent.lastChild;
-  if (first?.nodeType === 3 && closing?.nodeType === 3 && first !== closing && /^\s+$/.test(closing.nodeValue ?? '')) {
-    parent.insertBefore(doc.createTextNode(first.nodeValue ?? ''), closing);
-    parent.insertBefore(el, closing);
-  } else {
-    parent.appendChild(el);
-  }
+  if (anchor) parent.insertBefore(el, anchor);
+  else parent.appendChild(el);
   return el;
 }

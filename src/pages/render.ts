@@ -91,7 +91,7 @@ export function articlePage(snapshot: ContentSnapshot, urls: Urls, related: Rela
     (c, i) => html`${i ? ', ' : ''}<a href="${urls.scopePage(lang, { kind: 'category', slug: c })}">${categoryLabel(snapshot, c, lang)}</a>`,
   )}</p>
 ${others.length ? html`<p>${s.alsoIn}: ${others.map((o, i) => html`${i ? ', ' : ''}<a href="${urls.article(o.language, article.slug)}" hreflang="${o.language}" lang="${o.language}">${languageName(o.language, o.language)}</a>`)}</p>` : ''}
-${trusted(t.bodyHtml)}
+${trusted(t.bodyHtml())}
 ${creditHtml(article, t, urls)}
 </article>
 ${relatedListHtml(rel, readAlso)}`;
