@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
-import { loadContent } from '../../src/content/load.ts';
+import os from 'node:os';
+import { ContentCache, loadContent } from '../../src/content/load.ts';
 import { ContentError } from '../../src/errors.ts';
 import { copyContent, REPO, request, startService, type Running } from '../helpers/service.ts';
 
@@ -99,6 +100,36 @@ describe('loading the content store', () => {
   });
 });
 
+describe('the parsed-content cache in DATA_DIR', () => {
+  test('a restart uses it, an edited file is read again, and a damaged cache is ignored', () => {
+    const dir = copyContent();
+    const cacheFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-cache-')), 'content-cache.json');
+    const first = loadContent(dir, new Date(), ContentCache.read(cacheFile, dir));
+    const cache = ContentCache.read(cacheFile, dir);
+    expect(cache.files.size).toBe(0);
+    const warm = new ContentCache();
+    loadContent(dir, new Date(), warm);
+    warm.write(cacheFile, dir);
+    expect(ContentCache.read(cacheFile, dir).files.size).toBe(2);
+
+    // Unchanged files come from the cache, with the same values (dates revived as dates).
+    const again = loadContent(dir, new Date(), ContentCache.read(cacheFile, dir));
+    const t1 = first.articles[0]!.translations.get('id')!;
+    const t2 = again.articles[0]!.translations.get('id')!;
+    expect(t2.published).toEqual(t1.published);
+    expect(t2.title).toBe(t1.title);
+    expect(t2.bodyHtml()).toBe(t1.bodyHtml());
+
+    // An edit changes the file's identity, so it is parsed again.
+    edit(dir, TRANSLATION, (t) => t.replace('title: Russia Says 2,000', 'title: Russia Says Two Thousand'));
+    const edited = loadContent(dir, new Date(), ContentCache.read(cacheFile, dir));
+    expect(edited.articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says Two Thousand/);
+
+    fs.writeFileSync(cacheFile, '{"version": 1, "files": [[');
+    expect(loadContent(dir, new Date(), ContentCache.read(cacheFile, dir)).articles).toHaveLength(1);
+  });
+});
+
 describe('npm run check', () => {
   const run = promisify(execFile);
   const tsx = path.join(REPO, 'node_modules/.bin/tsx');
@@ -150,6 +181,22 @@ describe('content changes while serving', () => {
     expect(id2.text).toContain('Russia Says Two Thousand');
     const ids = (t: string) => [...t.matchAll(/<id>([^<]+)<\/id>/g)].map((m) => m[1]);
     expect(ids(en2.text)).toEqual(ids(en.text));
+  });
+
+  test('a new article folder is picked up while serving', async () => {
+    s = await startService({ watch: true });
+    const run = s;
+    const original = fs.readFileSync(path.join(run.contentDir, ORIGINAL), 'utf8');
+    write(
+      run.contentDir,
+      'articles/artikel-baru/index.id.md',
+      original.replace('id: 2020-11-03-lavrov-militan-karabakh', 'id: artikel-baru').replace(/^title: .*$/m, 'title: Artikel baru'),
+    );
+    await waitFor(async () => (await request(`${run.origin}/id/feed.atom`)).text.includes('Artikel baru'));
+    expect((await request(`${run.origin}/id/articles/artikel-baru/`)).status).toBe(200);
+    // And an edit inside that new folder is seen too.
+    edit(run.contentDir, 'articles/artikel-baru/index.id.md', (t) => t.replace('title: Artikel baru', 'title: Artikel terbaru'));
+    await waitFor(async () => (await request(`${run.origin}/id/feed.atom`)).text.includes('Artikel terbaru'));
   });
 
   test('a broken edit keeps the last good version in service and /healthz says why', async () => {
