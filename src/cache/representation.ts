@@ -12,6 +12,7 @@ export class Representation {
   readonly lastModifiedHttp: string;
   readonly lastModifiedSeconds: number;
   private readonly encoded = new Map<Coding, Buffer>();
+  private readonly prepared = new Map<string, string[]>();
   /** The ETags of every coding of these bytes; an If-None-Match naming any of them is a match. */
   readonly etags: readonly string[];
 
@@ -42,6 +43,27 @@ export class Representation {
 
   etagFor(coding: Coding): string {
     return coding === 'identity' ? this.etag : `"${this.hash}-${coding}"`;
+  }
+
+  /**
+   * The response headers for a 200 (with its Content-Length) or a 304 in one coding, as the flat
+   * [name, value, ...] array node:http writes fastest; built once per representation.
+   */
+  headers(status: 200 | 304, coding: Coding, common: Readonly<Record<string, string>>): string[] {
+    const key = `${status}:${coding}`;
+    let out = this.prepared.get(key);
+    if (!out) {
+      out = [];
+      for (const [k, v] of Object.entries(common)) out.push(k, v);
+      if (status === 200) out.push('content-type', this.contentType);
+      out.push('cache-control', this.cacheControl, 'etag', this.etagFor(coding), 'last-modified', this.lastModifiedHttp);
+      if (status === 200) {
+        if (coding !== 'identity') out.push('content-encoding', coding);
+        out.push('content-length', String(this.bytes(coding).length));
+      }
+      this.prepared.set(key, out);
+    }
+    return out;
   }
 
   bytes(coding: Coding): Buffer {

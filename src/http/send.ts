@@ -46,7 +46,8 @@ export const COMMON_HEADERS: Readonly<Record<string, string>> = {
 /**
  * Sends a cached representation: 304 on a matching If-None-Match (or, without one, an If-Modified-Since
  * not older than Last-Modified), br/gzip by Accept-Encoding, no body for HEAD. Works on plain node:http
- * objects so the fast path can answer before Express does any per-request work.
+ * objects so the fast path can answer before Express does any per-request work; headers are prepared
+ * once per representation, so a request costs a few lookups.
  */
 export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation): void {
   const coding = negotiateCoding(req.headers['accept-encoding']);
@@ -55,26 +56,17 @@ export function sendRepresentation(req: IncomingMessage, res: ServerResponse, re
     res.end('Not Acceptable: no acceptable content-coding (Accept-Encoding); offered: br, gzip, identity\n');
     return;
   }
-  const headers: Record<string, string | number> = {
-    ...COMMON_HEADERS,
-    'content-type': rep.contentType,
-    'cache-control': rep.cacheControl,
-    etag: rep.etagFor(coding),
-    'last-modified': rep.lastModifiedHttp,
-  };
-  if (coding !== 'identity') headers['content-encoding'] = coding;
   const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
-  if (inm !== undefined ? noneMatch(inm, rep) : ims !== undefined && notModifiedSince(ims, rep)) {
-    delete headers['content-type'];
-    delete headers['content-encoding'];
-    res.writeHead(304, headers);
+  const notModified =
+    inm !== undefined
+      ? inm === rep.etagFor(coding) || noneMatch(inm, rep)
+      : req.headers['if-modified-since'] !== undefined && notModifiedSince(req.headers['if-modified-since'], rep);
+  if (notModified) {
+    res.writeHead(304, rep.headers(304, coding, COMMON_HEADERS));
     res.end();
     return;
   }
-  const body = rep.bytes(coding);
-  headers['content-length'] = body.length;
-  res.writeHead(200, headers);
+  res.writeHead(200, rep.headers(200, coding, COMMON_HEADERS));
   if (req.method === 'HEAD') res.end();
-  else res.end(body);
+  else res.end(rep.bytes(coding));
 }
