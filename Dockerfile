@@ -22,11 +22,11 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY content ./content
-RUN mkdir -p /data && chown node:node /data
+RUN npm run build --silent && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# tsx runs the TypeScript sources directly (the same as `npm start`), with no build step to drift from.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# The bundle `npm start` also builds (esbuild, a few tens of milliseconds); dependencies stay in node_modules.
+CMD ["node", "--enable-source-maps", "dist/main.js"]

@@ -31,7 +31,9 @@ type FileOutcome =
  */
 export class ContentCache {
   readonly files = new Map<string, { stamp: string; outcome: FileOutcome }>();
-  /** Whether `files` changed since it was read or written. */
+  /** Article folders by name, with their mtime and the Markdown files they held then. */
+  readonly dirs = new Map<string, { mtimeMs: number; files: string[] }>();
+  /** Whether anything changed since it was read or written. */
   dirty = false;
 
   /**
@@ -47,8 +49,16 @@ export class ContentCache {
     } catch {
       return cache;
     }
-    const doc = raw as { version?: unknown; contentDir?: unknown; files?: [string, string, PersistedOutcome][] };
-    if (doc.version !== CACHE_VERSION || doc.contentDir !== contentDir || !Array.isArray(doc.files)) return cache;
+    const doc = raw as {
+      version?: unknown;
+      contentDir?: unknown;
+      files?: [string, string, PersistedOutcome][];
+      dirs?: [string, number, string[]][];
+    };
+    if (doc.version !== CACHE_VERSION || doc.contentDir !== contentDir || !Array.isArray(doc.files) || !Array.isArray(doc.dirs)) {
+      return cache;
+    }
+    for (const [name, mtimeMs, files] of doc.dirs) cache.dirs.set(name, { mtimeMs, files });
     for (const [file, stamp, o] of doc.files) {
       const data = { ...o.data, published: new Date(o.data.published), updated: o.data.updated ? new Date(o.data.updated) : undefined };
       const parsed = { file, language: o.language, slug: o.slug, data, bodyHtml: lazyMarkdown(() => readBody(contentDir, file)) };
@@ -69,14 +79,15 @@ export class ContentCache {
     }
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, contentDir, files }));
+    const dirs = [...this.dirs].map(([name, d]) => [name, d.mtimeMs, d.files]);
+    fs.writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, contentDir, files, dirs }));
     fs.renameSync(tmp, cacheFile);
     this.dirty = false;
   }
 }
 
 /** Bump when the front matter schema or the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 interface PersistedOutcome {
   kind: 'original' | 'translation';
@@ -156,7 +167,11 @@ function loadSite(contentDir: string, problems: Problems): Site | null {
   };
 }
 
-function listArticleFiles(contentDir: string, problems: Problems): string[] {
+/**
+ * The Markdown files under articles/, sorted. A folder whose mtime is unchanged since the cache saw it has
+ * the same entries (creating, deleting or renaming a file changes it), so it is stat'ed, not read.
+ */
+function listArticleFiles(contentDir: string, problems: Problems, cache: ContentCache): string[] {
   const root = path.join(contentDir, 'articles');
   let dirs: fs.Dirent[];
   try {
@@ -167,9 +182,23 @@ function listArticleFiles(contentDir: string, problems: Problems): string[] {
     return [];
   }
   const files: string[] = [];
+  const seen = new Set<string>();
   for (const dir of dirs.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    for (const name of fs.readdirSync(path.join(root, dir.name)).sort()) {
-      if (name.endsWith('.md')) files.push(path.posix.join('articles', dir.name, name));
+    const abs = path.join(root, dir.name);
+    const mtime = fs.statSync(abs).mtimeMs;
+    let entry = cache.dirs.get(dir.name);
+    if (!entry || entry.mtimeMs !== mtime) {
+      entry = { mtimeMs: mtime, files: fs.readdirSync(abs).filter((n) => n.endsWith('.md')).sort() };
+      cache.dirs.set(dir.name, entry);
+      cache.dirty = true;
+    }
+    seen.add(dir.name);
+    for (const name of entry.files) files.push(`articles/${dir.name}/${name}`);
+  }
+  for (const name of cache.dirs.keys()) {
+    if (!seen.has(name)) {
+      cache.dirs.delete(name);
+      cache.dirty = true;
     }
   }
   return files;
@@ -191,7 +220,7 @@ export function loadContent(contentDir: string, now: Date = new Date(), cache: C
   const originals: ParsedFile<OriginalInput>[] = [];
   const translations: ParsedFile<TranslationInput>[] = [];
 
-  for (const file of listArticleFiles(contentDir, problems)) {
+  for (const file of listArticleFiles(contentDir, problems, cache)) {
     const abs = path.join(contentDir, file);
     const st = fs.statSync(abs);
     // The languages site.yaml offers decide whether a file is valid, so they are part of its identity.
