@@ -15,10 +15,15 @@ export interface Rendered {
 export class RepresentationCache {
   private generation = 0;
   private readonly entries = new Map<string, { generation: number; rep: Representation }>();
+  private bytes = 0;
 
+  /**
+   * `maxBytes` bounds the identity bodies kept (compressed forms add about a third): `?limit=N` variants
+   * of every feed must not be a way to fill the memory. Past it, the oldest entries go first.
+   */
   constructor(
     private readonly now: () => Date,
-    private readonly maxEntries = 10_000,
+    private readonly maxBytes = 128 * 1024 * 1024,
   ) {}
 
   invalidate(): void {
@@ -38,12 +43,18 @@ export class RepresentationCache {
     const r = render();
     let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, this.now());
     if (previous && previous.rep.hash === rep.hash) rep = previous.rep;
-    if (!previous && this.entries.size >= this.maxEntries) {
-      // Bounded: drop the oldest entry (Map keeps insertion order).
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    if (previous) {
+      this.entries.delete(key);
+      this.bytes -= previous.rep.body.length;
     }
     this.entries.set(key, { generation: this.generation, rep });
+    this.bytes += rep.body.length;
+    // Map iteration follows insertion order, and a re-rendered key was re-inserted: oldest first.
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.maxBytes || k === key) break;
+      this.entries.delete(k);
+      this.bytes -= e.rep.body.length;
+    }
     return rep;
   }
 }
