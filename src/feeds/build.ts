@@ -28,8 +28,8 @@ export interface RelatedReader {
 
 export const NO_RELATED: RelatedReader = { relatedForArticle: () => [], relatedItems: () => [] };
 
-/** How many related upstream items an article shows. */
-export const RELATED_PER_ARTICLE = 10;
+/** How many related upstream items an article shows (the publisher's own "Baca juga" lists two to five). */
+export const RELATED_PER_ARTICLE = 5;
 
 const LANGUAGE_NAMES: Record<string, Record<string, string>> = {
   id: { id: 'Indonesia', en: 'Inggris' },

@@ -50,7 +50,8 @@ export function renderRss2(doc: FeedDoc): string {
     for (const c of e.categories) append(item, null, 'category', { domain: c.scheme }, c.label);
     if (e.language && e.language !== doc.language) append(item, NS.dc, 'dc:language', {}, e.language);
     for (const t of e.translations) atomLink(item, 'alternate', t);
-    for (const r of e.related) atomLink(item, 'related', r);
+    // Related items are listed in content:encoded ("Baca juga"); RSS readers show that, and repeating them
+    // as atom:link elements would double the item's markup for no reader we know of.
     if (e.source) append(item, null, 'source', { url: e.source.feedUrl }, e.source.title);
   });
   return serializeXml(dom);

@@ -1,4 +1,3 @@
-import { DOMParser, type Element } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { SaxesParser } from 'saxes';
 import { expect, test } from 'vitest';
@@ -79,9 +78,38 @@ function assertWellFormed(xml: string): void {
   if (error) throw error;
 }
 
+/** The attributes of every `tag` element, as a strict XML 1.0 parser reads them. */
+function attributes(xml: string, tag: string): Record<string, string>[] {
+  const parser = new SaxesParser();
+  const out: Record<string, string>[] = [];
+  parser.on('opentag', (t) => {
+    if (t.name === tag) out.push({ ...(t.attributes as Record<string, string>) });
+  });
+  parser.write(xml).close();
+  return out;
+}
+
+/** The text of every `tag` element, as a strict XML 1.0 parser reads it (xmldom's parser also treats U+2028 as a line end). */
 function texts(xml: string, tag: string): string[] {
-  const d = new DOMParser().parseFromString(xml, 'text/xml');
-  return Array.from(d.getElementsByTagName(tag) as unknown as Element[]).map((e) => e.textContent ?? '');
+  const parser = new SaxesParser();
+  const out: string[] = [];
+  let depth = 0;
+  parser.on('opentag', (t) => {
+    if (t.name === tag) {
+      if (depth === 0) out.push('');
+      depth++;
+    }
+  });
+  parser.on('closetag', (t) => {
+    if (t.name === tag) depth--;
+  });
+  const add = (text: string) => {
+    if (depth > 0) out[out.length - 1] += text;
+  };
+  parser.on('text', add);
+  parser.on('cdata', add);
+  parser.write(xml).close();
+  return out;
 }
 
 test('RSS, Atom and JSON output is well-formed for any text, and reads back as written', () => {
@@ -97,15 +125,15 @@ test('RSS, Atom and JSON output is well-formed for any text, and reads back as w
       const atom = RENDERERS.atom(feed);
       assertWellFormed(atom);
       expect(texts(atom, 'summary')).toEqual(entries.map((e) => xmlText(e.summary)));
-      const d = new DOMParser().parseFromString(atom, 'text/xml');
-      const cats = Array.from(d.getElementsByTagName('category') as unknown as Element[]);
-      expect(cats.map((c) => c.getAttribute('label'))).toEqual(entries.map((e) => xmlAttr(e.label)));
-      expect(cats.map((c) => c.getAttribute('term'))).toEqual(entries.map((e) => xmlAttr(e.term)));
+      const cats = attributes(atom, 'category');
+      expect(cats.map((c) => c.label)).toEqual(entries.map((e) => xmlAttr(e.label)));
+      expect(cats.map((c) => c.term)).toEqual(entries.map((e) => xmlAttr(e.term)));
 
       const json = JSON.parse(RENDERERS.json(feed));
       expect(json.title).toBe(title);
       expect(json.items.map((i: { content_html: string }) => i.content_html)).toEqual(entries.map((e) => e.contentHtml));
     }),
-    { numRuns: 300 },
+    // A fixed seed keeps CI reproducible; FC_SEED=random explores new inputs (and prints the seed on failure).
+    { numRuns: 500, ...(process.env.FC_SEED === 'random' ? {} : { seed: Number(process.env.FC_SEED ?? 20261125) }) },
   );
 });
