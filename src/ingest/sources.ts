@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { validate as validateCron } from 'node-cron';
-import { parse as parseYaml } from 'yaml';
+import yaml from 'js-yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
@@ -57,7 +57,8 @@ export function loadSources(contentDir: string): Source[] {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Core schema, as for site.yaml and front matter: values stay strings unless plainly numbers or booleans.
+    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: 'sources.yaml' });
   } catch (err) {
     throw new ConfigError(`sources.yaml is not valid YAML: ${(err as Error).message}`, ['sources.yaml']);
   }
