@@ -1,0 +1,32 @@
+/** Small statistics helpers shared by the workers and the report. */
+
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export const median = (values: readonly number[]): number => quantile(values, 0.5);
+
+export function round(n: number, digits = 2): number {
+  if (!Number.isFinite(n)) return n;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** Runs `fn` `warmup` times, then up to `iterations` times or until `maxMs` elapse (at least 5 samples). */
+export function sample(fn: () => void, iterations: number, warmup: number, maxMs: number): number[] {
+  for (let i = 0; i < warmup; i++) fn();
+  const out: number[] = [];
+  const deadline = performance.now() + maxMs;
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    fn();
+    out.push(performance.now() - t);
+    if (out.length >= 5 && performance.now() > deadline) break;
+  }
+  return out;
+}

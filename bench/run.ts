@@ -1,0 +1,731 @@
+/**
+ * `npm run bench`: builds a synthetic store, starts the service as a user would, measures it, and writes
+ * bench/results/latest.md and latest.json (which also explain each figure). Generated data lives under bench/.work/ (git-ignored).
+ *
+ * Options (environment): BENCH_DURATION (measured s per server and case, default 8), BENCH_ROUNDS (alternating
+ * slices it is split into, default 8), BENCH_WARMUP (s, default 2),
+ * BENCH_CONNECTIONS (default 50), BENCH_RULED (articles carrying relate rules, default 50),
+ * BENCH_STARTUP_TIMEOUT (s, default 300), BENCH_PROFILE=1 (CPU profiles of the service and the workers
+ * into bench/.work/profiles). Flag --reuse: keep the generated data of an earlier run with the same parameters.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DEFAULT_PARAMS, generateContent, generateStore, upstreamFeed, type ContentInfo, type GenParams, type StoreInfo } from './lib/generate.ts';
+import { alive, freePort, httpGet, installCleanup, pinned, runToEnd, sleep, spawnTracked, stopChild, waitForLine, type HttpResult } from './lib/proc.ts';
+import { renderMarkdown, type BenchResult, type LoadCase, type StartupFigures, type Target } from './lib/report.ts';
+import { CATEGORIES } from './lib/rng.ts';
+import { median, round } from './lib/stats.ts';
+import { cpuMsOf, cpuSnapshot, cpuWindow, machineInfo, memoryOf, waitForQuiet, wrkVersion, type MachineInfo } from './lib/sys.ts';
+import { combineRuns, runWrk, type WrkResult } from './lib/wrk.ts';
+import type { BareRoute } from './servers/bare.ts';
+import type { IngestInput, IngestOutput } from './workers/ingest.ts';
+import type { RenderInput, RenderOutput } from './workers/render.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const WORK = path.join(REPO, 'bench', '.work');
+const RESULTS = path.join(REPO, 'bench', 'results');
+const CONTENT_DIR = path.join(WORK, 'content');
+const DATA_100K = path.join(WORK, 'data-100k');
+const DATA_1K = path.join(WORK, 'data-1k');
+const FEED_FILE = path.join(WORK, 'upstream-feed.xml');
+const PROFILE_DIR = path.join(WORK, 'profiles');
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`bench: ${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const settings = {
+  /** Measured seconds per server and case, split into `rounds` alternating slices. */
+  durationS: envInt('BENCH_DURATION', 8, 1, 120),
+  rounds: envInt('BENCH_ROUNDS', 8, 1, 40),
+  warmupS: envInt('BENCH_WARMUP', 2, 0, 60),
+  connections: envInt('BENCH_CONNECTIONS', 50, 1, 10_000),
+  startupTimeoutS: envInt('BENCH_STARTUP_TIMEOUT', 300, 5, 3600),
+  profile: process.env.BENCH_PROFILE === '1',
+  reuse: process.argv.includes('--reuse'),
+};
+const params: GenParams = { ...DEFAULT_PARAMS, ruled: envInt('BENCH_RULED', DEFAULT_PARAMS.ruled, 0, DEFAULT_PARAMS.articles) };
+/** More than this share of a core used by other processes during a measurement is reported as disturbing it. */
+const NOISE_LIMIT = 0.1;
+/** How long to wait for the machine to become quiet before each measurement. */
+const QUIET_WAIT_MS = 30_000;
+/** Share of a core other processes used during each phase (see waitForQuiet). */
+const noise: { phase: string; foreignCoreShare: number; stealShare: number; top: string | null }[] = [];
+
+async function quietly<T>(phase: string, fn: () => Promise<T>, attempts = 1): Promise<T> {
+  let best: { out: T; share: number; stealShare: number; top: string | null } | null = null;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const before = await waitForQuiet(QUIET_WAIT_MS, NOISE_LIMIT / 2);
+    if (before >= NOISE_LIMIT / 2) log(`  the machine is busy (other processes: ${Math.round(before * 100)}% of a core); measuring anyway`);
+    const a = cpuSnapshot();
+    const out = await fn();
+    const w = cpuWindow(a, cpuSnapshot());
+    const share = w.foreignCoreShare;
+    if (!best || share < best.share) best = { out, share, stealShare: Math.max(0, ...Object.values(w.coreSteal)), top: w.foreignTop[0]?.cmd ?? null };
+    if (share <= NOISE_LIMIT) break;
+    if (attempt + 1 < attempts) log(`  other processes used ${Math.round(share * 100)}% of a core during ${phase}; measuring it again`);
+  }
+  const b = best!;
+  noise.push({ phase, foreignCoreShare: b.share, stealShare: b.stealShare, top: b.top });
+  if (b.share > NOISE_LIMIT) {
+    warnings.push(`${phase}: other processes used ${Math.round(b.share * 100)}% of a core meanwhile (e.g. ${b.top ?? '?'}); its figures may be pessimistic.`);
+  }
+  return b.out;
+}
+
+/** The feeds measured under load: the main site feed (full articles) and the related-items feed (short entries). */
+const LOAD_FEEDS = ['/id/feed.rss', '/id/related/feed.rss'];
+
+/** Whether a phase was measured while other processes used more than NOISE_LIMIT of a core. */
+const disturbed = (phase: string): boolean => noise.some((n) => n.phase === phase && n.foreignCoreShare > NOISE_LIMIT);
+
+const started = performance.now();
+const warnings: string[] = [];
+const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+
+function fail(msg: string): never {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Preflight
+
+function preflight(): { machine: MachineInfo; serverCore: number | null; loadCore: number | null } {
+  if (process.platform !== 'linux') fail('needs Linux (/proc, taskset).');
+  if (wrkVersion() === null) {
+    fail('wrk is not installed. On Debian/Ubuntu install it with:\n\n    apt-get update && apt-get install -y wrk\n\nthen run `npm run bench` again.');
+  }
+  if (spawnSync('taskset', ['-V']).error) fail('taskset is missing (package util-linux): apt-get install -y util-linux');
+  const machine = machineInfo(REPO);
+  let serverCore: number | null = 0;
+  let loadCore: number | null = 1;
+  if (!machine.usableCpus.includes(0) || !machine.usableCpus.includes(1)) {
+    const [a, b] = machine.usableCpus;
+    if (a !== undefined && b !== undefined) {
+      serverCore = a;
+      loadCore = b;
+    } else {
+      serverCore = null;
+      loadCore = null;
+      warnings.push('Fewer than 2 usable CPU cores: nothing is pinned, and the service competes with the load generator.');
+    }
+  }
+  if (machine.usableCpus.length > 2) warnings.push(`${machine.usableCpus.length} cores are usable; only CPUs ${serverCore} and ${loadCore} are used.`);
+  return { machine, serverCore, loadCore };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Data
+
+interface DataInfo {
+  generated: boolean;
+  ms: number;
+  content: ContentInfo;
+  stores: StoreInfo[];
+}
+
+function fileHash(files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files.sort()) h.update(f).update('\0').update(fs.readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+function listFiles(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath ?? e.path, e.name));
+}
+
+function prepareData(): DataInfo {
+  const stampFile = path.join(WORK, 'data.stamp.json');
+  const storageDir = path.join(REPO, 'src', 'storage');
+  const stamp = JSON.stringify({
+    version: 1,
+    params,
+    generator: fileHash([path.join(REPO, 'bench', 'lib', 'generate.ts'), path.join(REPO, 'bench', 'lib', 'rng.ts')]),
+    storage: fileHash(fs.readdirSync(storageDir).map((f) => path.join(storageDir, f))),
+  });
+  if (settings.reuse && fs.existsSync(stampFile)) {
+    const previous = JSON.parse(fs.readFileSync(stampFile, 'utf8')) as { stamp: string; info: DataInfo };
+    if (previous.stamp === stamp && [CONTENT_DIR, DATA_100K, DATA_1K, FEED_FILE].every((p) => fs.existsSync(p))) {
+      log('reusing the generated data of an earlier run (--reuse)');
+      return { ...previous.info, generated: false };
+    }
+  }
+  fs.rmSync(stampFile, { force: true });
+  const t0 = performance.now();
+  log(`generating ${params.articles} articles (2 languages, ${CATEGORIES.length} categories) under ${path.relative(REPO, CONTENT_DIR)}`);
+  const content = generateContent(CONTENT_DIR, params);
+  log(`generating a store of ${params.items} upstream items (and one of 1,000)`);
+  const big = generateStore(DATA_100K, params, params.items);
+  const small = generateStore(DATA_1K, params, 1000);
+  fs.writeFileSync(FEED_FILE, upstreamFeed(params));
+  const info: DataInfo = { generated: true, ms: performance.now() - t0, content, stores: [small, big] };
+  fs.writeFileSync(stampFile, JSON.stringify({ stamp, info }));
+  log(`data ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Workers
+
+function nodeArgs(profileName: string | null, script: string, args: string[], extra: string[] = []): string[] {
+  const prof = settings.profile && profileName ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
+  return [...prof, ...extra, '--import', 'tsx', script, ...args];
+}
+
+async function runWorkerProcess<I, O>(name: string, core: number | null, input: I, timeoutMs: number, nodeFlags: string[] = []): Promise<O> {
+  const inFile = path.join(WORK, `${name}-input.json`);
+  const outFile = path.join(WORK, `${name}-output.json`);
+  fs.writeFileSync(inFile, JSON.stringify(input));
+  fs.rmSync(outFile, { force: true });
+  const [cmd, args] = pinned(core, process.execPath, nodeArgs(name, `bench/workers/${name}.ts`, [inFile, outFile], nodeFlags));
+  const r = await runToEnd(cmd, args, timeoutMs, { cwd: REPO });
+  if (r.code !== 0 || !fs.existsSync(outFile)) throw new Error(`${name} worker failed (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
+  return JSON.parse(fs.readFileSync(outFile, 'utf8')) as O;
+}
+
+async function startScriptServer(name: string, core: number | null, script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const [cmd, argv] = pinned(core, process.execPath, nodeArgs(null, script, args));
+  const child = spawnTracked(cmd, argv, { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+  const m = await waitForLine(child, /LISTENING (\d+)/, 30_000).catch((err: unknown) => {
+    throw new Error(`${name} did not start: ${(err as Error).message}`);
+  });
+  return { child, port: Number(m[1]) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Service
+
+interface ServiceCommand {
+  /** Node arguments that start the service. */
+  args: string[];
+  /** How it was derived, for the report. */
+  description: string;
+  buildMs: number | null;
+}
+
+/**
+ * Starts the service the way `npm start` does: the package's `build` script (esbuild) bundles src into
+ * bench/.work/dist/main.js (not dist/, which belongs to whoever runs npm start), then node runs it with the
+ * flags of the `start` script. Falls back to running src/main.ts through tsx if the scripts are not of that shape.
+ */
+async function serviceCommand(): Promise<ServiceCommand> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const build = pkg.scripts?.build ?? '';
+  const start = pkg.scripts?.start ?? '';
+  const startMatch = /\bnode\s+((?:--[\w-]+(?:=\S+)?\s+)*)(\S+\.m?js)\b/.exec(start);
+  const outMatch = /--outfile=(\S+)/.exec(build);
+  if (/^esbuild\s/.test(build) && startMatch && outMatch && path.normalize(outMatch[1]!) === path.normalize(startMatch[2]!)) {
+    const outfile = path.join(WORK, 'dist', 'main.js');
+    const args = build.split(/\s+/).slice(1).map((a) => (a.startsWith('--outfile=') ? `--outfile=${outfile}` : a));
+    const r = await runToEnd(path.join(REPO, 'node_modules', '.bin', 'esbuild'), args, 120_000, { cwd: REPO });
+    if (r.code !== 0) throw new Error(`the build script failed (esbuild exit ${r.code}):\n${r.stderr}`);
+    const flags = startMatch[1]!.trim().split(/\s+/).filter(Boolean);
+    return { args: [...flags, outfile], description: `\`${start}\` (bundle built into bench/.work/dist/)`, buildMs: round(r.ms, 0) };
+  }
+  warnings.push('package.json\'s build/start scripts are not "esbuild ... --outfile=X" / "node ... X": the service runs through tsx (src/main.ts).');
+  return { args: ['--import', 'tsx', 'src/main.ts'], description: 'node --import tsx src/main.ts', buildMs: null };
+}
+
+interface Representations {
+  path: string;
+  etag: string;
+  identity: HttpResult;
+  notModified: HttpResult;
+  gzip: HttpResult;
+}
+
+const HOP_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+function endToEndHeaders(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!HOP_HEADERS.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+const headerText = (raw: string[]) => {
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push(`${raw[i]!.toLowerCase()}: ${raw[i + 1]}`);
+  return pairs.sort().join('\n');
+};
+
+async function fetchRepresentations(base: string, p: string): Promise<Representations> {
+  const identity = await httpGet(base + p);
+  if (identity.status !== 200 || identity.headers['content-encoding']) throw new Error(`GET ${p}: expected an identity 200, got ${identity.status} ${identity.headers['content-encoding'] ?? ''}`);
+  const etag = identity.headers.etag;
+  if (!etag) throw new Error(`GET ${p}: no ETag`);
+  const notModified = await httpGet(base + p, { 'if-none-match': etag });
+  if (notModified.status !== 304) throw new Error(`GET ${p} with If-None-Match: expected 304, got ${notModified.status}`);
+  const gzip = await httpGet(base + p, { 'accept-encoding': 'gzip' });
+  if (gzip.status !== 200 || gzip.headers['content-encoding'] !== 'gzip') throw new Error(`GET ${p} with Accept-Encoding: gzip: expected a gzip 200`);
+  if (!gunzipSync(gzip.body).equals(identity.body)) throw new Error(`GET ${p}: the gzip body does not decompress to the identity body`);
+  return { path: p, etag, identity, notModified, gzip };
+}
+
+function writeBareRoutes(reps: Representations[]): string {
+  const dir = path.join(WORK, 'bare');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const routes: Record<string, BareRoute> = {};
+  reps.forEach((r, i) => {
+    const identityFile = path.join(dir, `${i}.identity`);
+    const gzipFile = path.join(dir, `${i}.gz`);
+    fs.writeFileSync(identityFile, r.identity.body);
+    fs.writeFileSync(gzipFile, r.gzip.body);
+    routes[r.path] = {
+      etag: r.etag,
+      identityHeaders: endToEndHeaders(r.identity.rawHeaders),
+      identityFile,
+      gzipHeaders: endToEndHeaders(r.gzip.rawHeaders),
+      gzipFile,
+      notModifiedHeaders: endToEndHeaders(r.notModified.rawHeaders),
+    };
+  });
+  const file = path.join(dir, 'routes.json');
+  fs.writeFileSync(file, JSON.stringify({ routes }, null, 2));
+  return file;
+}
+
+/** The bare server must answer exactly like the service (status, end-to-end headers, body). */
+async function checkSameAnswers(ours: Representations, bareBase: string): Promise<void> {
+  const bare = await fetchRepresentations(bareBase, ours.path);
+  for (const k of ['identity', 'notModified', 'gzip'] as const) {
+    const a = ours[k];
+    const b = bare[k];
+    if (a.status !== b.status || !a.body.equals(b.body) || headerText(endToEndHeaders(a.rawHeaders)) !== headerText(endToEndHeaders(b.rawHeaders))) {
+      throw new Error(`bare server differs from the service on ${ours.path} (${k}):\n${headerText(a.rawHeaders)}\n---\n${headerText(b.rawHeaders)}`);
+    }
+  }
+}
+
+async function startService(command: ServiceCommand, port: number, core: number | null, logFile: string): Promise<{ child: ChildProcess; startup: StartupFigures }> {
+  const base = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    BASE_URL: base,
+    CONTENT_DIR,
+    DATA_DIR: DATA_100K,
+    INGEST: 'off',
+    LOG_LEVEL: 'info',
+  };
+  const fd = fs.openSync(logFile, 'w');
+  const prof = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${path.basename(logFile, '.log')}.cpuprofile`] : [];
+  const [cmd, args] = pinned(core, process.execPath, [...prof, ...command.args]);
+  const spawnedAt = Date.now();
+  const t0 = performance.now();
+  const child = spawnTracked(cmd, args, { cwd: REPO, env, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const startup: StartupFigures = { spawnToFirstConnectionMs: null, spawnToListeningLogMs: null, spawnToFirst200Ms: null, firstFeedRequestMs: null, peakMB: null };
+  const deadline = t0 + settings.startupTimeoutS * 1000;
+  let last = '';
+  for (let attempt = 0; performance.now() < deadline && attempt < 1_000_000; attempt++) {
+    if (!alive(child)) throw new Error(`the service exited during start-up (code ${child.exitCode}); log:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+    try {
+      const r = await httpGet(`${base}/id/feed.rss`, {}, Math.max(1000, deadline - performance.now()));
+      startup.spawnToFirstConnectionMs ??= round(performance.now() - t0 - r.ms, 0);
+      if (r.status === 200) {
+        startup.spawnToFirst200Ms = round(performance.now() - t0, 0);
+        startup.firstFeedRequestMs = round(r.ms, 1);
+        startup.peakMB = child.pid === undefined ? null : (memoryOf(child.pid)?.peakMB ?? null);
+        break;
+      }
+      last = `status ${r.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(20);
+  }
+  if (startup.spawnToFirst200Ms === null) {
+    throw new Error(`no 200 on /id/feed.rss within ${settings.startupTimeoutS} s of spawning the service (last: ${last}); see ${logFile}. Raise BENCH_STARTUP_TIMEOUT to wait longer.`);
+  }
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    try {
+      const j = JSON.parse(line) as { msg?: string; time?: number };
+      if (j.msg === 'listening' && typeof j.time === 'number') startup.spawnToListeningLogMs = j.time - spawnedAt;
+    } catch {
+      // not a log line
+    }
+  }
+  return { child, startup };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Load
+
+const CASES: { name: LoadCase['case']; headers: (rep: Representations) => [string, string][] }[] = [
+  { name: 'identity 200', headers: () => [] },
+  { name: '304 (If-None-Match)', headers: (r) => [['If-None-Match', r.etag]] },
+  { name: 'gzip 200', headers: () => [['Accept-Encoding', 'gzip']] },
+];
+
+function checkRun(label: string, w: WrkResult, expectBytes: number): void {
+  const e = w.errors;
+  if (e.connect + e.read + e.write + e.status + e.timeout > 0) {
+    warnings.push(`${label}: wrk counted errors ${JSON.stringify(e)}.`);
+  }
+  // Responses must be the expected ones: header overhead is under 1 KB.
+  if (w.requests > 0 && (w.bytesPerResponse < expectBytes || w.bytesPerResponse > expectBytes + 1024)) {
+    warnings.push(`${label}: ${w.bytesPerResponse} bytes per response, expected about ${expectBytes} + headers.`);
+  }
+}
+
+/**
+ * Ours and bare in alternating slices (ours first in even rounds, bare first in odd ones), after a warm-up of
+ * each: drifts of the machine (neighbours, steal) hit both alike. The ratio is the median of the rounds' ratios.
+ */
+async function measurePair(
+  rep: Representations,
+  c: (typeof CASES)[number],
+  ours: { base: string; pid: number },
+  bare: { base: string; pid: number },
+  loadCore: number | null,
+): Promise<LoadCase> {
+  const headers = c.headers(rep);
+  const expectBytes = c.name === 'identity 200' ? rep.identity.body.length : c.name === 'gzip 200' ? rep.gzip.body.length : 0;
+  const slice = Math.max(1, Math.round(settings.durationS / settings.rounds));
+  const run = (target: { base: string; pid: number }, durationS: number) =>
+    runWrk({ url: target.base + rep.path, headers, connections: settings.connections, core: loadCore, serverPid: target.pid, durationS });
+  const quiet = await waitForQuiet(QUIET_WAIT_MS, NOISE_LIMIT / 2);
+  if (quiet >= NOISE_LIMIT / 2) log(`  the machine is busy (other processes: ${Math.round(quiet * 100)}% of a core); measuring anyway`);
+  if (settings.warmupS > 0) {
+    await run(ours, settings.warmupS);
+    await run(bare, settings.warmupS);
+  }
+  const o: WrkResult[] = [];
+  const b: WrkResult[] = [];
+  for (let round_ = 0; round_ < settings.rounds; round_++) {
+    if (round_ % 2 === 0) {
+      o.push(await run(ours, slice));
+      b.push(await run(bare, slice));
+    } else {
+      b.push(await run(bare, slice));
+      o.push(await run(ours, slice));
+    }
+  }
+  const roundRatios = o.map((x, i) => round(x.rps / b[i]!.rps, 3));
+  const oc = combineRuns(o);
+  const bc = combineRuns(b);
+  const share = Math.max(oc.window.foreignCoreShare, bc.window.foreignCoreShare);
+  if (share > NOISE_LIMIT) {
+    warnings.push(`${rep.path} ${c.name}: other processes used ${Math.round(share * 100)}% of a core during the runs (e.g. ${oc.window.foreignTop[0]?.cmd ?? bc.window.foreignTop[0]?.cmd ?? '?'}); the interleaving evens that out only partly.`);
+  }
+  checkRun(`${rep.path} ${c.name} (ours)`, oc, expectBytes);
+  checkRun(`${rep.path} ${c.name} (bare)`, bc, expectBytes);
+  return { feed: rep.path, case: c.name, ours: oc, bare: bc, ratio: round(median(roundRatios), 3), roundRatios };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Content change
+
+async function contentChange(base: string, content: ContentInfo): Promise<BenchResult['contentChange']> {
+  const file = path.join(CONTENT_DIR, content.newestEnFile);
+  const original = fs.readFileSync(file, 'utf8');
+  const newTitle = `${content.newestEnTitle} (bench edit)`;
+  const edited = original.replace(`title: ${JSON.stringify(content.newestEnTitle)}`, `title: ${JSON.stringify(newTitle)}`);
+  if (edited === original) return { visibleAfterMs: null, firstChangedResponseMs: null, probeMaxLatencyMs: null, probes: 0, note: 'could not find the title line to edit' };
+  const timeoutMs = Math.max(60_000, settings.startupTimeoutS * 1000);
+  let done = false;
+  let probeMax = 0;
+  let probes = 0;
+  const probe = (async () => {
+    for (let i = 0; !done && i < 100_000; i++) {
+      try {
+        const r = await httpGet(`${base}/healthz`, {}, timeoutMs);
+        probeMax = Math.max(probeMax, r.ms);
+        probes++;
+      } catch {
+        // counted as not answered
+      }
+      await sleep(50);
+    }
+  })();
+  const t0 = performance.now();
+  let visibleAfterMs: number | null = null;
+  let firstChangedResponseMs: number | null = null;
+  try {
+    fs.writeFileSync(file, edited);
+    for (let i = 0; performance.now() - t0 < timeoutMs && i < 100_000; i++) {
+      const r = await httpGet(`${base}/en/feed.rss`, {}, timeoutMs).catch(() => null);
+      if (r && r.status === 200 && r.body.includes(newTitle.replace(/&/g, '&amp;'))) {
+        visibleAfterMs = round(performance.now() - t0, 0);
+        firstChangedResponseMs = round(r.ms, 1);
+        break;
+      }
+      await sleep(100);
+    }
+  } finally {
+    done = true;
+    await probe;
+    fs.writeFileSync(file, original);
+  }
+  return {
+    visibleAfterMs,
+    firstChangedResponseMs,
+    probeMaxLatencyMs: round(probeMax, 0),
+    probes,
+    note: visibleAfterMs === null ? `the edit was not served within ${timeoutMs / 1000} s` : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Targets
+
+function targets(r: Omit<BenchResult, 'targets' | 'warnings' | 'noise'>): Target[] {
+  const out: Target[] = [];
+  for (const c of r.http.cases) {
+    out.push({
+      name: `${c.case === '304 (If-None-Match)' ? 'Conditional 304' : `Cached feed ${c.case}`}, ${c.feed}`,
+      target: '≥ 0.8 × bare node:http',
+      measured: `${round(c.ratio, 2)} (${c.ours.rps.toLocaleString('en-US')} vs ${c.bare.rps.toLocaleString('en-US')} req/s)`,
+      met: c.ratio >= 0.8,
+      disturbed: Math.max(c.ours.window.foreignCoreShare, c.bare.window.foreignCoreShare) > NOISE_LIMIT,
+    });
+  }
+  const formats = [...new Set(r.render.cases.map((c) => c.format))];
+  for (const f of formats) {
+    const big = r.render.cases.filter((c) => c.format === f && c.store === '100k');
+    const worst = big.reduce((a, b) => (b.totalMedianMs > a.totalMedianMs ? b : a));
+    out.push({
+      name: `Cold render of a 50-item feed, ${f} (worst of ${big.length} feeds, 100k store)`,
+      target: 'median < 5 ms',
+      measured: `${worst.totalMedianMs} ms (${worst.feed})`,
+      met: big.every((c) => c.totalMedianMs < 5),
+      disturbed: disturbed('cold render worker'),
+    });
+    const ratios = big.map((b) => {
+      const s = r.render.cases.find((c) => c.format === f && c.store === '1k' && c.feed === b.feed)!;
+      return { feed: b.feed, ratio: b.totalMedianMs / s.totalMedianMs };
+    });
+    const w = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    out.push({
+      name: `Cold render with 100k items vs 1k, ${f} (worst of ${ratios.length} feeds)`,
+      target: '≤ 1.5 ×',
+      measured: `${round(w.ratio, 2)} × (${w.feed})`,
+      met: ratios.every((x) => x.ratio <= 1.5),
+      disturbed: disturbed('cold render worker'),
+    });
+  }
+  out.push({
+    name: 'Ingest throughput (1,000-item feed, loopback)',
+    target: '≥ 5,000 items/s',
+    measured: `${r.ingest.full.itemsPerSecond.toLocaleString('en-US')} items/s`,
+    met: r.ingest.full.itemsPerSecond >= 5000,
+    disturbed: disturbed('ingest worker'),
+  });
+  out.push({
+    name: 'Unchanged (304) poll, own work',
+    target: '< 10 ms',
+    measured: `${r.ingest.notModified.ownWorkMedianMs} ms (wall ${r.ingest.notModified.medianWallMs} ms − bare round trip ${r.ingest.notModified.bareRoundTripMedianMs} ms; CPU ${r.ingest.notModified.medianCpuMs} ms)`,
+    met: r.ingest.notModified.lastStatus === 304 && r.ingest.notModified.ownWorkMedianMs < 10,
+    disturbed: disturbed('ingest worker'),
+  });
+  const s = r.startup.restart.spawnToFirst200Ms;
+  const f = r.startup.first.spawnToFirst200Ms;
+  out.push({
+    name: 'Start-up to the first 200 (10,000 articles, 100k items; restart)',
+    target: '< 2 s',
+    measured: `${s === null ? 'no 200' : `${(s / 1000).toFixed(2)} s`}${f !== null ? ` (first start on new data: ${(f / 1000).toFixed(2)} s)` : ''}`,
+    met: s !== null && s < 2000,
+    disturbed: disturbed('restart (start-up measurement)'),
+  });
+  const peak = r.memory.peakMB;
+  out.push({
+    name: 'Peak RSS of the service (VmHWM after the load runs)',
+    target: '< 250 MB',
+    measured: `${peak === null ? '–' : `${peak} MB`}${r.memory.peakUnderLoadOnlyMB !== null ? ` (load runs alone: ${r.memory.peakUnderLoadOnlyMB} MB)` : ''}`,
+    met: peak !== null && peak < 250,
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { machine, serverCore, loadCore } = preflight();
+  fs.mkdirSync(WORK, { recursive: true });
+  if (settings.profile) fs.mkdirSync(PROFILE_DIR, { recursive: true });
+  // The orchestrator itself stays off the service core.
+  if (loadCore !== null) spawnSync('taskset', ['-a', '-p', '-c', String(loadCore), String(process.pid)], { stdio: 'ignore' });
+
+  const srcHashAtStart = fileHash(listFiles(path.join(REPO, 'src')));
+  const data = prepareData();
+  const [small, big] = data.stores as [StoreInfo, StoreInfo];
+
+  log('cold render and start-up breakdown (in process)');
+  const render = await quietly('cold render worker', () => runWorkerProcess<RenderInput, RenderOutput>(
+    'render',
+    serverCore,
+    {
+      contentDir: CONTENT_DIR,
+      stores: [
+        { label: '1k', dir: DATA_1K, items: small.items },
+        { label: '100k', dir: DATA_100K, items: big.items },
+      ],
+      relateStoreDir: DATA_100K,
+      workDir: WORK,
+      baseUrl: 'http://127.0.0.1:8080',
+      firstRenderSamples: 3,
+      iterations: 60,
+      warmup: 5,
+      maxMsPerCase: 3000,
+      params,
+    },
+    30 * 60_000,
+    ['--expose-gc'],
+  ), 2);
+  if (render.startup.relationsChanged) warnings.push('The stored relations did not match the articles\' rules; relateAll rewrote them (generator bug?).');
+
+  log('ingest (fixture upstream on the load core, ingester on the service core)');
+  const upstream = await startScriptServer('upstream fixture', loadCore, 'bench/servers/upstream.ts', [FEED_FILE]);
+  let ingest: IngestOutput;
+  try {
+    ingest = await quietly('ingest worker', () => runWorkerProcess<IngestInput, IngestOutput>(
+      'ingest',
+      serverCore,
+      { feedUrl: `http://127.0.0.1:${upstream.port}/feed.xml`, contentDir: CONTENT_DIR, workDir: WORK, runs: 5, notModifiedPolls: 30 },
+      30 * 60_000,
+    ), 2);
+  } finally {
+    await stopChild(upstream.child, 5000);
+  }
+
+  const command = await serviceCommand();
+  log(`first start of the service (${command.args.join(' ')}), until its first 200`);
+  const firstStart = await startService(command, await freePort(), serverCore, path.join(WORK, 'service-first-start.log'));
+  await stopChild(firstStart.child, 15_000);
+  log(`first start: 200 after ${firstStart.startup.spawnToFirst200Ms} ms; restarting (measured)`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const service = await quietly('restart (start-up measurement)', () => startService(command, port, serverCore, path.join(WORK, 'service.log')));
+  const pid = service.child.pid!;
+  let bareChild: ChildProcess | null = null;
+  try {
+    log(`restart: 200 after ${service.startup.spawnToFirst200Ms} ms; 3 s idle`);
+    const cpu0 = cpuMsOf(pid);
+    await sleep(3000);
+    const cpu1 = cpuMsOf(pid);
+    const idleShare = cpu0 !== null && cpu1 !== null ? round((cpu1 - cpu0) / 3000, 3) : null;
+    const afterStart = memoryOf(pid);
+    const startupPeak = afterStart?.peakMB ?? null;
+    // Reset VmHWM (Linux clear_refs "5"), so the next reading is the peak of the load runs alone.
+    let hwmReset = false;
+    try {
+      fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      hwmReset = true;
+    } catch {
+      warnings.push('Could not reset VmHWM (/proc/<pid>/clear_refs): the load-only peak is not measured.');
+    }
+
+    const reps: Representations[] = [];
+    for (const p of LOAD_FEEDS) reps.push(await fetchRepresentations(base, p));
+    const routesFile = writeBareRoutes(reps);
+    const bare = await startScriptServer('bare node:http server', serverCore, 'bench/servers/bare.ts', [routesFile]);
+    bareChild = bare.child;
+    const bareBase = `http://127.0.0.1:${bare.port}`;
+    for (const r of reps) await checkSameAnswers(r, bareBase);
+
+    const cases: LoadCase[] = [];
+    for (const rep of reps) {
+      for (const c of CASES) {
+        log(`load: ${rep.path} ${c.name} (ours, then bare)`);
+        const lc = await measurePair(rep, c, { base, pid }, { base: bareBase, pid: bare.child.pid! }, loadCore);
+        log(`  ours ${lc.ours.rps} req/s, bare ${lc.bare.rps} req/s, ratio ${lc.ratio}`);
+        cases.push(lc);
+      }
+    }
+    const afterLoad = memoryOf(pid);
+    const bareAfterLoad = memoryOf(bare.child.pid!);
+
+    log('content change: editing the newest article while the service runs');
+    const change = await quietly('content change', () => contentChange(base, data.content));
+    const afterChange = memoryOf(pid);
+
+    const partial: Omit<BenchResult, 'targets' | 'warnings' | 'noise'> = {
+      meta: {
+        ...machine,
+        benchSeconds: 0,
+        serverCore,
+        loadCore,
+        settings: { connections: settings.connections, durationS: settings.durationS, rounds: settings.rounds, sliceS: Math.max(1, Math.round(settings.durationS / settings.rounds)), warmupS: settings.warmupS, threads: 1 },
+        params,
+      },
+      data: {
+        generated: data.generated,
+        generationMs: round(data.ms, 0),
+        content: {
+          articles: data.content.articles,
+          ruledArticles: data.content.ruled,
+          files: data.content.files,
+          megabytes: round(data.content.bytes / 1024 / 1024, 1),
+          categories: CATEGORIES.length,
+          languages: ['id', 'en'],
+        },
+        stores: data.stores.map((s) => ({ label: s.items >= 100_000 ? '100k' : '1k', items: s.items, relatedItems: s.related, relations: s.relations })),
+      },
+      startup: {
+        command: command.description,
+        buildMs: command.buildMs,
+        first: firstStart.startup,
+        restart: service.startup,
+        idleCpuShareAfterStart: idleShare,
+        rssAfterStartMB: afterStart?.rssMB ?? null,
+        breakdown: render.startup,
+      },
+      http: {
+        feeds: reps.map((r) => ({ path: r.path, identityBytes: r.identity.body.length, gzipBytes: r.gzip.body.length, etag: r.etag })),
+        cases,
+      },
+      memory: {
+        peakMB: afterLoad && startupPeak !== null ? Math.max(startupPeak, afterLoad.peakMB) : null,
+        peakUnderLoadOnlyMB: hwmReset ? (afterLoad?.peakMB ?? null) : null,
+        rssAfterLoadMB: afterLoad?.rssMB ?? null,
+        barePeakMB: bareAfterLoad?.peakMB ?? null,
+        peakAfterContentChangeMB: afterChange && startupPeak !== null ? Math.max(startupPeak, afterChange.peakMB) : null,
+      },
+      render,
+      ingest,
+      contentChange: change,
+    };
+    // Others may commit or edit src/ while the benchmark runs: say so, the figures then mix two versions.
+    const end = machineInfo(REPO).git;
+    const srcState = (g: MachineInfo['git']) => `${g.commit?.slice(0, 12) ?? '?'} + ${g.dirtyFiles} uncommitted`;
+    const srcHash = () => fileHash(listFiles(path.join(REPO, 'src')));
+    if (end.commit !== machine.git.commit || srcHashAtStart !== srcHash()) {
+      warnings.push(`src/ changed while the benchmark ran (${srcState(machine.git)} at the start, ${srcState(end)} at the end): phases may have measured different versions.`);
+    }
+    const result: BenchResult = { ...partial, targets: targets(partial), warnings, noise };
+    result.meta.benchSeconds = round((performance.now() - started) / 1000, 0);
+    fs.mkdirSync(RESULTS, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    fs.writeFileSync(path.join(RESULTS, 'latest.md'), renderMarkdown(result));
+    log(`wrote ${path.relative(REPO, path.join(RESULTS, 'latest.md'))} and latest.json`);
+    for (const t of result.targets) log(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.measured} (goal ${t.target})`);
+  } finally {
+    if (bareChild) await stopChild(bareChild, 5000);
+    await stopChild(service.child, 15_000);
+  }
+}
+
+installCleanup();
+main().then(
+  () => {
+    log('done');
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
