@@ -120,8 +120,18 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return a && b ? Math.max(1000, b.getTime() - a.getTime()) : 15 * 60_000;
   }
 
+  /**
+   * Asking node-cron costs about a millisecond (most of an unchanged poll's own work). Its answer, the first
+   * run after now, stays the answer until that run: reuse it while the system clock (node-cron's) is before it.
+   */
+  const nextRuns = new Map<string, { from: number; next: Date | null }>();
   function nextScheduled(source: Source): Date | null {
-    return cronTimes(source.schedule, 1)[0] ?? null;
+    const at = Date.now();
+    const cached = nextRuns.get(source.id);
+    if (cached?.next && cached.from <= at && at < cached.next.getTime()) return cached.next;
+    const next = cronTimes(source.schedule, 1)[0] ?? null;
+    nextRuns.set(source.id, { from: at, next });
+    return next;
   }
 
   function backingOff(state: SourceState | null, at: Date): boolean {

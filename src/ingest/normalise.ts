@@ -64,7 +64,10 @@ export function feedInfo(feed: RawFeed, feedUrl: string): UpstreamFeedInfo & { b
 
 /** One raw item to the internal type; null when it carries nothing to show (no title, link or content). */
 export function normaliseItem(raw: RawItem, feed: RawFeed, ctx: NormaliseContext): UpstreamItem | null {
-  const feedBase = feedInfo(feed, ctx.feedUrl).base;
+  return normaliseAgainst(raw, feed, ctx, feedInfo(feed, ctx.feedUrl).base);
+}
+
+function normaliseAgainst(raw: RawItem, feed: RawFeed, ctx: NormaliseContext, feedBase: string): UpstreamItem | null {
   const base = resolveBase(raw.base, feedBase);
   const url = pickLink(raw.links, base);
   const rawContent = raw.content ?? raw.summary ?? '';
@@ -93,8 +96,10 @@ export function normaliseItem(raw: RawItem, feed: RawFeed, ctx: NormaliseContext
 export function normaliseFeed(feed: RawFeed, ctx: NormaliseContext): UpstreamItem[] {
   const seen = new Set<string>();
   const out: UpstreamItem[] = [];
+  // The feed's base is the same for every item: resolve it (and read the feed's title) once, not per item.
+  const feedBase = feedInfo(feed, ctx.feedUrl).base;
   for (const raw of feed.items) {
-    const item = normaliseItem(raw, feed, ctx);
+    const item = normaliseAgainst(raw, feed, ctx, feedBase);
     if (!item || seen.has(item.key)) continue;
     seen.add(item.key);
     out.push(item);

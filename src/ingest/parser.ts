@@ -129,13 +129,21 @@ function nodeText(raw: unknown): { value: string | null; isText: boolean } {
 }
 
 /**
- * rss-parser turns an Atom entry's date into ISO with `toISOString()`, which throws on a date it cannot read
- * and so rejects the whole feed. Drop unreadable dates from the entry first: the item is kept, undated.
+ * rss-parser, adjusted in two places:
+ * - it turns an Atom entry's date into ISO with `toISOString()`, which throws on a date it cannot read and so
+ *   rejects the whole feed. Drop unreadable dates from the entry first: the item is kept, undated.
+ * - for an RSS item it makes a plain-text snippet of `description` and of `content:encoded` (regular
+ *   expressions over the whole HTML, then entity decoding), which we never read: the normaliser makes its own
+ *   text. When either is plain text (as nearly always), it is taken out of rss-parser's sight and put back
+ *   as rss-parser would have set it; any other shape (attributes, child elements) is left to rss-parser.
  */
-function atomSafeParser(): Parser<Custom, Custom> {
+function feedParser(): Parser<Custom, Custom> {
   // A new parser per feed: xml2js keeps state per instance.
   const parser = new Parser<Custom, Custom>(parserOptions);
-  const internal = parser as unknown as { parseItemAtom(entry: Record<string, unknown>): unknown };
+  const internal = parser as unknown as {
+    parseItemAtom(entry: Record<string, unknown>): unknown;
+    parseItemRss(xmlItem: Record<string, unknown>, itemFields: unknown): Record<string, unknown>;
+  };
   const parseItemAtom = internal.parseItemAtom.bind(parser);
   internal.parseItemAtom = (entry) => {
     for (const field of ['published', 'updated']) {
@@ -143,6 +151,17 @@ function atomSafeParser(): Parser<Custom, Custom> {
       if (value !== null && Number.isNaN(Date.parse(value.trim()))) delete entry[field];
     }
     return parseItemAtom(entry);
+  };
+  const parseItemRss = internal.parseItemRss.bind(parser);
+  internal.parseItemRss = (xmlItem, itemFields) => {
+    const description = (xmlItem.description as unknown[] | undefined)?.[0];
+    const encoded = (xmlItem['content:encoded'] as unknown[] | undefined)?.[0];
+    if (typeof description === 'string') delete xmlItem.description;
+    if (typeof encoded === 'string') delete xmlItem['content:encoded'];
+    const item = parseItemRss(xmlItem, itemFields);
+    if (typeof description === 'string') item.content = description;
+    if (typeof encoded === 'string') item['content:encoded'] = encoded;
+    return item;
   };
   return parser;
 }
@@ -152,7 +171,7 @@ export async function parseFeed(body: string): Promise<RawFeed> {
   const format = prePass(body);
   let parsed: Parser.Output<Custom> & Custom;
   try {
-    parsed = (await atomSafeParser().parseString(body)) as Parser.Output<Custom> & Custom;
+    parsed = (await feedParser().parseString(body)) as Parser.Output<Custom> & Custom;
   } catch (err) {
     throw new ParseError(`malformed feed: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
   }

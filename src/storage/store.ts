@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -95,6 +95,12 @@ export interface Store {
   /** Recomputes every stored item's relations in one transaction; true when any relation changed. */
   recomputeRelations(relate: (item: RelatableItem) => readonly string[]): boolean;
   relatedForArticle(articleId: string, limit: number): RelatedItem[];
+  /**
+   * `relatedForArticle` for many articles in one query: each id maps to what `relatedForArticle(id, limitPerArticle)`
+   * returns (every id of `articleIds` is a key, with an empty list when nothing relates). An item related to several
+   * of the articles is one object, shared by their lists.
+   */
+  relatedForArticles(articleIds: readonly string[], limitPerArticle: number): Map<string, RelatedItem[]>;
   relatedItems(limit: number): RelatedItem[];
   /** Small facts kept with the data, e.g. a fingerprint of the rules the relations were computed with. */
   getMeta(key: string): string | null;
@@ -143,7 +149,58 @@ interface RelatedRow extends ItemRow {
   source_name: string;
   source_current_url: string;
   source_site_url: string | null;
+  /** JSON array of the item's article ids, in article id order. */
+  article_ids: string;
 }
+
+/** What an upsert needs to know about the stored item with the same key, and whether the key is tombstoned. */
+interface ExistingRow {
+  tombstoned: number;
+  id: number | null;
+  published_at: number | null;
+  content_hash: string | null;
+  is_related: number | null;
+}
+
+/** The stored columns of an item that its content hash covers, in this order. */
+type ItemColumns = [
+  url: string | null,
+  title: string,
+  summary: string,
+  contentHtml: string,
+  language: string | null,
+  categories: string,
+  author: string | null,
+  publishedAt: number,
+  updatedAt: number,
+];
+
+const HASH_PREFIX = 'v2:';
+const SURROGATE = /[\ud800-\udfff]/;
+const UTF16_MARK = Buffer.from([0xff]);
+
+/**
+ * What tells a changed item from an unchanged one: SHA-256 of the columns, each length-prefixed (so no two rows
+ * share an input). Cheaper than the JSON the first hashes were made of (escaping a kilobyte of HTML costs more
+ * than hashing it); those are recognised by their missing prefix.
+ */
+function hashOf(row: ItemColumns): string {
+  let text = '';
+  for (const v of row) text += v === null ? '~' : typeof v === 'number' ? `${v};` : `${v.length}:${v}`;
+  // UTF-8 would turn every lone surrogate into the same U+FFFD: text with surrogates is hashed as UTF-16,
+  // after a 0xFF byte, which no UTF-8 holds.
+  const data = SURROGATE.test(text) ? Buffer.concat([UTF16_MARK, Buffer.from(text, 'utf16le')]) : text;
+  return HASH_PREFIX + hash('sha256', data, 'hex');
+}
+
+/** The hash as stored before HASH_PREFIX existed. */
+function legacyHashOf(row: ItemColumns): string {
+  return hash('sha256', JSON.stringify(row), 'hex');
+}
+
+/** An item with its source's credit and its article ids (`i` items, `s` sources). */
+const RELATED_COLUMNS = `i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url,
+  (SELECT json_group_array(article_id ORDER BY article_id) FROM relations WHERE item_id = i.id) AS article_ids`;
 
 const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
   currentUrl: 'current_url',
@@ -215,22 +272,23 @@ export function openStore(dataDir: string): Store {
     resetSourceUrl: db.prepare(
       'UPDATE sources SET url = ?, current_url = ?, etag = NULL, last_modified = NULL WHERE id = ?',
     ),
-    itemByKey: db.prepare<[string, string], ItemRow>('SELECT * FROM items WHERE source_id = ? AND item_key = ?'),
-    tombstone: db.prepare<[string, string], { deleted_at: number }>(
-      'SELECT deleted_at FROM tombstones WHERE source_id = ? AND item_key = ?',
+    // One lookup per upstream item: its tombstone and the stored row's few columns an upsert compares.
+    existing: db.prepare<[string, string, string, string], ExistingRow>(
+      `SELECT EXISTS (SELECT 1 FROM tombstones WHERE source_id = ? AND item_key = ?) AS tombstoned,
+         i.id, i.published_at, i.content_hash, i.is_related
+       FROM (SELECT 1) LEFT JOIN items i ON i.source_id = ? AND i.item_key = ?`,
     ),
-    insertItem: db.prepare(
+    insertItem: db.prepare<[string, string, ...ItemColumns, number, string, number]>(
       `INSERT INTO items (source_id, item_key, url, title, summary, content_html, language, categories, author,
          published_at, updated_at, first_seen_at, content_hash, is_related)
-       VALUES (@source_id, @item_key, @url, @title, @summary, @content_html, @language, @categories, @author,
-         @published_at, @updated_at, @first_seen_at, @content_hash, @is_related)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    updateItem: db.prepare(
-      `UPDATE items SET url = @url, title = @title, summary = @summary, content_html = @content_html,
-         language = @language, categories = @categories, author = @author, published_at = @published_at,
-         updated_at = @updated_at, content_hash = @content_hash
-       WHERE id = @id`,
+    updateItem: db.prepare<[...ItemColumns, string, number]>(
+      `UPDATE items SET url = ?, title = ?, summary = ?, content_html = ?, language = ?, categories = ?, author = ?,
+         published_at = ?, updated_at = ?, content_hash = ?
+       WHERE id = ?`,
     ),
+    setHash: db.prepare('UPDATE items SET content_hash = ? WHERE id = ?'),
     relationsOf: db.prepare<[number], { article_id: string }>('SELECT article_id FROM relations WHERE item_id = ?'),
     deleteRelations: db.prepare('DELETE FROM relations WHERE item_id = ?'),
     insertRelation: db.prepare('INSERT INTO relations (article_id, item_id, published_at) VALUES (?, ?, ?)'),
@@ -253,31 +311,35 @@ export function openStore(dataDir: string): Store {
        ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at`,
     ),
     count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM items WHERE source_id = ?'),
-    allForRelate: db.prepare<[], { id: number; title: string; summary: string; categories: string; published_at: number }>(
-      'SELECT id, title, summary, categories, published_at FROM items',
+    allForRelate: db.prepare<[], { id: number; title: string; summary: string; categories: string; published_at: number; is_related: number }>(
+      'SELECT id, title, summary, categories, published_at, is_related FROM items',
     ),
     relatedForArticle: db.prepare<[string, number], RelatedRow>(
-      `SELECT i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url
+      `SELECT ${RELATED_COLUMNS}
        FROM relations r JOIN items i ON i.id = r.item_id JOIN sources s ON s.id = i.source_id
        WHERE r.article_id = ? AND s.active = 1 ORDER BY r.published_at DESC, r.item_id DESC LIMIT ?`,
     ),
+    // Per article (in the order given) its newest related items: the IN subquery runs once per article, as an
+    // index range scan stopped by its LIMIT, and its relation rowids drive the rest.
+    relatedForArticles: db.prepare<[string, number], RelatedRow & { for_article: string }>(
+      `SELECT a.value AS for_article, ${RELATED_COLUMNS}
+       FROM json_each(?) a JOIN relations r JOIN items i ON i.id = r.item_id JOIN sources s ON s.id = i.source_id
+       WHERE r.rowid IN (
+         SELECT r2.rowid FROM relations r2 JOIN items i2 ON i2.id = r2.item_id JOIN sources s2 ON s2.id = i2.source_id
+         WHERE r2.article_id = a.value AND s2.active = 1 ORDER BY r2.published_at DESC, r2.item_id DESC LIMIT ?)
+       ORDER BY a.key, r.published_at DESC, r.item_id DESC`,
+    ),
     relatedItems: db.prepare<[number], RelatedRow>(
-      `SELECT i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url
+      `SELECT ${RELATED_COLUMNS}
        FROM items i JOIN sources s ON s.id = i.source_id
        WHERE i.is_related = 1 AND s.active = 1 ORDER BY i.published_at DESC, i.id DESC LIMIT ?`,
     ),
   };
 
-  function hashOf(row: Omit<ItemRow, 'id' | 'source_id' | 'item_key' | 'first_seen_at' | 'content_hash' | 'is_related'>): string {
-    return createHash('sha256')
-      .update(
-        JSON.stringify([row.url, row.title, row.summary, row.content_html, row.language, row.categories, row.author, row.published_at, row.updated_at]),
-      )
-      .digest('hex');
-  }
-
-  /** Replaces an item's relations; true when the set changed. */
-  function setRelations(itemId: number, publishedAt: number, articleIds: readonly string[]): boolean {
+  /** Replaces an item's relations; true when the set changed. `isRelated`: the item's is_related, when known. */
+  function setRelations(itemId: number, publishedAt: number, articleIds: readonly string[], isRelated?: number): boolean {
+    // is_related is 0 exactly when the item has no relation: nothing to read or write for an unrelated item.
+    if (isRelated === 0 && articleIds.length === 0) return false;
     const before = new Set(q.relationsOf.all(itemId).map((r) => r.article_id));
     const after = new Set(articleIds);
     if (before.size === after.size && [...after].every((a) => before.has(a))) return false;
@@ -295,6 +357,8 @@ export function openStore(dataDir: string): Store {
     }
   }
 
+  /** One statement per set of columns a patch writes (a handful in practice: 304, success, failure). */
+  const stateUpdates = new Map<string, Database.Statement>();
   function updateState(sourceId: string, patch: SourceStatePatch): void {
     const sets: string[] = [];
     const values: unknown[] = [];
@@ -305,39 +369,39 @@ export function openStore(dataDir: string): Store {
       values.push(v instanceof Date ? v.getTime() : v);
     }
     if (sets.length === 0) return;
-    db.prepare(`UPDATE sources SET ${sets.join(', ')} WHERE id = ?`).run(...values, sourceId);
+    const sql = `UPDATE sources SET ${sets.join(', ')} WHERE id = ?`;
+    let statement = stateUpdates.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      stateUpdates.set(sql, statement);
+    }
+    statement.run(...values, sourceId);
   }
 
   function upsert(sourceId: string, entry: ItemToStore, now: number, result: PollResult | null): void {
     const { item } = entry;
-    if (q.tombstone.get(sourceId, item.key)) {
+    const found = q.existing.get(sourceId, item.key, sourceId, item.key)!;
+    if (found.tombstoned) {
       if (result) result.tombstoned++;
       return;
     }
-    const existing = q.itemByKey.get(sourceId, item.key);
+    const existing = found.id === null ? null : (found as ExistingRow & { id: number; published_at: number });
     // A missing date is the first-seen time, and stays so on every later poll.
     const publishedAt = item.publishedAt?.getTime() ?? existing?.published_at ?? now;
-    const row = {
-      url: item.url,
-      title: item.title,
-      summary: item.summary,
-      content_html: item.contentHtml,
-      language: item.language,
-      categories: JSON.stringify(item.categories),
-      author: item.author,
-      published_at: publishedAt,
-      updated_at: Math.max(item.updatedAt?.getTime() ?? publishedAt, publishedAt),
-    };
+    const row: ItemColumns = [
+      item.url,
+      item.title,
+      item.summary,
+      item.contentHtml,
+      item.language,
+      JSON.stringify(item.categories),
+      item.author,
+      publishedAt,
+      Math.max(item.updatedAt?.getTime() ?? publishedAt, publishedAt),
+    ];
     const content_hash = hashOf(row);
     if (!existing) {
-      const info = q.insertItem.run({
-        ...row,
-        source_id: sourceId,
-        item_key: item.key,
-        first_seen_at: now,
-        content_hash,
-        is_related: entry.articleIds.length > 0 ? 1 : 0,
-      });
+      const info = q.insertItem.run(sourceId, item.key, ...row, now, content_hash, entry.articleIds.length > 0 ? 1 : 0);
       // A new item has no relations yet: insert them without comparing.
       const id = Number(info.lastInsertRowid);
       for (const a of new Set(entry.articleIds)) q.insertRelation.run(a, id, publishedAt);
@@ -349,11 +413,16 @@ export function openStore(dataDir: string): Store {
     }
     let changed = false;
     if (existing.content_hash !== content_hash) {
-      q.updateItem.run({ ...row, id: existing.id, content_hash });
-      if (existing.published_at !== publishedAt) q.relationDates.run(publishedAt, existing.id);
-      changed = true;
+      if (!existing.content_hash!.startsWith(HASH_PREFIX) && existing.content_hash === legacyHashOf(row)) {
+        // Stored before hashes were versioned, and unchanged: only the hash is rewritten, once.
+        q.setHash.run(content_hash, existing.id);
+      } else {
+        q.updateItem.run(...row, content_hash, existing.id);
+        if (existing.published_at !== publishedAt) q.relationDates.run(publishedAt, existing.id);
+        changed = true;
+      }
     }
-    const relChanged = setRelations(existing.id, publishedAt, entry.articleIds);
+    const relChanged = setRelations(existing.id, publishedAt, entry.articleIds, existing.is_related ?? undefined);
     if (result) {
       if (changed) result.updated++;
       else result.unchanged++;
@@ -383,24 +452,13 @@ export function openStore(dataDir: string): Store {
     let changed = false;
     for (const r of q.allForRelate.all()) {
       const ids = relate({ id: r.id, title: r.title, summary: r.summary, categories: JSON.parse(r.categories) as string[] });
-      if (setRelations(r.id, r.published_at, ids)) changed = true;
+      if (setRelations(r.id, r.published_at, ids, r.is_related)) changed = true;
     }
     return changed;
   });
 
-  function withArticleIds(rows: RelatedRow[]): RelatedItem[] {
-    if (rows.length === 0) return [];
-    const byItem = new Map<number, string[]>();
-    const placeholders = rows.map(() => '?').join(', ');
-    const rels = db
-      .prepare(`SELECT item_id, article_id FROM relations WHERE item_id IN (${placeholders}) ORDER BY article_id`)
-      .all(...rows.map((r) => r.id)) as { item_id: number; article_id: string }[];
-    for (const r of rels) {
-      const list = byItem.get(r.item_id) ?? [];
-      list.push(r.article_id);
-      byItem.set(r.item_id, list);
-    }
-    return rows.map((r) => ({
+  function toRelated(r: RelatedRow): RelatedItem {
+    return {
       sourceId: r.source_id,
       sourceName: r.source_name,
       sourceFeedUrl: r.source_current_url,
@@ -415,8 +473,23 @@ export function openStore(dataDir: string): Store {
       author: r.author,
       publishedAt: new Date(r.published_at),
       updatedAt: new Date(r.updated_at),
-      articleIds: byItem.get(r.id) ?? [],
-    }));
+      articleIds: JSON.parse(r.article_ids) as string[],
+    };
+  }
+
+  function relatedForArticles(articleIds: readonly string[], limit: number): Map<string, RelatedItem[]> {
+    const out = new Map<string, RelatedItem[]>(articleIds.map((id) => [id, []]));
+    if (out.size === 0) return out;
+    const byItem = new Map<number, RelatedItem>();
+    for (const row of q.relatedForArticles.all(JSON.stringify([...out.keys()]), limit)) {
+      let item = byItem.get(row.id);
+      if (!item) {
+        item = toRelated(row);
+        byItem.set(row.id, item);
+      }
+      out.get(row.for_article)!.push(item);
+    }
+    return out;
   }
 
   return {
@@ -444,8 +517,9 @@ export function openStore(dataDir: string): Store {
     commitPoll: (sourceId, items, state, retention, now) => commitPoll(sourceId, items, state, retention, now),
     itemCount: (sourceId) => q.count.get(sourceId)?.n ?? 0,
     recomputeRelations: (relate) => recompute(relate),
-    relatedForArticle: (articleId, limit) => withArticleIds(q.relatedForArticle.all(articleId, limit)),
-    relatedItems: (limit) => withArticleIds(q.relatedItems.all(limit)),
+    relatedForArticle: (articleId, limit) => q.relatedForArticle.all(articleId, limit).map(toRelated),
+    relatedForArticles,
+    relatedItems: (limit) => q.relatedItems.all(limit).map(toRelated),
     getMeta: (key) => q.getMeta.get(key)?.value ?? null,
     setMeta: (key, value) => void q.setMeta.run(key, value),
     insertItemsForBenchmark(sourceId, items) {

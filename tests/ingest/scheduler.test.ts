@@ -62,6 +62,21 @@ afterEach(async () => {
 });
 
 describe('scheduler', () => {
+  it('gives each poll the next scheduled run after it, also right at and after a run time', async () => {
+    const ing = build('*/15 * * * *', '/rss2.xml');
+    const pollAt = async (iso: string) => {
+      vi.setSystemTime(new Date(iso));
+      await ing.pollSource('feed');
+      return ing.status()[0]!.nextPollAt;
+    };
+    expect(await pollAt('2026-11-20T10:00:00.000Z')).toBe('2026-11-20T10:15:00.000Z');
+    expect(await pollAt('2026-11-20T10:14:59.000Z')).toBe('2026-11-20T10:15:00.000Z');
+    expect(await pollAt('2026-11-20T10:15:00.000Z')).toBe('2026-11-20T10:30:00.000Z');
+    expect(await pollAt('2026-11-20T11:07:00.000Z')).toBe('2026-11-20T11:15:00.000Z');
+    // The clock set back (NTP, a test): asked again, not taken from before.
+    expect(await pollAt('2026-11-20T09:01:00.000Z')).toBe('2026-11-20T09:15:00.000Z');
+  });
+
   it('polls once at start, then on the schedule (with jitter)', async () => {
     const ing = build('*/15 * * * *', '/rss2.xml', 5_000);
     ing.start();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +121,98 @@ describe('store', () => {
       sourceId: 'src', sourceName: 'Source', sourceFeedUrl: 'https://up.example/moved', sourceSiteUrl: 'https://up.example/',
       categories: ['World'], language: 'en',
     });
+  });
+
+  it('answers many articles in one call as relatedForArticle does for each, sharing items related to several', () => {
+    const { store } = tempStore();
+    store.syncSources([
+      { id: 'src', name: 'Source', url: 'https://up.example/feed' },
+      { id: 'gone', name: 'Gone', url: 'https://gone.example/feed' },
+    ]);
+    const at = (days: number) => new Date(T0.getTime() - days * DAY);
+    store.commitPoll(
+      'src',
+      [
+        { item: item('old', { publishedAt: at(3) }), articleIds: ['a1'] },
+        { item: item('new', { publishedAt: at(1) }), articleIds: ['a2', 'a1'] },
+        { item: item('mid', { publishedAt: at(2) }), articleIds: ['a2'] },
+        { item: item('same-date', { publishedAt: at(1) }), articleIds: ['a1'] },
+      ],
+      {},
+      retention,
+      T0,
+    );
+    store.commitPoll('gone', [{ item: item('hidden', { publishedAt: at(0.5) }), articleIds: ['a1'] }], {}, retention, T0);
+    store.syncSources([{ id: 'src', name: 'Source', url: 'https://up.example/feed' }]);
+
+    const ids = ['a2', 'nothing', 'a1', 'a2'];
+    for (const limit of [1, 2, 10]) {
+      const many = store.relatedForArticles(ids, limit);
+      expect([...many.keys()]).toEqual(['a2', 'nothing', 'a1']);
+      for (const id of many.keys()) expect(many.get(id)).toEqual(store.relatedForArticle(id, limit));
+    }
+    const many = store.relatedForArticles(ids, 10);
+    expect(many.get('a1')!.map((i) => i.key)).toEqual(['same-date', 'new', 'old']);
+    expect(many.get('a1')![1]!.articleIds).toEqual(['a1', 'a2']);
+    expect(many.get('a1')![1]).toBe(many.get('a2')![0]);
+    expect(store.relatedForArticles([], 10).size).toBe(0);
+  });
+
+  it('keeps relations right when an item stops, then starts again, being related', () => {
+    const { store } = tempStore();
+    const poll = (articleIds: string[]) => store.commitPoll('src', [{ item: item('x'), articleIds }], {}, retention, T0);
+    expect(poll(['a', 'b']).publishedChanged).toBe(true);
+    expect(poll([]).publishedChanged).toBe(true);
+    expect(store.relatedItems(10)).toEqual([]);
+    expect(poll([]).publishedChanged).toBe(false);
+    expect(poll(['b']).publishedChanged).toBe(true);
+    expect(store.relatedItems(10).map((i) => i.articleIds)).toEqual([['b']]);
+    expect(store.recomputeRelations(() => [])).toBe(true);
+    expect(store.recomputeRelations(() => [])).toBe(false);
+    expect(store.relatedForArticle('b', 10)).toEqual([]);
+  });
+
+  it('writes every kind of source state patch, again and again', () => {
+    const { store } = tempStore();
+    const t = new Date(T0.getTime() + DAY);
+    for (let i = 0; i < 3; i++) {
+      store.updateSourceState('src', { lastAttemptAt: t, lastStatus: 304 });
+      store.updateSourceState('src', { lastStatus: 500 + i, consecutiveFailures: i, lastError: `e${i}` });
+    }
+    expect(store.sourceState('src')).toMatchObject({ lastAttemptAt: t, lastStatus: 502, consecutiveFailures: 2, lastError: 'e2' });
+  });
+
+  it('takes an item hashed the first way (JSON of its columns) as unchanged, and rewrites only its hash', () => {
+    const { store, dir } = tempStore();
+    const a = item('a', { contentHtml: '<p title="q">Body – \\ "quoted"</p>' });
+    store.commitPoll('src', [{ item: a, articleIds: ['art'] }], {}, retention, T0);
+    const file = path.join(dir, 'data', 'kabar.sqlite');
+    const db = new Database(file);
+    const row = db.prepare('SELECT * FROM items WHERE item_key = ?').get('a') as Record<string, string | number | null>;
+    const columns = ['url', 'title', 'summary', 'content_html', 'language', 'categories', 'author', 'published_at', 'updated_at'];
+    const legacy = createHash('sha256').update(JSON.stringify(columns.map((c) => row[c]))).digest('hex');
+    db.prepare('UPDATE items SET content_hash = ? WHERE id = ?').run(legacy, row.id);
+    db.close();
+
+    const again = store.commitPoll('src', [{ item: a, articleIds: ['art'] }], {}, retention, T0);
+    expect(again).toMatchObject({ unchanged: 1, updated: 0, publishedChanged: false });
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT content_hash FROM items WHERE id = ?').pluck().get(row.id)).toMatch(/^v2:[0-9a-f]{64}$/);
+    check.close();
+    const edited = store.commitPoll('src', [{ item: { ...a, contentHtml: '<p title="q">Body – \\ "quoted" again</p>' }, articleIds: ['art'] }], {}, retention, T0);
+    expect(edited).toMatchObject({ updated: 1, publishedChanged: true });
+  });
+
+  it('tells apart items whose columns differ only in where one ends and the next begins, in null, or in a lone surrogate', () => {
+    const { store } = tempStore();
+    store.commitPoll('src', [{ item: item('a', { title: 'ab', summary: 'c' }), articleIds: [] }], {}, retention, T0);
+    expect(store.commitPoll('src', [{ item: item('a', { title: 'a', summary: 'bc' }), articleIds: [] }], {}, retention, T0).updated).toBe(1);
+    expect(store.commitPoll('src', [{ item: item('a', { title: 'a', summary: 'bc', author: '' }), articleIds: [] }], {}, retention, T0).updated).toBe(1);
+    expect(store.commitPoll('src', [{ item: item('a', { title: 'a', summary: 'bc', author: null }), articleIds: [] }], {}, retention, T0).updated).toBe(1);
+    // Lone surrogates (UTF-8 would make both U+FFFD).
+    expect(store.commitPoll('src', [{ item: item('a', { title: 'a\ud800' }), articleIds: [] }], {}, retention, T0).updated).toBe(1);
+    expect(store.commitPoll('src', [{ item: item('a', { title: 'a\ud801' }), articleIds: [] }], {}, retention, T0).updated).toBe(1);
+    expect(store.commitPoll('src', [{ item: item('a', { title: 'a\ud801' }), articleIds: [] }], {}, retention, T0).unchanged).toBe(1);
   });
 
   it('recomputes relations of every stored item', () => {
