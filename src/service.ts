@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import path from 'node:path';
 import { RepresentationCache } from './cache/cache.ts';
+import { RelatedCache } from './cache/related.ts';
 import type { Config } from './config.ts';
 import { LiveContent } from './content/live.ts';
 import { relateTargets } from './content/load.ts';
@@ -39,6 +40,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const sources = loadSources(config.contentDir);
   const store = openStore(config.dataDir);
   const cache = new RepresentationCache(now);
+  const related = new RelatedCache(store);
   const urls = new Urls(config.baseUrl);
   const ingester = createIngester({
     store,
@@ -49,7 +51,10 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     now,
     targets: () => relateTargets(content.current),
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
-    onPublishedChange: () => cache.invalidate(),
+    onPublishedChange: () => {
+      related.clear();
+      cache.invalidate();
+    },
   });
   content.onChange(() => {
     cache.invalidate();
@@ -59,7 +64,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   ingester.relateAll();
   if (options.watchContent !== false) content.watch();
 
-  const app = createApp({ content, related: store, cache, urls, logger, sourceStatus: () => ingester.status() });
+  const app = createApp({ content, related, cache, urls, logger, sourceStatus: () => ingester.status() });
   const server = createServer(app, cache);
   let closed = false;
   return {

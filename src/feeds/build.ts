@@ -20,13 +20,19 @@ export interface RelatedItem {
   updatedAt: Date;
 }
 
-/** The part of the store that feeds read. */
+/** The part of the store that feeds and pages read. */
 export interface RelatedReader {
   relatedForArticle(articleId: string, limit: number): RelatedItem[];
+  /** Many articles at once (one query for a whole feed); every id is a key. */
+  relatedForArticles(articleIds: readonly string[], limitPerArticle: number): Map<string, RelatedItem[]>;
   relatedItems(limit: number): RelatedItem[];
 }
 
-export const NO_RELATED: RelatedReader = { relatedForArticle: () => [], relatedItems: () => [] };
+export const NO_RELATED: RelatedReader = {
+  relatedForArticle: () => [],
+  relatedForArticles: (ids) => new Map(ids.map((id) => [id, []])),
+  relatedItems: () => [],
+};
 
 /** How many related upstream items an article shows (the publisher's own "Baca juga" lists two to five). */
 export const RELATED_PER_ARTICLE = 5;
@@ -125,9 +131,8 @@ function categories(snapshot: ContentSnapshot, slugs: readonly string[], lang: L
   }));
 }
 
-function articleEntry(snapshot: ContentSnapshot, article: Article, lang: Language, urls: Urls, related: RelatedReader): FeedEntry {
+function articleEntry(snapshot: ContentSnapshot, article: Article, lang: Language, urls: Urls, rel: readonly RelatedItem[]): FeedEntry {
   const t = article.translations.get(lang)!;
-  const rel = related.relatedForArticle(article.id, RELATED_PER_ARTICLE);
   const content: SafeHtml = html`${trusted(t.bodyHtml())}${creditHtml(article, t, urls)}${relatedListHtml(rel, siteLanguage(snapshot, lang).readAlso)}`;
   return {
     id: articleEntryId(snapshot.site, article.id, lang),
@@ -214,7 +219,8 @@ export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, r
       if (scope.kind === 'category' && !a.categories.includes(scope.slug)) continue;
       chosen.push(a);
     }
-    entries = chosen.map((a) => articleEntry(snapshot, a, lang, urls, related));
+    const rel = related.relatedForArticles(chosen.map((a) => a.id), RELATED_PER_ARTICLE);
+    entries = chosen.map((a) => articleEntry(snapshot, a, lang, urls, rel.get(a.id) ?? []));
     entries.sort((a, b) => b.published.getTime() - a.published.getTime() || a.id.localeCompare(b.id));
   }
   const updated = entries.reduce((max, e) => (e.updated > max ? e.updated : max), siteUpdated(snapshot));

@@ -31,3 +31,29 @@ test('stays within its byte budget by dropping the oldest entries', () => {
   expect(cache.peek('/big')).toBeDefined();
   expect(cache.peek('/3')).toBeUndefined();
 });
+
+test('related items are read from the store once per change, and again after clear()', async () => {
+  const { RelatedCache } = await import('../../src/cache/related.ts');
+  const calls: string[][] = [];
+  const item = (title: string) => ({
+    sourceId: 's', sourceName: 'S', sourceFeedUrl: 'https://s.example/feed', sourceSiteUrl: null, key: title,
+    url: `https://s.example/${title}`, title, summary: '', language: null, publishedAt: new Date(0), updatedAt: new Date(0),
+  });
+  let title = 'first';
+  const store = {
+    relatedForArticle: () => [],
+    relatedForArticles: (ids: readonly string[]) => {
+      calls.push([...ids]);
+      return new Map(ids.map((id) => [id, [item(title)]]));
+    },
+    relatedItems: () => [item(title)],
+  };
+  const cache = new RelatedCache(store);
+  expect(cache.relatedForArticles(['a', 'b'], 5).get('a')![0]!.title).toBe('first');
+  expect(cache.relatedForArticles(['a', 'c'], 5).get('c')![0]!.title).toBe('first');
+  expect(calls).toEqual([['a', 'b'], ['c']]);
+  title = 'second';
+  expect(cache.relatedForArticle('a', 5)[0]!.title).toBe('first');
+  cache.clear();
+  expect(cache.relatedForArticle('a', 5)[0]!.title).toBe('second');
+});

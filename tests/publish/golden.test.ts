@@ -24,7 +24,11 @@ const related: RelatedItem = {
   publishedAt: new Date('2020-10-28T08:00:00Z'),
   updatedAt: new Date('2020-10-28T08:00:00Z'),
 };
-const reader: RelatedReader = { relatedForArticle: () => [related], relatedItems: () => [related] };
+const reader: RelatedReader = {
+  relatedForArticle: () => [related],
+  relatedForArticles: (ids) => new Map(ids.map((id) => [id, [related]])),
+  relatedItems: () => [related],
+};
 
 const CASES: [string, FeedKey, RelatedReader][] = [
   ['id-site.rss.xml', { language: 'id', scope: { kind: 'site' }, format: 'rss' }, reader],
