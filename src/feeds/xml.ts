@@ -32,13 +32,18 @@ export function inert(text: string): string {
  * parser would (a bare CR would come back as LF), so what a reader parses equals what we meant.
  */
 export function xmlText(text: string): string {
-  return stripInvalidXmlChars(text).replace(/\r\n?/g, '\n');
+  // One scan decides: most text (every rendered body) needs nothing done.
+  return TEXT_WORK.test(text) ? stripInvalidXmlChars(text).replace(/\r\n?/g, '\n') : text;
 }
 
 /** Attribute values: parsers turn tabs and line ends into spaces (attribute-value normalisation). */
 export function xmlAttr(value: string): string {
-  return stripInvalidXmlChars(value).replace(/[\t\n\r]/g, ' ');
+  return ATTR_WORK.test(value) ? stripInvalidXmlChars(value).replace(/[\t\n\r]/g, ' ') : value;
 }
+
+/** Anything xmlText or xmlAttr would change: controls (tab, LF, CR included), U+FFFE/U+FFFF, surrogates. */
+const TEXT_WORK = /[\u0000-\u0008\u000B\u000C\r\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
+const ATTR_WORK = /[\u0000-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 
 /**
  * Parses `feed`'s output into a DOM. saxes reads it (strict, namespace-aware, several times faster than
