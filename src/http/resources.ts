@@ -5,7 +5,7 @@ import { buildFeed, type RelatedReader } from '../feeds/build.ts';
 import { MEDIA_TYPES, missingFeedReason, parseFeedPath, type Scope, type Urls } from '../feeds/catalog.ts';
 import { renderOpml } from '../feeds/opml.ts';
 import { RENDERERS } from '../feeds/render.ts';
-import { articlePage, indexPage, scopePage } from '../pages/render.ts';
+import { articlePage, indexPage, PAGE_SIZE, scopeArticles, scopePage } from '../pages/render.ts';
 
 /**
  * Maps a request path and query to what it shows, rendered. Every public GET resource of the service is
@@ -45,6 +45,20 @@ function feedLimit(query: URLSearchParams, max: number): number | null {
     limit = Number(value);
   }
   return limit;
+}
+
+/** Language and category pages take `page` (1 to the last page); other parameters are refused. */
+function pageNumber(query: URLSearchParams, last: number): number {
+  let page: number | null = null;
+  for (const [name, value] of query) {
+    if (name !== 'page') throw new BadRequestError(`unknown query parameter "${name}": this page takes only "page"`, name);
+    if (page !== null) throw new BadRequestError('query parameter "page" is given more than once', 'page');
+    if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > last) {
+      throw new BadRequestError(`query parameter "page" must be a whole number from 1 to ${last}, got ${JSON.stringify(value)}`, 'page');
+    }
+    page = Number(value);
+  }
+  return page ?? 1;
 }
 
 const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)\/([^/]+)\/)?$/;
@@ -87,8 +101,8 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
   if (m) {
     const lang = m[1]!;
     if (!content.site.languages.some((l) => l.code === lang)) throw new NotFoundError(`no pages in language "${lang}"`);
-    noQuery(query);
     if (m[5]) {
+      noQuery(query);
       const slug = m[6]!;
       const article = content.articles.find((a) => a.slug === slug);
       if (!article) throw new NotFoundError(`no article "${slug}"`);
@@ -103,7 +117,13 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     } else if (m[4]) {
       scope = { kind: 'related' };
     }
-    return { key: pathname, render: (s) => ({ text: scopePage(s.content, s.urls, s.related, lang, scope), contentType: HTML, cacheControl: PAGE_CACHE }) };
+    let page = 1;
+    if (scope.kind === 'related') noQuery(query);
+    else page = pageNumber(query, Math.max(1, Math.ceil(scopeArticles(content, lang, scope).length / PAGE_SIZE)));
+    return {
+      key: page === 1 ? pathname : `${pathname}?page=${page}`,
+      render: (s) => ({ text: scopePage(s.content, s.urls, s.related, lang, scope, page), contentType: HTML, cacheControl: PAGE_CACHE }),
+    };
   }
   throw new NotFoundError(`nothing at ${pathname}`);
 }

@@ -109,15 +109,41 @@ ${relatedListHtml(rel, readAlso)}`;
   });
 }
 
-export function scopePage(snapshot: ContentSnapshot, urls: Urls, related: RelatedReader, lang: Language, scope: Scope): string {
+/** The articles a language or category page lists, newest first, in that language. */
+export function scopeArticles(snapshot: ContentSnapshot, lang: Language, scope: Scope): Article[] {
+  return snapshot.articles.filter(
+    (a) => a.translations.has(lang) && (scope.kind !== 'category' || a.categories.includes(scope.slug)),
+  );
+}
+
+/** How many articles a page lists; older ones are on `?page=2` and on. */
+export const PAGE_SIZE = 50;
+
+export function scopePage(
+  snapshot: ContentSnapshot,
+  urls: Urls,
+  related: RelatedReader,
+  lang: Language,
+  scope: Scope,
+  page = 1,
+): string {
   const s = strings(lang);
   const title = scopeTitle(snapshot, lang, scope);
   let body: SafeHtml;
   if (scope.kind === 'related') {
     body = relatedItemsList(related.relatedItems(snapshot.site.feedItemLimit), lang);
   } else {
-    const articles = scope.kind === 'category' ? snapshot.articles.filter((a) => a.categories.includes(scope.slug)) : snapshot.articles;
-    body = articleList(snapshot, urls, lang, articles);
+    const all = scopeArticles(snapshot, lang, scope);
+    const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
+    const here = urls.scopePage(lang, scope);
+    const pageUrl = (n: number) => (n === 1 ? here : `${here}?page=${n}`);
+    body = html`${articleList(snapshot, urls, lang, all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE))}${
+      pages > 1
+        ? html`<nav aria-label="pages"><p>${page > 1 ? html`<a rel="prev" href="${pageUrl(page - 1)}">← ${page - 1}</a> ` : ''}${page} / ${pages}${
+            page < pages ? html` <a rel="next" href="${pageUrl(page + 1)}">${page + 1} →</a>` : ''
+          }</p></nav>`
+        : ''
+    }`;
   }
   const nav =
     scope.kind === 'site'

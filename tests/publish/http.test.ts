@@ -102,7 +102,9 @@ describe('errors a client can act on', () => {
     ['/id/feed.rss?limit=0', 400, 'query parameter "limit" must be a whole number from 1 to 50'],
     ['/id/feed.rss?limit=ten', 400, 'query parameter "limit"'],
     ['/id/feed.rss?format=atom', 400, 'unknown query parameter "format"'],
-    ['/id/?page=2', 400, 'unknown query parameter "page"'],
+    ['/id/?page=2', 400, 'query parameter "page" must be a whole number from 1 to 1, got "2"'],
+    ['/id/?sort=new', 400, 'unknown query parameter "sort"'],
+    ['/id/articles/rusia-2000-militan-timteng-karabakh/?page=1', 400, 'unknown query parameter "page"'],
     ['/%E0%A4%A/feed.rss', 400, 'not validly percent-encoded'],
   ])('%s answers %i naming the problem, in plain text', async (p, status, message) => {
     const r = await request(`${s.origin}${p}`);
@@ -196,6 +198,34 @@ describe('pages, index, OPML and health', () => {
       expect(o).toMatch(/ type="rss"/);
       expect(o).toMatch(/ htmlUrl="http:\/\/feeds\.example\.test\//);
       expect(o).toMatch(/ language="(id|en)"/);
+    }
+  });
+
+  test('language and category pages list 50 articles a page, with links to the older ones', async () => {
+    const { copyContent } = await import('../helpers/service.ts');
+    const dir = copyContent();
+    for (let i = 0; i < 60; i++) {
+      const n = String(i).padStart(2, '0');
+      fs.mkdirSync(path.join(dir, 'articles', `arsip-${n}`));
+      fs.writeFileSync(
+        path.join(dir, 'articles', `arsip-${n}`, 'index.id.md'),
+        `---\nid: arsip-${n}\ntitle: Arsip ${n}\nsummary: Ringkasan.\npublished: 2019-01-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00+07:00\nauthors: [Redaksi]\nsource: { name: Redaksi }\ncategories: [rusia]\n---\nIsi.\n`,
+      );
+    }
+    const big = await startService({ contentDir: dir });
+    try {
+      const first = (await request(`${big.origin}/id/`)).text;
+      expect(first.match(/<li><a href="[^"]+\/articles\//g)).toHaveLength(50);
+      expect(first).toContain(`<a rel="next" href="${TEST_BASE}/id/?page=2">`);
+      const second = await request(`${big.origin}/id/?page=2`);
+      expect(second.status).toBe(200);
+      expect(second.text.match(/<li><a href="[^"]+\/articles\//g)).toHaveLength(11);
+      expect(second.text).toContain(`<a rel="prev" href="${TEST_BASE}/id/">`);
+      const category = (await request(`${big.origin}/id/categories/rusia/?page=2`)).text;
+      expect(category.match(/<li><a href="[^"]+\/articles\//g)).toHaveLength(11);
+      expect((await request(`${big.origin}/id/?page=3`)).status).toBe(400);
+    } finally {
+      await big.close();
     }
   });
 
