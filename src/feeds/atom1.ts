@@ -1,32 +1,10 @@
-import { Feed } from 'feed';
 import type { Element } from '@xmldom/xmldom';
 import type { FeedDoc, FeedEntry, FeedLink, FeedPerson } from './model.ts';
-import { append, childElements, firstChild, inert, NS, parseXml, removeChildren, serializeXml, setCData, setText } from './xml.ts';
+import { append, childElements, feedSkeleton, firstChild, NS, parseXml, removeChildren, serializeXml, setCData, setText } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
 export function renderAtom1(doc: FeedDoc): string {
-  const feed = new Feed({
-    id: doc.id,
-    title: inert(doc.title),
-    description: inert(doc.description),
-    link: doc.htmlUrl,
-    updated: doc.updated,
-    generator: doc.generator.url,
-    feedLinks: { atom: doc.selfUrl },
-    ...(doc.copyright ? { copyright: inert(doc.copyright) } : {}),
-  });
-  for (const e of doc.entries) {
-    feed.addItem({
-      id: e.id,
-      title: inert(e.title),
-      link: e.url,
-      date: e.updated,
-      published: e.published,
-      // Written through the DOM below; the skeleton stays small, so parsing it back is cheap.
-      description: '-',
-      content: '-',
-    });
-  }
+  const feed = feedSkeleton(doc, { generator: doc.generator.url, feedLinks: { atom: doc.selfUrl } });
   const dom = parseXml(feed.atom1());
   const root = dom.documentElement!;
   // feed 6 has no xml:lang (jpmonette/feed#196).

@@ -1,34 +1,15 @@
-import { Feed } from 'feed';
 import type { FeedDoc, FeedLink } from './model.ts';
-import { append, childElements, firstChild, inert, NS, parseXml, serializeXml, setCData, setText } from './xml.ts';
+import { append, childElements, feedSkeleton, firstChild, inert, NS, parseXml, serializeXml, setCData, setText } from './xml.ts';
 import type { Element } from '@xmldom/xmldom';
 
 /** RSS 2.0 with the Atom, Dublin Core and content modules. */
 export function renderRss2(doc: FeedDoc): string {
-  const feed = new Feed({
-    id: doc.id,
-    title: inert(doc.title),
-    description: inert(doc.description),
-    link: doc.htmlUrl,
+  const feed = feedSkeleton(doc, {
     language: doc.language,
-    updated: doc.updated,
     generator: inert(`${doc.generator.name} ${doc.generator.version}`),
     docs: 'https://www.rssboard.org/rss-specification',
     feedLinks: { rss: doc.selfUrl },
-    ...(doc.copyright ? { copyright: inert(doc.copyright) } : {}),
   });
-  for (const e of doc.entries) {
-    feed.addItem({
-      id: e.id,
-      title: inert(e.title),
-      link: e.url,
-      date: e.updated,
-      published: e.published,
-      // Written through the DOM below; the skeleton stays small, so parsing it back is cheap.
-      description: '-',
-      content: '-',
-    });
-  }
   const dom = parseXml(feed.rss2());
   const rss = dom.documentElement!;
   // `feed` declares dc only when items have content; our items always do, but an empty feed has none.

@@ -1,5 +1,7 @@
 import { DOMImplementation, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { Feed, type FeedOptions } from 'feed';
 import { SaxesParser } from 'saxes';
+import type { FeedDoc } from './model.ts';
 import { stripInvalidXmlChars } from '../text.ts';
 
 /**
@@ -50,6 +52,27 @@ const ATTR_WORK = /[\u0000-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
  * xmldom's own parser, which is most of a render's cost otherwise); whitespace-only text between elements
  * (`feed`'s indentation) is dropped, so the DOM is small and our output compact.
  */
+/**
+ * The document `feed` lays out for `doc`: structure, ids, links and dates, with inert stand-ins for text
+ * (rewritten through the DOM afterwards) and '-' for summaries and bodies, so the skeleton stays small and
+ * parsing it back is cheap.
+ */
+export function feedSkeleton(doc: FeedDoc, options: Partial<FeedOptions>): Feed {
+  const feed = new Feed({
+    id: doc.id,
+    title: inert(doc.title),
+    description: inert(doc.description),
+    link: doc.htmlUrl,
+    updated: doc.updated,
+    ...(doc.copyright ? { copyright: inert(doc.copyright) } : {}),
+    ...options,
+  });
+  for (const e of doc.entries) {
+    feed.addItem({ id: e.id, title: inert(e.title), link: e.url, date: e.updated, published: e.published, description: '-', content: '-' });
+  }
+  return feed;
+}
+
 export function parseXml(xml: string): Document {
   const parser = new SaxesParser({ xmlns: true });
   let doc: Document | null = null;

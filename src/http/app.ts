@@ -4,22 +4,11 @@ import type { LiveContent } from '../content/live.ts';
 import { NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
+import type { SourceStatus } from '../ingest/ingester.ts';
 import type { Logger } from '../log.ts';
 import { errorHandler } from './errors.ts';
 import { resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
-
-/** One entry of GET /status; the ingester provides them. */
-export interface SourceStatusEntry {
-  url: string;
-  lastAttemptAt: string | null;
-  lastSuccessAt: string | null;
-  lastStatus: number | null;
-  consecutiveFailures: number;
-  nextPollAt: string | null;
-  itemCount: number;
-  lastError: string | null;
-}
 
 export interface AppDeps {
   content: LiveContent;
@@ -27,7 +16,8 @@ export interface AppDeps {
   cache: RepresentationCache;
   urls: Urls;
   logger: Logger;
-  sourceStatus: () => readonly SourceStatusEntry[];
+  /** One entry per source for GET /status (the ingester's). */
+  sourceStatus: () => readonly SourceStatus[];
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
