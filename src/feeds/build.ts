@@ -2,15 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Article, ContentSnapshot, Language, SiteLanguage, Translation } from '../content/model.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../config.ts';
 import { html, trusted, type SafeHtml } from '../pages/html.ts';
-import type { RelatedItem as StoredRelatedItem } from '../storage/store.ts';
+import type { PublishedItem } from '../storage/store.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
 import type { FeedCategory, FeedDoc, FeedEntry, FeedLink } from './model.ts';
 
 /** An upstream item as the store hands it to the publishing side: only the fields feeds and pages read. */
-export type RelatedItem = Pick<
-  StoredRelatedItem,
-  'sourceId' | 'sourceName' | 'sourceFeedUrl' | 'sourceSiteUrl' | 'key' | 'url' | 'title' | 'summary' | 'language' | 'publishedAt' | 'updatedAt'
->;
+export type RelatedItem = PublishedItem;
 
 /** The part of the store that feeds and pages read. */
 export interface RelatedReader {

@@ -27,6 +27,12 @@ export interface RelatedItem {
   articleIds: string[];
 }
 
+/** What feeds and pages publish of a related item: the fields `relatedForArticles` reads, and no more. */
+export type PublishedItem = Pick<
+  RelatedItem,
+  'sourceId' | 'sourceName' | 'sourceFeedUrl' | 'sourceSiteUrl' | 'key' | 'url' | 'title' | 'summary' | 'language' | 'publishedAt' | 'updatedAt'
+>;
+
 /** What the ingester remembers about one source between polls. */
 export interface SourceState {
   id: string;
@@ -98,9 +104,10 @@ export interface Store {
   /**
    * `relatedForArticle` for many articles in one query: each id maps to what `relatedForArticle(id, limitPerArticle)`
    * returns (every id of `articleIds` is a key, with an empty list when nothing relates). An item related to several
-   * of the articles is one object, shared by their lists.
+   * of the articles is one object, shared by their lists. Items carry the published fields only (a feed reads
+   * hundreds of them at once; bodies, categories and article ids would double the cost of the query).
    */
-  relatedForArticles(articleIds: readonly string[], limitPerArticle: number): Map<string, RelatedItem[]>;
+  relatedForArticles(articleIds: readonly string[], limitPerArticle: number): Map<string, PublishedItem[]>;
   relatedItems(limit: number): RelatedItem[];
   /** Small facts kept with the data, e.g. a fingerprint of the rules the relations were computed with. */
   getMeta(key: string): string | null;
@@ -144,6 +151,12 @@ interface ItemRow {
   content_hash: string;
   is_related: number;
 }
+
+type PublishedRow = Pick<ItemRow, 'id' | 'source_id' | 'item_key' | 'url' | 'title' | 'summary' | 'language' | 'published_at' | 'updated_at'> & {
+  source_name: string;
+  source_current_url: string;
+  source_site_url: string | null;
+};
 
 interface RelatedRow extends ItemRow {
   source_name: string;
@@ -201,6 +214,10 @@ function legacyHashOf(row: ItemColumns): string {
 /** An item with its source's credit and its article ids (`i` items, `s` sources). */
 const RELATED_COLUMNS = `i.*, s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url,
   (SELECT json_group_array(article_id ORDER BY article_id) FROM relations WHERE item_id = i.id) AS article_ids`;
+
+/** The columns of a PublishedItem (`i` items, `s` sources). */
+const PUBLISHED_COLUMNS = `i.id, i.source_id, i.item_key, i.url, i.title, i.summary, i.language, i.published_at, i.updated_at,
+  s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url`;
 
 const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
   currentUrl: 'current_url',
@@ -321,8 +338,8 @@ export function openStore(dataDir: string): Store {
     ),
     // Per article (in the order given) its newest related items: the IN subquery runs once per article, as an
     // index range scan stopped by its LIMIT, and its relation rowids drive the rest.
-    relatedForArticles: db.prepare<[string, number], RelatedRow & { for_article: string }>(
-      `SELECT a.value AS for_article, ${RELATED_COLUMNS}
+    relatedForArticles: db.prepare<[string, number], PublishedRow & { for_article: string }>(
+      `SELECT a.value AS for_article, ${PUBLISHED_COLUMNS}
        FROM json_each(?) a JOIN relations r JOIN items i ON i.id = r.item_id JOIN sources s ON s.id = i.source_id
        WHERE r.rowid IN (
          SELECT r2.rowid FROM relations r2 JOIN items i2 ON i2.id = r2.item_id JOIN sources s2 ON s2.id = i2.source_id
@@ -459,6 +476,16 @@ export function openStore(dataDir: string): Store {
 
   function toRelated(r: RelatedRow): RelatedItem {
     return {
+      ...toPublished(r),
+      contentHtml: r.content_html,
+      categories: JSON.parse(r.categories) as string[],
+      author: r.author,
+      articleIds: JSON.parse(r.article_ids) as string[],
+    };
+  }
+
+  function toPublished(r: PublishedRow): PublishedItem {
+    return {
       sourceId: r.source_id,
       sourceName: r.source_name,
       sourceFeedUrl: r.source_current_url,
@@ -467,24 +494,20 @@ export function openStore(dataDir: string): Store {
       url: r.url,
       title: r.title,
       summary: r.summary,
-      contentHtml: r.content_html,
       language: r.language,
-      categories: JSON.parse(r.categories) as string[],
-      author: r.author,
       publishedAt: new Date(r.published_at),
       updatedAt: new Date(r.updated_at),
-      articleIds: JSON.parse(r.article_ids) as string[],
     };
   }
 
-  function relatedForArticles(articleIds: readonly string[], limit: number): Map<string, RelatedItem[]> {
-    const out = new Map<string, RelatedItem[]>(articleIds.map((id) => [id, []]));
+  function relatedForArticles(articleIds: readonly string[], limit: number): Map<string, PublishedItem[]> {
+    const out = new Map<string, PublishedItem[]>(articleIds.map((id) => [id, []]));
     if (out.size === 0) return out;
-    const byItem = new Map<number, RelatedItem>();
+    const byItem = new Map<number, PublishedItem>();
     for (const row of q.relatedForArticles.all(JSON.stringify([...out.keys()]), limit)) {
       let item = byItem.get(row.id);
       if (!item) {
-        item = toRelated(row);
+        item = toPublished(row);
         byItem.set(row.id, item);
       }
       out.get(row.for_article)!.push(item);

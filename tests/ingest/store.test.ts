@@ -149,11 +149,12 @@ describe('store', () => {
     for (const limit of [1, 2, 10]) {
       const many = store.relatedForArticles(ids, limit);
       expect([...many.keys()]).toEqual(['a2', 'nothing', 'a1']);
-      for (const id of many.keys()) expect(many.get(id)).toEqual(store.relatedForArticle(id, limit));
+      for (const id of many.keys()) {
+        expect(many.get(id)).toEqual(store.relatedForArticle(id, limit).map(({ contentHtml, categories, author, articleIds, ...published }) => published));
+      }
     }
     const many = store.relatedForArticles(ids, 10);
     expect(many.get('a1')!.map((i) => i.key)).toEqual(['same-date', 'new', 'old']);
-    expect(many.get('a1')![1]!.articleIds).toEqual(['a1', 'a2']);
     expect(many.get('a1')![1]).toBe(many.get('a2')![0]);
     expect(store.relatedForArticles([], 10).size).toBe(0);
   });
