@@ -1,69 +1,91 @@
-import type { Element } from '@xmldom/xmldom';
 import type { FeedDoc, FeedEntry, FeedLink, FeedPerson } from './model.ts';
-import { append, childElements, feedSkeleton, firstChild, NS, parseXml, removeChildren, serializeXml, setCData, setText } from './xml.ts';
+import { feedSkeleton, once, rewrite, type Edit, type XmlWriter } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
 export function renderAtom1(doc: FeedDoc): string {
-  const feed = feedSkeleton(doc, { generator: doc.generator.url, feedLinks: { atom: doc.selfUrl } });
-  const dom = parseXml(feed.atom1());
-  const root = dom.documentElement!;
-  // feed 6 has no xml:lang (jpmonette/feed#196).
-  root.setAttributeNS(NS.xml, 'xml:lang', doc.language);
-  setText(firstChild(root, 'title'), doc.title).setAttribute('type', 'text');
-  setText(firstChild(root, 'subtitle'), doc.description).setAttribute('type', 'text');
-  if (doc.copyright) setText(firstChild(root, 'rights'), doc.copyright).setAttribute('type', 'text');
-  const generator = firstChild(root, 'generator');
-  setText(generator, doc.generator.name);
-  generator.setAttribute('uri', doc.generator.url);
-  generator.setAttribute('version', doc.generator.version);
-  for (const link of childElements(root, 'link')) {
-    const rel = link.getAttribute('rel');
-    if (rel === 'alternate') {
-      link.setAttribute('type', 'text/html');
-      link.setAttribute('hreflang', doc.language);
-    } else if (rel === 'self') {
-      link.setAttribute('type', 'application/atom+xml');
+  const skeleton = feedSkeleton(doc, { generator: doc.generator.url, feedLinks: { atom: doc.selfUrl } }).atom1();
+  let current: FeedEntry | undefined;
+  let entries = 0;
+  // Feed-level elements must precede the entries; an empty feed gets them last.
+  const alternates = once((w) => {
+    for (const link of doc.alternates) atomLink(w, 'alternate', link);
+  });
+  return rewrite(skeleton, (name, parent, attrs): Edit | undefined => {
+    if (parent === null) return { attrs: { 'xml:lang': doc.language }, append: alternates };
+    if (parent === 'feed') {
+      switch (name) {
+        case 'title':
+          return { attrs: { type: 'text' }, text: doc.title };
+        case 'subtitle':
+          return { attrs: { type: 'text' }, text: doc.description };
+        case 'rights':
+          return doc.copyright ? { attrs: { type: 'text' }, text: doc.copyright } : undefined;
+        case 'generator':
+          return { attrs: { uri: doc.generator.url, version: doc.generator.version }, text: doc.generator.name };
+        case 'link':
+          if (attrs.rel === 'alternate') return { attrs: { type: 'text/html', hreflang: doc.language } };
+          if (attrs.rel === 'self') return { attrs: { type: 'application/atom+xml' } };
+          return undefined;
+        case 'entry': {
+          const e = doc.entries[entries++];
+          if (!e) throw new Error(`feed output has more entries than the ${doc.entries.length} given`);
+          current = e;
+          return { before: alternates, attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
+        }
+      }
+      return undefined;
     }
-  }
-  for (const link of doc.alternates) atomLink(root, 'alternate', link, 'entry');
-  // `feed` writes empty category/contributor arrays as nothing; entries follow.
-  const entries = childElements(root, 'entry');
-  doc.entries.forEach((e, i) => fillEntry(entries[i]!, e, doc));
-  return serializeXml(dom);
+    if (parent === 'entry' && current) return entryChild(name, current);
+    return undefined;
+  });
 }
 
-function fillEntry(entry: Element, e: FeedEntry, doc: FeedDoc): void {
-  if (e.language && e.language !== doc.language) entry.setAttributeNS(NS.xml, 'xml:lang', e.language);
-  else if (!e.language) entry.setAttributeNS(NS.xml, 'xml:lang', '');
-  setText(firstChild(entry, 'title'), e.title).setAttribute('type', 'text');
-  setText(firstChild(entry, 'summary'), e.summary).setAttribute('type', 'text');
-  setCData(firstChild(entry, 'content'), e.contentHtml).setAttribute('type', 'html');
-  const link = firstChild(entry, 'link');
-  link.setAttribute('rel', 'alternate');
-  link.setAttribute('type', 'text/html');
-  if (e.language) link.setAttribute('hreflang', e.language);
-  for (const t of e.translations) atomLink(entry, 'alternate', t);
-  for (const r of e.related) atomLink(entry, 'related', r);
-  removeChildren(entry, 'author');
-  for (const a of e.authors) person(entry, 'author', a);
-  for (const c of e.contributors) person(entry, 'contributor', c);
-  for (const c of e.categories) append(entry, NS.atom, 'category', { term: c.term, scheme: c.scheme, label: c.label });
+/** An entry in the feed's language inherits it; an entry of unknown language says so with xml:lang="". */
+function entryLanguage(e: FeedEntry, doc: FeedDoc): { 'xml:lang'?: string } {
+  if (!e.language) return { 'xml:lang': '' };
+  return e.language !== doc.language ? { 'xml:lang': e.language } : {};
+}
+
+function entryChild(name: string, e: FeedEntry): Edit | undefined {
+  switch (name) {
+    case 'title':
+      return { attrs: { type: 'text' }, text: e.title };
+    case 'summary':
+      return { attrs: { type: 'text' }, text: e.summary };
+    case 'content':
+      return { attrs: { type: 'html' }, cdata: e.contentHtml };
+    case 'link':
+      return { attrs: { rel: 'alternate', type: 'text/html', hreflang: e.language } };
+    case 'author':
+      // Ours follow, with their URIs.
+      return { drop: true };
+  }
+  return undefined;
+}
+
+function entryExtras(w: XmlWriter, e: FeedEntry): void {
+  for (const t of e.translations) atomLink(w, 'alternate', t);
+  for (const r of e.related) atomLink(w, 'related', r);
+  for (const a of e.authors) person(w, 'author', a);
+  for (const c of e.contributors) person(w, 'contributor', c);
+  for (const c of e.categories) w.element('category', { term: c.term, scheme: c.scheme, label: c.label });
   if (e.source) {
-    const source = append(entry, NS.atom, 'source');
-    append(source, NS.atom, 'id', {}, e.source.id);
-    append(source, NS.atom, 'title', { type: 'text' }, e.source.title);
-    append(source, NS.atom, 'updated', {}, e.source.updated.toISOString());
-    append(source, NS.atom, 'link', { rel: 'self', href: e.source.feedUrl });
-    if (e.source.siteUrl) append(source, NS.atom, 'link', { rel: 'alternate', type: 'text/html', href: e.source.siteUrl });
+    w.start('source');
+    w.element('id', {}, e.source.id);
+    w.element('title', { type: 'text' }, e.source.title);
+    w.element('updated', {}, e.source.updated.toISOString());
+    w.element('link', { rel: 'self', href: e.source.feedUrl });
+    if (e.source.siteUrl) w.element('link', { rel: 'alternate', type: 'text/html', href: e.source.siteUrl });
+    w.end();
   }
 }
 
-function person(parent: Element, qname: 'author' | 'contributor', p: FeedPerson): void {
-  const el = append(parent, NS.atom, qname);
-  append(el, NS.atom, 'name', {}, p.name);
-  if (p.url) append(el, NS.atom, 'uri', {}, p.url);
+function person(w: XmlWriter, qname: 'author' | 'contributor', p: FeedPerson): void {
+  w.start(qname).element('name', {}, p.name);
+  if (p.url) w.element('uri', {}, p.url);
+  w.end();
 }
 
-function atomLink(parent: Element, rel: string, link: FeedLink, before?: string): void {
-  append(parent, NS.atom, 'link', { rel, type: link.type, hreflang: link.hreflang, href: link.href, title: link.title }, undefined, before);
+function atomLink(w: XmlWriter, rel: string, link: FeedLink): void {
+  w.element('link', { rel, type: link.type, hreflang: link.hreflang, href: link.href, title: link.title });
 }

@@ -1,43 +1,69 @@
-import type { FeedDoc, FeedLink } from './model.ts';
-import { append, childElements, feedSkeleton, firstChild, inert, NS, parseXml, serializeXml, setCData, setText } from './xml.ts';
-import type { Element } from '@xmldom/xmldom';
+import type { FeedDoc, FeedEntry, FeedLink } from './model.ts';
+import { feedSkeleton, once, inert, NS, rewrite, type Edit, type XmlWriter } from './xml.ts';
 
 /** RSS 2.0 with the Atom, Dublin Core and content modules. */
 export function renderRss2(doc: FeedDoc): string {
-  const feed = feedSkeleton(doc, {
+  const skeleton = feedSkeleton(doc, {
     language: doc.language,
     generator: inert(`${doc.generator.name} ${doc.generator.version}`),
     docs: 'https://www.rssboard.org/rss-specification',
     feedLinks: { rss: doc.selfUrl },
+  }).rss2();
+  let current: FeedEntry | undefined;
+  let items = 0;
+  // Channel elements must precede the items; an empty channel gets them last.
+  const alternates = once((w) => {
+    for (const link of doc.alternates) atomLink(w, 'alternate', link);
   });
-  const dom = parseXml(feed.rss2());
-  const rss = dom.documentElement!;
-  // `feed` declares dc only when items have content; our items always do, but an empty feed has none.
-  rss.setAttribute('xmlns:dc', NS.dc);
-  const channel = firstChild(rss, 'channel');
-  setText(firstChild(channel, 'title'), doc.title);
-  setText(firstChild(channel, 'description'), doc.description);
-  if (doc.copyright) setText(firstChild(channel, 'copyright'), doc.copyright);
-  for (const link of doc.alternates) atomLink(channel, 'alternate', link, 'item');
-
-  const items = childElements(channel, 'item');
-  doc.entries.forEach((e, i) => {
-    const item = items[i]!;
-    setText(firstChild(item, 'title'), e.title);
-    setText(firstChild(item, 'description'), e.summary);
-    setCData(firstChild(item, 'content:encoded'), e.contentHtml);
-    // <author> must be an e-mail address in RSS 2.0; names go in dc:creator.
-    for (const a of e.authors) append(item, NS.dc, 'dc:creator', {}, a.name);
-    for (const c of e.categories) append(item, null, 'category', { domain: c.scheme }, c.label);
-    if (e.language && e.language !== doc.language) append(item, NS.dc, 'dc:language', {}, e.language);
-    for (const t of e.translations) atomLink(item, 'alternate', t);
-    // Related items are listed in content:encoded ("Baca juga"); RSS readers show that, and repeating them
-    // as atom:link elements would double the item's markup for no reader we know of.
-    if (e.source) append(item, null, 'source', { url: e.source.feedUrl }, e.source.title);
+  return rewrite(skeleton, (name, parent): Edit | undefined => {
+    // `feed` declares dc only when items have content; our items always do, but an empty feed has none.
+    if (parent === null) return { attrs: { 'xmlns:dc': NS.dc } };
+    if (name === 'channel') return { append: alternates };
+    if (parent === 'channel') {
+      switch (name) {
+        case 'title':
+          return { text: doc.title };
+        case 'description':
+          return { text: doc.description };
+        case 'copyright':
+          return doc.copyright ? { text: doc.copyright } : undefined;
+        case 'item': {
+          const e = doc.entries[items++];
+          if (!e) throw new Error(`feed output has more items than the ${doc.entries.length} given`);
+          current = e;
+          return { before: alternates, append: (w) => itemExtras(w, e, doc) };
+        }
+      }
+      return undefined;
+    }
+    if (parent === 'item' && current) return itemChild(name, current);
+    return undefined;
   });
-  return serializeXml(dom);
 }
 
-function atomLink(parent: Element, rel: string, link: FeedLink, before?: string): void {
-  append(parent, NS.atom, 'atom:link', { rel, type: link.type, hreflang: link.hreflang, href: link.href, title: link.title }, undefined, before);
+function itemChild(name: string, e: FeedEntry): Edit | undefined {
+  switch (name) {
+    case 'title':
+      return { text: e.title };
+    case 'description':
+      return { text: e.summary };
+    case 'content:encoded':
+      return { cdata: e.contentHtml };
+  }
+  return undefined;
+}
+
+function itemExtras(w: XmlWriter, e: FeedEntry, doc: FeedDoc): void {
+  // <author> must be an e-mail address in RSS 2.0; names go in dc:creator.
+  for (const a of e.authors) w.element('dc:creator', {}, a.name);
+  for (const c of e.categories) w.element('category', { domain: c.scheme }, c.label);
+  if (e.language && e.language !== doc.language) w.element('dc:language', {}, e.language);
+  for (const t of e.translations) atomLink(w, 'alternate', t);
+  // Related items are listed in content:encoded ("Baca juga"); RSS readers show that, and repeating them
+  // as atom:link elements would double the item's markup for no reader we know of.
+  if (e.source) w.element('source', { url: e.source.feedUrl }, e.source.title);
+}
+
+function atomLink(w: XmlWriter, rel: string, link: FeedLink): void {
+  w.element('atom:link', { rel, type: link.type, hreflang: link.hreflang, href: link.href, title: link.title });
 }

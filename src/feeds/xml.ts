@@ -1,21 +1,21 @@
-import { DOMImplementation, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
+import escapeHtml from 'escape-html';
 import { Feed, type FeedOptions } from 'feed';
-import { SaxesParser } from 'saxes';
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { FeedDoc } from './model.ts';
 import { stripInvalidXmlChars } from '../text.ts';
 
 /**
  * The small layer that fills the gaps of the `feed` package (see shared/notes/dependencies.md): `feed`
- * lays out the document, then we parse its output into a DOM and set every free-text value and every
- * element `feed` cannot express (xml:lang, hreflang links, rel="related", Atom source, labels) through
- * DOM calls. The serializer escapes; nothing here concatenates XML strings.
+ * lays out the document (structure, ids, links, dates), then we stream its output through saxes into an
+ * XmlWriter, setting every free-text value and adding every element `feed` cannot express (xml:lang,
+ * hreflang links, rel="related", Atom source, labels) on the way. Every value is escaped by escape-html;
+ * element and attribute names are constants of the renderers. No DOM is built: a render is one pass.
  */
 
 export const NS = {
   atom: 'http://www.w3.org/2005/Atom',
   dc: 'http://purl.org/dc/elements/1.1/',
   content: 'http://purl.org/rss/1.0/modules/content/',
-  xml: 'http://www.w3.org/XML/1998/namespace',
 } as const;
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
@@ -23,7 +23,7 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
 /**
  * `feed` (through xml-js) only splits the first `]]>` of a CDATA section, writes `<` raw in attributes and
  * turns a literal `&amp;` into `&`. What we hand it is therefore made inert (markup characters removed);
- * the real values are written through the DOM afterwards.
+ * the real values are written by the XmlWriter afterwards.
  */
 export function inert(text: string): string {
   return stripInvalidXmlChars(text).replace(/[<>&"\]\u0000-\u001F]/g, ' ').trim() || '-';
@@ -47,15 +47,175 @@ export function xmlAttr(value: string): string {
 const TEXT_WORK = /[\u0000-\u0008\u000B\u000C\r\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 const ATTR_WORK = /[\u0000-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 
+/** Attributes to write, in order; a null or undefined value leaves the attribute out. */
+export type Attrs = Readonly<Record<string, string | null | undefined>>;
+
 /**
- * Parses `feed`'s output into a DOM. saxes reads it (strict, namespace-aware, several times faster than
- * xmldom's own parser, which is most of a render's cost otherwise); whitespace-only text between elements
- * (`feed`'s indentation) is dropped, so the DOM is small and our output compact.
+ * Writes an XML document front to back. Names are the caller's constants; every attribute value and
+ * every text goes through xmlAttr/xmlText and escape-html, so no value can make markup.
  */
+export class XmlWriter {
+  private out = XML_DECLARATION;
+  private readonly open: string[] = [];
+  /** A start tag is written up to its attributes: `>` or `/>` follows once we know whether it has content. */
+  private startPending = false;
+
+  start(qname: string, attrs?: Attrs): this {
+    this.seal();
+    let tag = '<' + qname;
+    if (attrs) {
+      for (const name in attrs) {
+        const v = attrs[name];
+        if (v !== null && v !== undefined) tag += ' ' + name + '="' + escapeHtml(xmlAttr(v)) + '"';
+      }
+    }
+    this.out += tag;
+    this.open.push(qname);
+    this.startPending = true;
+    return this;
+  }
+
+  end(): this {
+    const qname = this.open.pop();
+    if (qname === undefined) throw new Error('XmlWriter: end() without an open element');
+    if (this.startPending) this.out += '/>';
+    else this.out += '</' + qname + '>';
+    this.startPending = false;
+    return this;
+  }
+
+  text(text: string): this {
+    if (text === '') return this;
+    this.seal();
+    this.out += escapeHtml(xmlText(text));
+    return this;
+  }
+
+  /**
+   * The text as CDATA sections: long HTML bodies are then written as they are instead of escaped
+   * character by character. `]]>` cannot occur inside a section, so the text is split there, between `]]`
+   * and `>`, into consecutive sections; a parser joins them back.
+   */
+  cdata(text: string): this {
+    const t = xmlText(text);
+    if (t === '') return this;
+    this.seal();
+    this.out += '<![CDATA[' + t.replaceAll(']]>', ']]]]><![CDATA[>') + ']]>';
+    return this;
+  }
+
+  /** `<qname attrs>text</qname>`, or `<qname attrs/>` without text. */
+  element(qname: string, attrs?: Attrs, text?: string): this {
+    this.start(qname, attrs);
+    if (text !== undefined) this.text(text);
+    return this.end();
+  }
+
+  /** The document; every element must be closed. */
+  toString(): string {
+    if (this.open.length) throw new Error(`XmlWriter: <${this.open.join('> <')}> not closed`);
+    return this.out + '\n';
+  }
+
+  private seal(): void {
+    if (this.startPending) {
+      this.out += '>';
+      this.startPending = false;
+    }
+  }
+}
+
+/** A writer callback that writes only the first time it is called (e.g. feed-level links before the first entry, or last). */
+export function once(write: (w: XmlWriter) => void): (w: XmlWriter) => void {
+  let done = false;
+  return (w) => {
+    if (done) return;
+    done = true;
+    write(w);
+  };
+}
+
+/**
+ * What to do with one element of `feed`'s output while it is copied. Attributes in `attrs` replace the
+ * skeleton's of that name (in place) or are added after them; `text`/`cdata` replace the element's content;
+ * `before` writes siblings ahead of it and `append` more children after the skeleton's.
+ */
+export interface Edit {
+  drop?: boolean;
+  attrs?: Attrs;
+  text?: string;
+  cdata?: string;
+  before?: (w: XmlWriter) => void;
+  append?: (w: XmlWriter) => void;
+}
+
+/**
+ * Decides the edit for each element of the skeleton, called in document order with the element's name,
+ * its parent's name and the attributes `feed` wrote.
+ */
+export type Editor = (name: string, parent: string | null, attrs: Readonly<Record<string, string>>) => Edit | undefined;
+
+/**
+ * Copies `feed`'s output into a new document, applying the editor's edits. saxes reads it (strict, so a
+ * broken skeleton fails here, naming the problem); whitespace-only text between elements (`feed`'s
+ * indentation) is dropped, so our output is compact.
+ */
+export function rewrite(skeleton: string, editor: Editor): string {
+  const w = new XmlWriter();
+  const parser = new SaxesParser();
+  /** Per open element of the skeleton: its name and edit. */
+  const names: string[] = [];
+  const edits: (Edit | undefined)[] = [];
+  /** > 0 while inside an element whose skeleton content is not copied (dropped, or content replaced). */
+  let skipDepth = 0;
+  parser.on('error', (err) => {
+    throw new Error(`feed output is not well-formed XML: ${err.message}`);
+  });
+  parser.on('opentag', (tag: SaxesTagPlain) => {
+    if (skipDepth > 0) {
+      skipDepth++;
+      return;
+    }
+    const edit = editor(tag.name, names.length ? names[names.length - 1]! : null, tag.attributes);
+    names.push(tag.name);
+    edits.push(edit);
+    if (edit?.drop) {
+      skipDepth = 1;
+      return;
+    }
+    edit?.before?.(w);
+    w.start(tag.name, edit?.attrs ? { ...tag.attributes, ...edit.attrs } : tag.attributes);
+    if (edit?.text !== undefined) w.text(edit.text);
+    if (edit?.cdata !== undefined) w.cdata(edit.cdata);
+    if (edit && (edit.text !== undefined || edit.cdata !== undefined)) skipDepth = 1;
+  });
+  parser.on('closetag', () => {
+    if (skipDepth > 1) {
+      skipDepth--;
+      return;
+    }
+    const dropped = skipDepth === 1 && edits[edits.length - 1]?.drop;
+    skipDepth = 0;
+    names.pop();
+    const edit = edits.pop();
+    if (dropped) return;
+    edit?.append?.(w);
+    w.end();
+  });
+  parser.on('text', (text) => {
+    if (skipDepth === 0 && names.length && !/^\s*$/.test(text)) w.text(text);
+  });
+  parser.on('cdata', (data) => {
+    if (skipDepth === 0 && names.length) w.cdata(data);
+  });
+  parser.write(skeleton).close();
+  return w.toString();
+}
+
 /**
  * The document `feed` lays out for `doc`: structure, ids, links and dates, with inert stand-ins for text
- * (rewritten through the DOM afterwards) and '-' for summaries and bodies, so the skeleton stays small and
- * parsing it back is cheap.
+ * (rewritten afterwards) and '-' for summaries and bodies, so the skeleton stays small and reading it
+ * back is cheap.
  */
 export function feedSkeleton(doc: FeedDoc, options: Partial<FeedOptions>): Feed {
   const feed = new Feed({
@@ -71,115 +231,4 @@ export function feedSkeleton(doc: FeedDoc, options: Partial<FeedOptions>): Feed 
     feed.addItem({ id: e.id, title: inert(e.title), link: e.url, date: e.updated, published: e.published, description: '-', content: '-' });
   }
   return feed;
-}
-
-export function parseXml(xml: string): Document {
-  const parser = new SaxesParser({ xmlns: true });
-  let doc: Document | null = null;
-  const stack: Node[] = [];
-  const top = (): Node => stack[stack.length - 1]!;
-  parser.on('error', (err) => {
-    throw new Error(`feed output is not well-formed XML: ${err.message}`);
-  });
-  parser.on('opentag', (tag) => {
-    let el: Element;
-    if (!doc) {
-      doc = new DOMImplementation().createDocument(tag.uri || null, tag.name, null);
-      el = doc.documentElement!;
-    } else {
-      el = doc.createElementNS(tag.uri || null, tag.name);
-      top().appendChild(el);
-    }
-    for (const a of Object.values(tag.attributes)) {
-      if (a.prefix === 'xmlns' || a.name === 'xmlns') el.setAttributeNS('http://www.w3.org/2000/xmlns/', a.name, a.value);
-      else if (a.uri) el.setAttributeNS(a.uri, a.name, a.value);
-      else el.setAttribute(a.name, a.value);
-    }
-    stack.push(el);
-  });
-  parser.on('closetag', () => void stack.pop());
-  parser.on('text', (text) => {
-    if (stack.length && !/^\s*$/.test(text)) top().appendChild(doc!.createTextNode(text));
-  });
-  parser.on('cdata', (data) => {
-    if (stack.length) top().appendChild(doc!.createCDATASection(data));
-  });
-  parser.write(xml).close();
-  if (!doc) throw new Error('feed output has no root element');
-  return doc;
-}
-
-export function serializeXml(doc: Document): string {
-  // The declaration is not a DOM node, so the serializer does not write it.
-  return XML_DECLARATION + new XMLSerializer().serializeToString(doc.documentElement!) + '\n';
-}
-
-/** Direct children of `parent` with this local name (namespace-agnostic, as `feed` writes prefixes). */
-export function childElements(parent: Element, name: string): Element[] {
-  const out: Element[] = [];
-  for (let n = parent.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === 1 && (n as Element).nodeName === name) out.push(n as Element);
-  }
-  return out;
-}
-
-export function firstChild(parent: Element, name: string): Element {
-  const el = childElements(parent, name)[0];
-  if (!el) throw new Error(`feed output has no <${name}> in <${parent.nodeName}>`);
-  return el;
-}
-
-/** Replaces an element's content (CDATA included) with one text node. */
-export function setText(el: Element, text: string): Element {
-  while (el.firstChild) el.removeChild(el.firstChild);
-  el.appendChild(el.ownerDocument!.createTextNode(xmlText(text)));
-  return el;
-}
-
-/**
- * Replaces an element's content with the text as CDATA sections: long HTML bodies are then written as
- * they are instead of escaped character by character. `]]>` cannot occur inside a section, so the text is
- * split there, between `]]` and `>`, into consecutive sections; a parser joins them back.
- */
-export function setCData(el: Element, text: string): Element {
-  while (el.firstChild) el.removeChild(el.firstChild);
-  const doc = el.ownerDocument!;
-  const parts = xmlText(text).split(']]>');
-  parts.forEach((part, i) => {
-    const data = (i > 0 ? '>' : '') + part + (i < parts.length - 1 ? ']]' : '');
-    if (data) el.appendChild(doc.createCDATASection(data));
-  });
-  return el;
-}
-
-export function removeChildren(parent: Element, name: string): void {
-  for (const el of childElements(parent, name)) parent.removeChild(el);
-}
-
-/**
- * Appends `<qname attr...>text</qname>` in namespace `ns`; attributes whose value is null are left out.
- * With `before`, the element goes ahead of the first child of that name instead (feed-level elements
- * must precede Atom entries).
- */
-export function append(
-  parent: Element,
-  ns: string | null,
-  qname: string,
-  attrs: Record<string, string | null | undefined> = {},
-  text?: string,
-  before?: string,
-): Element {
-  const doc = parent.ownerDocument!;
-  const el = ns ? doc.createElementNS(ns, qname) : doc.createElement(qname);
-  for (const k in attrs) {
-    const v = attrs[k];
-    if (v === null || v === undefined) continue;
-    if (k === 'xml:lang') el.setAttributeNS(NS.xml, k, xmlAttr(v));
-    else el.setAttribute(k, xmlAttr(v));
-  }
-  if (text !== undefined) el.appendChild(doc.createTextNode(xmlText(text)));
-  const anchor = before ? childElements(parent, before)[0] : undefined;
-  if (anchor) parent.insertBefore(el, anchor);
-  else parent.appendChild(el);
-  return el;
 }

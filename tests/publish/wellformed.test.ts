@@ -114,13 +114,17 @@ function texts(xml: string, tag: string): string[] {
 
 test('RSS, Atom and JSON output is well-formed for any text, and reads back as written', () => {
   fc.assert(
-    fc.property(nonEmpty, nasty, fc.array(entry, { minLength: 1, maxLength: 3 }), (title, description, entries) => {
+    fc.property(nonEmpty, nasty, fc.array(entry, { minLength: 0, maxLength: 3 }), (title, description, entries) => {
       const feed = doc(title, description, entries);
       const rss = RENDERERS.rss(feed);
       assertWellFormed(rss);
       expect(texts(rss, 'title')).toEqual([xmlText(title), ...entries.map((e) => xmlText(e.title))]);
       expect(texts(rss, 'content:encoded')).toEqual(entries.map((e) => xmlText(e.contentHtml)));
       expect(texts(rss, 'category')).toEqual(entries.map((e) => xmlText(e.label)));
+      // The feed's alternates come before its items, and an empty feed has them too.
+      const alternate = { rel: 'alternate', type: 'application/rss+xml', hreflang: 'en', href: 'http://feeds.example.test/en/feed.rss', title: xmlAttr(title) };
+      expect(attributes(rss, 'atom:link')).toContainEqual(alternate);
+      expect(rss.indexOf('rel="alternate"')).toBeLessThan(rss.includes('<item>') ? rss.indexOf('<item>') : Infinity);
 
       const atom = RENDERERS.atom(feed);
       assertWellFormed(atom);
@@ -128,6 +132,8 @@ test('RSS, Atom and JSON output is well-formed for any text, and reads back as w
       const cats = attributes(atom, 'category');
       expect(cats.map((c) => c.label)).toEqual(entries.map((e) => xmlAttr(e.label)));
       expect(cats.map((c) => c.term)).toEqual(entries.map((e) => xmlAttr(e.term)));
+      expect(attributes(atom, 'link')).toContainEqual(alternate);
+      expect(atom.indexOf('type="application/rss+xml"')).toBeLessThan(atom.includes('<entry') ? atom.indexOf('<entry') : Infinity);
 
       const json = JSON.parse(RENDERERS.json(feed));
       expect(json.title).toBe(title);
