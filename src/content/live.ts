@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { ContentError } from '../errors.ts';
-import { ContentCache, loadContent } from './load.ts';
+import { ContentCache, loadContent, type ChangedFolders } from './load.ts';
 import type { ContentSnapshot } from './model.ts';
 
 /**
@@ -14,6 +14,9 @@ export class LiveContent {
   private problem: ContentError | null = null;
   private watchers: Map<string, fs.FSWatcher> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Article folders the watchers reported since the last reload; null: something else changed, check all. */
+  private pending: Set<string> | null = new Set();
+  private saveTimer: NodeJS.Timeout | null = null;
   private readonly listeners: Array<(s: ContentSnapshot) => void> = [];
   private readonly cache: ContentCache;
 
@@ -28,6 +31,19 @@ export class LiveContent {
     this.cache = cacheFile ? ContentCache.read(cacheFile, dir) : new ContentCache();
     this.snapshot = loadContent(dir, now(), this.cache);
     this.saveCache();
+  }
+
+  /**
+   * The cache only speeds up the next start, and writing it (megabytes of JSON for ten thousand articles)
+   * blocks for a while: after a reload it is written once edits have settled, and on close.
+   */
+  private scheduleSave(delayMs = 30_000): void {
+    if (!this.cacheFile || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saveCache();
+    }, delayMs);
+    this.saveTimer.unref();
   }
 
   private saveCache(): void {
@@ -53,12 +69,15 @@ export class LiveContent {
     this.listeners.push(listener);
   }
 
-  /** Loads the content again; returns true when a valid and different version was taken into service. */
-  reload(): boolean {
+  /**
+   * Loads the content again; returns true when a valid and different version was taken into service.
+   * `changed`: the only article folders that may have changed (from the watchers); by default all are checked.
+   */
+  reload(changed: ChangedFolders = null): boolean {
     let next: ContentSnapshot;
     try {
-      next = loadContent(this.dir, this.now(), this.cache);
-      this.saveCache();
+      next = loadContent(this.dir, this.now(), this.cache, changed);
+      this.scheduleSave();
     } catch (err) {
       if (!(err instanceof ContentError)) throw err;
       this.problem = err;
@@ -81,22 +100,31 @@ export class LiveContent {
   watch(debounceMs = 200): void {
     if (this.watchers) return;
     this.watchers = new Map();
-    const changed = () => {
+    /** `folder`: the article folder the event is about, null when it may be anything (site.yaml, a rename). */
+    const changed = (folder: string | null) => {
+      if (folder === null) this.pending = null;
+      else this.pending?.add(folder);
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
+        const folders = this.pending;
+        this.pending = new Set();
         this.syncArticleWatchers(changed);
-        this.reload();
+        this.reload(folders);
       }, debounceMs);
     };
     this.watchFolder(this.dir, changed);
     this.syncArticleWatchers(changed);
   }
 
-  private watchFolder(folder: string, onChange: () => void): void {
+  private watchFolder(folder: string, onChange: (articleFolder: string | null) => void): void {
     if (!this.watchers || this.watchers.has(folder)) return;
+    const articles = path.join(this.dir, 'articles');
+    // An event in an article folder is about that folder; one in articles/ about the entry it names.
+    const articleFolder = (filename: string | null): string | null =>
+      path.dirname(folder) === articles ? path.basename(folder) : folder === articles ? filename : null;
     try {
-      const w = fs.watch(folder, { persistent: false }, onChange);
+      const w = fs.watch(folder, { persistent: false }, (_event, filename) => onChange(articleFolder(filename)));
       w.on('error', (err) => {
         this.logger.warn({ err, folder }, 'content watcher lost a folder');
         w.close();
@@ -111,7 +139,7 @@ export class LiveContent {
   }
 
   /** Watches `articles/` and every article folder in it; forgets folders that are gone. */
-  private syncArticleWatchers(onChange: () => void): void {
+  private syncArticleWatchers(onChange: (articleFolder: string | null) => void): void {
     if (!this.watchers) return;
     const articles = path.join(this.dir, 'articles');
     this.watchFolder(articles, onChange);
@@ -132,6 +160,11 @@ export class LiveContent {
   }
 
   close(): void {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+      this.saveCache();
+    }
     for (const w of this.watchers?.values() ?? []) w.close();
     this.watchers = null;
     if (this.timer) clearTimeout(this.timer);

@@ -168,10 +168,18 @@ function loadSite(contentDir: string, problems: Problems): Site | null {
 }
 
 /**
- * The Markdown files under articles/, sorted. A folder whose mtime is unchanged since the cache saw it has
- * the same entries (creating, deleting or renaming a file changes it), so it is stat'ed, not read.
+ * Which article folders (names under articles/) may have changed since the cache last saw the tree. Folders
+ * outside it are taken from the cache as they were, without a stat; null (the default) checks every folder
+ * and file. LiveContent knows the folders from its per-folder watchers.
  */
-function listArticleFiles(contentDir: string, problems: Problems, cache: ContentCache): string[] {
+export type ChangedFolders = ReadonlySet<string> | null;
+
+/**
+ * The Markdown files under articles/, sorted. A folder whose mtime is unchanged since the cache saw it has
+ * the same entries (creating, deleting or renaming a file changes it), so it is stat'ed, not read; a folder
+ * outside `changed` is not even stat'ed.
+ */
+function listArticleFiles(contentDir: string, problems: Problems, cache: ContentCache, changed: ChangedFolders): string[] {
   const root = path.join(contentDir, 'articles');
   let dirs: fs.Dirent[];
   try {
@@ -183,10 +191,11 @@ function listArticleFiles(contentDir: string, problems: Problems, cache: Content
   }
   const files: string[] = [];
   const seen = new Set<string>();
-  for (const dir of dirs.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+  // Code-unit order: deterministic, and several times cheaper than localeCompare on ten thousand names.
+  for (const dir of dirs.filter((d) => d.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const abs = path.join(root, dir.name);
-    const mtime = fs.statSync(abs).mtimeMs;
     let entry = cache.dirs.get(dir.name);
+    const mtime = entry && changed && !changed.has(dir.name) ? entry.mtimeMs : fs.statSync(abs).mtimeMs;
     if (!entry || entry.mtimeMs !== mtime) {
       entry = { mtimeMs: mtime, files: fs.readdirSync(abs).filter((n) => n.endsWith('.md')).sort() };
       cache.dirs.set(dir.name, entry);
@@ -204,11 +213,22 @@ function listArticleFiles(contentDir: string, problems: Problems, cache: Content
   return files;
 }
 
+/** The article folder of `articles/<folder>/<file>.md`. */
+function folderOf(file: string): string {
+  return file.slice('articles/'.length, file.indexOf('/', 'articles/'.length));
+}
+
 /**
  * Reads and validates the whole content tree. Throws ContentError listing every problem with its file
- * (relative to CONTENT_DIR) and field; returns a snapshot only when everything is valid.
+ * (relative to CONTENT_DIR) and field; returns a snapshot only when everything is valid. With `changed`,
+ * files in other folders are trusted to be as `cache` saw them (see ChangedFolders).
  */
-export function loadContent(contentDir: string, now: Date = new Date(), cache: ContentCache = new ContentCache()): ContentSnapshot {
+export function loadContent(
+  contentDir: string,
+  now: Date = new Date(),
+  cache: ContentCache = new ContentCache(),
+  changed: ChangedFolders = null,
+): ContentSnapshot {
   const problems = new Problems();
   const hash = createHash('sha256');
   const site = loadSite(contentDir, problems);
@@ -220,13 +240,17 @@ export function loadContent(contentDir: string, now: Date = new Date(), cache: C
   const originals: ParsedFile<OriginalInput>[] = [];
   const translations: ParsedFile<TranslationInput>[] = [];
 
-  for (const file of listArticleFiles(contentDir, problems, cache)) {
-    const abs = path.join(contentDir, file);
-    const st = fs.statSync(abs);
-    // The languages site.yaml offers decide whether a file is valid, so they are part of its identity.
-    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}:${[...languages].join(',')}`;
-    hash.update(file).update('\0').update(stamp).update('\0');
+  const languageList = [...languages].join(',');
+  for (const file of listArticleFiles(contentDir, problems, cache, changed)) {
     let cached = cache.files.get(file);
+    let stamp: string;
+    if (cached && changed && !changed.has(folderOf(file))) stamp = cached.stamp;
+    else {
+      const st = fs.statSync(path.join(contentDir, file));
+      // The languages site.yaml offers decide whether a file is valid, so they are part of its identity.
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}:${languageList}`;
+    }
+    hash.update(file).update('\0').update(stamp).update('\0');
     if (!cached || cached.stamp !== stamp) {
       cached = { stamp, outcome: parseArticleFile(contentDir, file, languages, site !== null) };
       cache.files.set(file, cached);
@@ -300,12 +324,10 @@ export function loadContent(contentDir: string, now: Date = new Date(), cache: C
     categories: original.data.categories,
     translations: new Map(site.languages.filter((l) => tr.has(l.code)).map((l) => [l.code, tr.get(l.code)!])),
   }));
-  articles.sort(
-    (a, b) =>
-      b.translations.get(b.originalLanguage)!.published.getTime() - a.translations.get(a.originalLanguage)!.published.getTime() ||
-      a.id.localeCompare(b.id),
-  );
-  return { site, articles, fingerprint: hash.digest('hex'), loadedAt: now };
+  // Newest first (by the original's publication), then by id: sorted on precomputed keys.
+  const keyed = articles.map((a) => ({ a, t: a.translations.get(a.originalLanguage)!.published.getTime() }));
+  keyed.sort((x, y) => y.t - x.t || x.a.id.localeCompare(y.a.id));
+  return { site, articles: keyed.map((k) => k.a), fingerprint: hash.digest('hex'), loadedAt: now };
 }
 
 /** Reads and validates one article file on its own; what it relates to is checked later, across files. */

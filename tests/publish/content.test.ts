@@ -128,6 +128,34 @@ describe('the parsed-content cache in DATA_DIR', () => {
     fs.writeFileSync(cacheFile, '{"version": 1, "files": [[');
     expect(loadContent(dir, new Date(), ContentCache.read(cacheFile, dir)).articles).toHaveLength(1);
   });
+
+  test('a reload told which folders changed reads only those; the rest is taken from the cache as it was', () => {
+    const dir = copyContent();
+    const cache = new ContentCache();
+    loadContent(dir, new Date(), cache);
+    edit(dir, TRANSLATION, (t) => t.replace('title: Russia Says 2,000', 'title: Russia Says Two Thousand'));
+    const elsewhere = loadContent(dir, new Date(), cache, new Set(['some-other-article']));
+    expect(elsewhere.articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says 2,000/);
+    const there = loadContent(dir, new Date(), cache, new Set(['rusia-2000-militan-timteng-karabakh']));
+    expect(there.articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says Two Thousand/);
+    expect(there.fingerprint).not.toBe(elsewhere.fingerprint);
+    // A full reload (no folder list) sees everything.
+    edit(dir, TRANSLATION, (t) => t.replace('title: Russia Says Two Thousand', 'title: Russia Says 2000'));
+    expect(loadContent(dir, new Date(), cache).articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says 2000/);
+  });
+
+  test('edits made while serving are in the cache file once the service stops', async () => {
+    const s = await startService({ watch: true });
+    try {
+      edit(s.contentDir, TRANSLATION, (t) => t.replace('title: Russia Says 2,000', 'title: Russia Says Two Thousand'));
+      expect(s.service.content.reload()).toBe(true);
+    } finally {
+      await s.close();
+    }
+    const cache = ContentCache.read(path.join(s.dataDir, 'content-cache.json'), s.contentDir);
+    const outcome = cache.files.get(TRANSLATION)?.outcome;
+    expect(outcome?.kind === 'translation' && outcome.parsed.data.title).toMatch(/^Russia Says Two Thousand/);
+  });
 });
 
 describe('npm run check', () => {
@@ -166,6 +194,17 @@ describe('content changes while serving', () => {
     throw new Error('condition not met within 5 s');
   }
 
+  /** Writes a second article, articles/artikel-baru/, and waits until the Indonesian feed shows it. */
+  async function addArticle(run: Running): Promise<void> {
+    const original = fs.readFileSync(path.join(run.contentDir, ORIGINAL), 'utf8');
+    write(
+      run.contentDir,
+      'articles/artikel-baru/index.id.md',
+      original.replace('id: 2020-11-03-lavrov-militan-karabakh', 'id: artikel-baru').replace(/^title: .*$/m, 'title: Artikel baru'),
+    );
+    await waitFor(async () => (await request(`${run.origin}/id/feed.atom`)).text.includes('Artikel baru'));
+  }
+
   test('an edit is picked up without a restart, and only the feeds it touches change ETag', async () => {
     s = await startService({ watch: true });
     const run = s;
@@ -186,17 +225,22 @@ describe('content changes while serving', () => {
   test('a new article folder is picked up while serving', async () => {
     s = await startService({ watch: true });
     const run = s;
-    const original = fs.readFileSync(path.join(run.contentDir, ORIGINAL), 'utf8');
-    write(
-      run.contentDir,
-      'articles/artikel-baru/index.id.md',
-      original.replace('id: 2020-11-03-lavrov-militan-karabakh', 'id: artikel-baru').replace(/^title: .*$/m, 'title: Artikel baru'),
-    );
-    await waitFor(async () => (await request(`${run.origin}/id/feed.atom`)).text.includes('Artikel baru'));
+    await addArticle(run);
     expect((await request(`${run.origin}/id/articles/artikel-baru/`)).status).toBe(200);
     // And an edit inside that new folder is seen too.
     edit(run.contentDir, 'articles/artikel-baru/index.id.md', (t) => t.replace('title: Artikel baru', 'title: Artikel terbaru'));
     await waitFor(async () => (await request(`${run.origin}/id/feed.atom`)).text.includes('Artikel terbaru'));
+  });
+
+  test('a removed article folder and a site.yaml change are picked up while serving', async () => {
+    s = await startService({ watch: true });
+    const run = s;
+    await addArticle(run);
+    fs.rmSync(path.join(run.contentDir, 'articles/artikel-baru'), { recursive: true });
+    await waitFor(async () => !(await request(`${run.origin}/id/feed.atom`)).text.includes('Artikel baru'));
+    expect((await request(`${run.origin}/id/articles/artikel-baru/`)).status).toBe(404);
+    edit(run.contentDir, 'site.yaml', (t) => t.replace('en: Middle East', 'en: The Middle East'));
+    await waitFor(async () => (await request(`${run.origin}/en/feed.atom`)).text.includes('The Middle East'));
   });
 
   test('a broken edit keeps the last good version in service and /healthz says why', async () => {
