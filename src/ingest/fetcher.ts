@@ -3,9 +3,17 @@ import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { FetchPolicy } from '../config.ts';
+import { AddressRefused, PUBLIC_ONLY_AGENTS, publicOnlyLookup, refusedLiteralHost } from './addresses.ts';
 import { decodeBody } from './charset.ts';
 
-export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'redirect' | 'network' | 'protocol';
+export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'redirect' | 'network' | 'protocol' | 'address';
+
+/**
+ * Which addresses a fetch may connect to. 'public': only public Internet addresses, at every hop and for
+ * every name resolved (the default for a source on the public Internet: its redirects and DNS must not
+ * lead us into our own network); 'any': a source the operator put on a private network.
+ */
+export type Reach = 'public' | 'any';
 
 /** Why fetching a feed failed. `status` is the HTTP status when there was one. */
 export class FetchError extends Error {
@@ -80,6 +88,7 @@ export async function fetchFeed(
   validators: Validators,
   policy: FetchPolicy,
   now: () => Date = () => new Date(),
+  reach: Reach = 'any',
 ): Promise<FetchResult> {
   let current: http.ClientRequest | null = null;
   let response: http.IncomingMessage | null = null;
@@ -104,6 +113,8 @@ export async function fetchFeed(
         throw new FetchError(`refusing ${target.protocol} URL`, 'protocol');
       }
       seen.add(target.href);
+      const refused = reach === 'public' ? refusedLiteralHost(target) : null;
+      if (refused) throw new FetchError(refused.message, 'address');
       const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
         const client = target.protocol === 'https:' ? https : http;
         const headers: Record<string, string> = {
@@ -113,13 +124,15 @@ export async function fetchFeed(
         };
         if (validators.etag) headers['if-none-match'] = validators.etag;
         if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
-        const req = client.request(target, { method: 'GET', headers }, resolve);
+        const guard = reach === 'public' ? { agent: PUBLIC_ONLY_AGENTS[target.protocol as 'http:' | 'https:'], lookup: publicOnlyLookup } : {};
+        const req = client.request(target, { method: 'GET', headers, ...guard }, resolve);
         current = req;
         req.on('error', (err) => reject(asTimeout(err)));
         req.end();
         if (timedOut) req.destroy();
       }).catch((err: unknown) => {
         if (err instanceof FetchError) throw err;
+        if (err instanceof AddressRefused) throw new FetchError(err.message, 'address');
         throw new FetchError(`network error: ${(err as Error).message}`, 'network');
       });
       response = res;

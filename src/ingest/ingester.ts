@@ -4,7 +4,8 @@ import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
 import type { SourceState, Store } from '../storage/store.ts';
-import { FetchError, fetchFeed } from './fetcher.ts';
+import { isPrivateHost } from './addresses.ts';
+import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
 import { feedInfo, normaliseFeed } from './normalise.ts';
 import { ParseError, parseFeed } from './parser.ts';
 import { compileRelater, type Relater } from './relate.ts';
@@ -144,7 +145,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     const attemptAt = now();
     const log = logger.child({ source_id: source.id, feed_url: state.currentUrl });
     try {
-      const res = await fetchFeed(state.currentUrl, { etag: state.etag, lastModified: state.lastModified }, fetchPolicy, now);
+      // A source the operator configured on a private network may go anywhere; any other may reach public addresses only.
+      const reach: Reach = (await isPrivateHost(new URL(state.url).hostname)) ? 'any' : 'public';
+      const res = await fetchFeed(state.currentUrl, { etag: state.etag, lastModified: state.lastModified }, fetchPolicy, now, reach);
       const currentUrl = res.permanentUrl ?? state.currentUrl;
       if (res.permanentUrl) log.info({ status: res.status, new_url: res.permanentUrl }, 'feed moved permanently');
       const success = {

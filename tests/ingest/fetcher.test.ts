@@ -66,6 +66,22 @@ async function failure(p: Promise<unknown>): Promise<FetchError> {
 }
 
 describe('fetchFeed', () => {
+  it('for a source on the public Internet, refuses to connect to a non-public address, named or literal', async () => {
+    const before = up.requests.length;
+    const literal = await failure(fetchFeed(up.url('/rss2.xml'), none, policy, () => NOW, 'public'));
+    expect(literal.kind).toBe('address');
+    expect(literal.message).toMatch(/refusing to connect to 127\.0\.0\.1 \(127\.0\.0\.1\): a loopback address/);
+    // A name is checked on the addresses it resolves to, the ones the connection would use.
+    const named = new URL(up.url('/rss2.xml'));
+    named.hostname = 'localhost';
+    const byName = await failure(fetchFeed(named.href, none, policy, () => NOW, 'public'));
+    expect(byName.kind).toBe('address');
+    expect(byName.message).toMatch(/refusing to connect to localhost \((127\.0\.0\.1|::1)\): a loopback address/);
+    expect(up.requests.length).toBe(before);
+    // The same fetches for a source the operator put on this machine go through.
+    expect((await fetchFeed(named.href, none, policy, () => NOW, 'any')).kind).toBe('ok');
+  });
+
   it('sends the User-Agent and conditional headers, and returns the validators', async () => {
     const res = await fetchFeed(up.url('/rss2.xml'), none, policy);
     expect(res.kind).toBe('ok');
