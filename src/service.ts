@@ -39,7 +39,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = loadSources(config.contentDir);
   const store = openStore(config.dataDir);
-  const cache = new RepresentationCache(now);
+  const cache = new RepresentationCache(now, undefined, store);
   const related = new RelatedCache(store);
   const urls = new Urls(config.baseUrl);
   const ingester = createIngester({

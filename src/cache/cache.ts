@@ -6,6 +6,12 @@ export interface Rendered {
   cacheControl: string;
 }
 
+/** Where validators outlive the process (the store): a restart must not move Last-Modified of unchanged bytes. */
+export interface ValidatorMemory {
+  recallValidators(key: string): { hash: string; lastModified: Date } | null;
+  rememberValidators(key: string, hash: string, lastModified: Date): void;
+}
+
 /**
  * Rendered resources by key (path plus query), valid for one generation of the published data. A change
  * of content or of related items starts a new generation; each resource is rendered again on its next
@@ -24,6 +30,7 @@ export class RepresentationCache {
   constructor(
     private readonly now: () => Date,
     private readonly maxBytes = 128 * 1024 * 1024,
+    private readonly memory: ValidatorMemory | null = null,
   ) {}
 
   invalidate(): void {
@@ -41,8 +48,15 @@ export class RepresentationCache {
     if (hit) return hit;
     const previous = this.entries.get(key);
     const r = render();
-    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, this.now());
+    const renderedAt = this.now();
+    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt);
     if (previous && previous.rep.hash === rep.hash) rep = previous.rep;
+    else {
+      // Not in memory (first render since start, or evicted), or new bytes: ask what was published before.
+      const before = previous ? null : this.memory?.recallValidators(key);
+      if (before && before.hash === rep.hash) rep = rep.withLastModified(before.lastModified);
+      else this.memory?.rememberValidators(key, rep.hash, renderedAt);
+    }
     if (previous) {
       this.entries.delete(key);
       this.bytes -= previous.rep.body.length;

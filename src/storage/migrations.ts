@@ -80,4 +80,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'small key-value facts about the store (e.g. which relate rules its relations were computed with)',
     sql: `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   },
+  {
+    version: 4,
+    name: 'the validators of each published resource, so Last-Modified survives a restart',
+    sql: `CREATE TABLE validators (resource TEXT PRIMARY KEY, hash TEXT NOT NULL, last_modified BIGINT NOT NULL);`,
+  },
 ];

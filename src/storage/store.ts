@@ -112,6 +112,9 @@ export interface Store {
   /** Small facts kept with the data, e.g. a fingerprint of the rules the relations were computed with. */
   getMeta(key: string): string | null;
   setMeta(key: string, value: string): void;
+  /** The body hash and Last-Modified a published resource (path and query) last had; null if never stored. */
+  recallValidators(resource: string): { hash: string; lastModified: Date } | null;
+  rememberValidators(resource: string, hash: string, lastModified: Date): void;
   /** For benchmarks: bulk inserts synthetic items for a source (created if missing) in one transaction. */
   insertItemsForBenchmark(sourceId: string, items: readonly ItemToStore[]): void;
   close(): void;
@@ -320,6 +323,13 @@ export function openStore(dataDir: string): Store {
     ),
     deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    recallValidators: db.prepare<[string], { hash: string; last_modified: number }>(
+      'SELECT hash, last_modified FROM validators WHERE resource = ?',
+    ),
+    rememberValidators: db.prepare(
+      `INSERT INTO validators (resource, hash, last_modified) VALUES (?, ?, ?)
+       ON CONFLICT (resource) DO UPDATE SET hash = excluded.hash, last_modified = excluded.last_modified`,
+    ),
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
@@ -545,6 +555,11 @@ export function openStore(dataDir: string): Store {
     relatedItems: (limit) => q.relatedItems.all(limit).map(toRelated),
     getMeta: (key) => q.getMeta.get(key)?.value ?? null,
     setMeta: (key, value) => void q.setMeta.run(key, value),
+    recallValidators(resource) {
+      const row = q.recallValidators.get(resource);
+      return row ? { hash: row.hash, lastModified: new Date(row.last_modified) } : null;
+    },
+    rememberValidators: (resource, hash, lastModified) => void q.rememberValidators.run(resource, hash, lastModified.getTime()),
     insertItemsForBenchmark(sourceId, items) {
       db.transaction(() => {
         if (!q.sourceById.get(sourceId)) q.insertSource.run(sourceId, sourceId, `https://${sourceId}.invalid/feed`, `https://${sourceId}.invalid/feed`);

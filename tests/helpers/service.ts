@@ -31,10 +31,10 @@ export interface Running {
 }
 
 export async function startService(
-  opts: { contentDir?: string; env?: Record<string, string>; now?: () => Date; logger?: Logger; watch?: boolean } = {},
+  opts: { contentDir?: string; dataDir?: string; env?: Record<string, string>; now?: () => Date; logger?: Logger; watch?: boolean } = {},
 ): Promise<Running> {
   const contentDir = opts.contentDir ?? copyContent();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-data-'));
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-data-'));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

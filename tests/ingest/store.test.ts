@@ -39,7 +39,7 @@ describe('store', () => {
     stores.push(again);
     expect(again.itemCount('src')).toBe(1);
     const db = new Database(path.join(dir, 'data', 'kabar.sqlite'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

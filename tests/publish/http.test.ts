@@ -58,6 +58,35 @@ describe('conditional GET, as aggregators poll', () => {
     expect((await request(`${s.origin}/en/feed.atom`, { headers: { 'if-modified-since': 'not a date' } })).status).toBe(200);
   });
 
+  test('a restart keeps Last-Modified of unchanged feeds, so If-Modified-Since still gets 304; a changed feed moves on', async () => {
+    let now = new Date('2026-11-25T10:00:00Z');
+    const first = await startService({ now: () => now });
+    const before = await request(`${first.origin}/id/feed.rss`);
+    const beforeAtom = await request(`${first.origin}/en/feed.atom`);
+    await first.close();
+    expect(before.headers['last-modified']).toBe('Wed, 25 Nov 2026 10:00:00 GMT');
+
+    // Two hours later, on the same data; the English summary was edited while the service was down.
+    now = new Date('2026-11-25T12:00:00Z');
+    const file = path.join(first.contentDir, 'articles/rusia-2000-militan-timteng-karabakh/index.en.md');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('Russian Foreign Minister Sergey Lavrov said', 'Sergey Lavrov, Russia’s foreign minister, said'));
+    const second = await startService({ now: () => now, contentDir: first.contentDir, dataDir: first.dataDir });
+    try {
+      const after = await request(`${second.origin}/id/feed.rss`, { headers: { 'if-modified-since': before.headers['last-modified']! } });
+      expect(after.status).toBe(304);
+      expect(after.headers['last-modified']).toBe(before.headers['last-modified']);
+      expect(after.headers.etag).toBe(before.headers.etag);
+      // The English feed carries the summary: new bytes, new ETag, Last-Modified of the restart.
+      const atom = await request(`${second.origin}/en/feed.atom`, { headers: { 'if-modified-since': beforeAtom.headers['last-modified']! } });
+      expect(atom.status).toBe(200);
+      expect(atom.text).toContain('Russia’s foreign minister');
+      expect(atom.headers.etag).not.toBe(beforeAtom.headers.etag);
+      expect(atom.headers['last-modified']).toBe('Wed, 25 Nov 2026 12:00:00 GMT');
+    } finally {
+      await second.close();
+    }
+  });
+
   test('HEAD gives the headers of GET and no body', async () => {
     const get = await request(`${s.origin}/id/feed.atom`);
     const head = await request(`${s.origin}/id/feed.atom`, { method: 'HEAD' });
