@@ -51,8 +51,9 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     now,
     targets: () => relateTargets(content.current),
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
-    onPublishedChange: () => {
-      related.clear();
+    onPublishedChange: (changedArticles) => {
+      if (changedArticles) related.forget(changedArticles);
+      else related.clear();
       cache.invalidate();
     },
   });

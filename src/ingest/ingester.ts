@@ -47,8 +47,11 @@ export interface IngesterDeps {
   now?: () => Date;
   /** The current articles' rules (content can reload, so this is asked on every poll). */
   targets: () => readonly RelateTarget[];
-  /** Called after a poll (or relateAll) changed any related item or relation. */
-  onPublishedChange: () => void;
+  /**
+   * Called after a poll (or relateAll) changed any related item or relation, with the articles whose related
+   * items changed; null when it may be any article (relateAll, or a source whose feed URL or site moved).
+   */
+  onPublishedChange: (changedArticles: readonly string[] | null) => void;
   /** Upper bound of the random delay added to each scheduled poll (default 10 s), so sources do not poll in step. */
   jitterMs?: number;
 }
@@ -107,9 +110,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return relaterCache.relater;
   }
 
-  function published(): void {
+  function published(changedArticles: readonly string[] | null): void {
     try {
-      deps.onPublishedChange();
+      deps.onPublishedChange(changedArticles);
     } catch (err) {
       logger.error({ err }, 'onPublishedChange failed');
     }
@@ -176,8 +179,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
         retention,
         attemptAt,
       );
-      log.info({ status: res.status, ...result }, 'polled');
-      if (result.publishedChanged) published();
+      const { changedArticles, ...counts } = result;
+      log.info({ status: res.status, ...counts, changed_articles: changedArticles?.length ?? 'any' }, 'polled');
+      if (result.publishedChanged) published(changedArticles);
     } catch (err) {
       const failures = state.consecutiveFailures + 1;
       let nextPollAt = new Date(attemptAt.getTime() + Math.min(intervalOf(source) * 2 ** (failures - 1), MAX_BACKOFF_MS));
@@ -292,7 +296,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       const relate = relater();
       const changed = store.recomputeRelations((item) => relate(item));
       store.setMeta(RELATE_RULES_KEY, fingerprint);
-      if (changed) published();
+      if (changed) published(null);
     },
     async whenIdle() {
       while (running.size > 0) await Promise.allSettled([...running.values()]);

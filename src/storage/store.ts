@@ -71,6 +71,11 @@ export interface PollResult {
   deleted: number;
   /** Whether anything we publish changed: a related item added, changed or removed, or a relation changed. */
   publishedChanged: boolean;
+  /**
+   * The articles whose related items may have changed (sorted), when publishedChanged; null when it may be
+   * any of them (the source's feed URL or site moved, which every item of it shows).
+   */
+  changedArticles: string[] | null;
 }
 
 /** Minimal view of a stored item for relating. */
@@ -322,6 +327,7 @@ export function openStore(dataDir: string): Store {
          SELECT id FROM items WHERE source_id = ? ORDER BY published_at DESC, id DESC LIMIT ?)`,
     ),
     deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
+    hasRelated: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM items WHERE source_id = ? AND is_related = 1 LIMIT 1'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     recallValidators: db.prepare<[string], { hash: string; last_modified: number }>(
       'SELECT hash, last_modified FROM validators WHERE resource = ?',
@@ -363,21 +369,32 @@ export function openStore(dataDir: string): Store {
     ),
   };
 
-  /** Replaces an item's relations; true when the set changed. `isRelated`: the item's is_related, when known. */
-  function setRelations(itemId: number, publishedAt: number, articleIds: readonly string[], isRelated?: number): boolean {
+  /**
+   * Replaces an item's relations; true when the set changed, and then the articles it was and is related to
+   * are added to `touched`. `isRelated`: the item's is_related, when known.
+   */
+  function setRelations(itemId: number, publishedAt: number, articleIds: readonly string[], isRelated?: number, touched?: Set<string>): boolean {
     // is_related is 0 exactly when the item has no relation: nothing to read or write for an unrelated item.
     if (isRelated === 0 && articleIds.length === 0) return false;
     const before = new Set(q.relationsOf.all(itemId).map((r) => r.article_id));
     const after = new Set(articleIds);
     if (before.size === after.size && [...after].every((a) => before.has(a))) return false;
+    for (const a of before) touched?.add(a);
+    for (const a of after) touched?.add(a);
     q.deleteRelations.run(itemId);
     for (const a of after) q.insertRelation.run(a, itemId, publishedAt);
     q.setRelated.run(after.size > 0 ? 1 : 0, itemId);
     return true;
   }
 
-  function deleteWithTombstone(sourceId: string, rows: readonly { id: number; item_key: string }[], now: number): void {
+  function deleteWithTombstone(
+    sourceId: string,
+    rows: readonly { id: number; item_key: string; is_related: number }[],
+    now: number,
+    touched: Set<string>,
+  ): void {
     for (const r of rows) {
+      if (r.is_related === 1) for (const rel of q.relationsOf.all(r.id)) touched.add(rel.article_id);
       q.deleteRelations.run(r.id);
       q.deleteItem.run(r.id);
       q.addTombstone.run(sourceId, r.item_key, now);
@@ -405,7 +422,8 @@ export function openStore(dataDir: string): Store {
     statement.run(...values, sourceId);
   }
 
-  function upsert(sourceId: string, entry: ItemToStore, now: number, result: PollResult | null): void {
+  /** Stores one item; `touched` collects the articles whose related items it changed. */
+  function upsert(sourceId: string, entry: ItemToStore, now: number, result: PollResult | null, touched: Set<string>): void {
     const { item } = entry;
     const found = q.existing.get(sourceId, item.key, sourceId, item.key)!;
     if (found.tombstoned) {
@@ -431,7 +449,10 @@ export function openStore(dataDir: string): Store {
       const info = q.insertItem.run(sourceId, item.key, ...row, now, content_hash, entry.articleIds.length > 0 ? 1 : 0);
       // A new item has no relations yet: insert them without comparing.
       const id = Number(info.lastInsertRowid);
-      for (const a of new Set(entry.articleIds)) q.insertRelation.run(a, id, publishedAt);
+      for (const a of new Set(entry.articleIds)) {
+        q.insertRelation.run(a, id, publishedAt);
+        touched.add(a);
+      }
       if (result) {
         result.inserted++;
         if (entry.articleIds.length > 0) result.publishedChanged = true;
@@ -449,7 +470,9 @@ export function openStore(dataDir: string): Store {
         changed = true;
       }
     }
-    const relChanged = setRelations(existing.id, publishedAt, entry.articleIds, existing.is_related ?? undefined);
+    const relChanged = setRelations(existing.id, publishedAt, entry.articleIds, existing.is_related ?? undefined, touched);
+    // Changed text of a related item shows wherever it is related (unchanged relations: before equals after).
+    if (changed) for (const a of entry.articleIds) touched.add(a);
     if (result) {
       if (changed) result.updated++;
       else result.unchanged++;
@@ -461,16 +484,30 @@ export function openStore(dataDir: string): Store {
 
   const commitPoll = db.transaction(
     (sourceId: string, items: readonly ItemToStore[], state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
-      const result: PollResult = { inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, publishedChanged: false };
+      const result: PollResult = { inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, publishedChanged: false, changedArticles: [] };
       const nowMs = now.getTime();
-      for (const entry of items) upsert(sourceId, entry, nowMs, result);
+      const touched = new Set<string>();
+      for (const entry of items) upsert(sourceId, entry, nowMs, result, touched);
       const expired = q.expired.all(sourceId, nowMs - retention.maxAgeDays * DAY_MS);
-      deleteWithTombstone(sourceId, expired, nowMs);
+      deleteWithTombstone(sourceId, expired, nowMs, touched);
       const excess = q.beyondCount.all(sourceId, sourceId, retention.maxItemsPerSource);
-      deleteWithTombstone(sourceId, excess, nowMs);
+      deleteWithTombstone(sourceId, excess, nowMs, touched);
       result.deleted = expired.length + excess.length;
       if ([...expired, ...excess].some((r) => r.is_related === 1)) result.publishedChanged = true;
+      // Every related item of the source shows its feed URL and site: if those move, any article may show it.
+      const before = q.sourceById.get(sourceId);
+      const moved =
+        before !== undefined &&
+        ((state.currentUrl !== undefined && state.currentUrl !== before.current_url) ||
+          (state.siteUrl !== undefined && state.siteUrl !== before.site_url)) &&
+        q.hasRelated.get(sourceId) !== undefined;
       updateState(sourceId, state);
+      if (moved) {
+        result.publishedChanged = true;
+        result.changedArticles = null;
+      } else {
+        result.changedArticles = [...touched].sort();
+      }
       return result;
     },
   );
@@ -564,7 +601,7 @@ export function openStore(dataDir: string): Store {
       db.transaction(() => {
         if (!q.sourceById.get(sourceId)) q.insertSource.run(sourceId, sourceId, `https://${sourceId}.invalid/feed`, `https://${sourceId}.invalid/feed`);
         const now = Date.now();
-        for (const entry of items) upsert(sourceId, entry, now, null);
+        for (const entry of items) upsert(sourceId, entry, now, null, new Set());
       })();
     },
     close() {

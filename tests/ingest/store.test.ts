@@ -83,6 +83,27 @@ describe('store', () => {
     expect(store.commitPoll('src', [{ item: item('x', { title: 'Edited' }), articleIds: ['art'] }], {}, retention, T0).publishedChanged).toBe(false);
   });
 
+  it('names the articles whose related items a poll changed, or null when the source moved', () => {
+    const { store } = tempStore();
+    const poll = (entries: { item: UpstreamItem; articleIds: string[] }[], state = {}, keep = retention) =>
+      store.commitPoll('src', entries, state, keep, T0);
+    expect(poll([{ item: item('x'), articleIds: ['a1'] }, { item: item('y'), articleIds: [] }]).changedArticles).toEqual(['a1']);
+    expect(poll([{ item: item('x'), articleIds: ['a1'] }, { item: item('y'), articleIds: [] }])).toMatchObject({ publishedChanged: false, changedArticles: [] });
+    // A relation moves: both ends changed.
+    expect(poll([{ item: item('x'), articleIds: ['a2', 'a3'] }]).changedArticles).toEqual(['a1', 'a2', 'a3']);
+    // The text changes, the relations do not.
+    expect(poll([{ item: item('x', { title: 'Edited' }), articleIds: ['a2', 'a3'] }]).changedArticles).toEqual(['a2', 'a3']);
+    // An unrelated item changes: nothing we publish.
+    expect(poll([{ item: item('y', { title: 'Edited' }), articleIds: [] }])).toMatchObject({ publishedChanged: false, changedArticles: [] });
+    // Retention removes a related item: its articles lose it.
+    const old = { item: item('old', { publishedAt: new Date(T0.getTime() - 40 * DAY) }), articleIds: ['a4'] };
+    expect(poll([old], {}, { maxItemsPerSource: 100, maxAgeDays: 60 }).changedArticles).toEqual(['a4']);
+    expect(poll([], {}, { maxItemsPerSource: 100, maxAgeDays: 30 })).toMatchObject({ deleted: 1, publishedChanged: true, changedArticles: ['a4'] });
+    // The feed moved: every related item of the source shows its new URL.
+    expect(poll([], { currentUrl: 'https://up.example/moved' })).toMatchObject({ publishedChanged: true, changedArticles: null });
+    expect(poll([], { currentUrl: 'https://up.example/moved' })).toMatchObject({ publishedChanged: false, changedArticles: [] });
+  });
+
   it('applies retention by count and by age, leaving tombstones so items are not ingested again', () => {
     const { store } = tempStore();
     const items = Array.from({ length: 5 }, (_, i) => ({

@@ -32,7 +32,7 @@ test('stays within its byte budget by dropping the oldest entries', () => {
   expect(cache.peek('/3')).toBeUndefined();
 });
 
-test('related items are read from the store once per change, and again after clear()', async () => {
+test('related items are read from the store once per change: again after forget() for those articles, and after clear()', async () => {
   const { RelatedCache } = await import('../../src/cache/related.ts');
   const calls: string[][] = [];
   const item = (title: string) => ({
@@ -52,8 +52,16 @@ test('related items are read from the store once per change, and again after cle
   expect(cache.relatedForArticles(['a', 'b'], 5).get('a')![0]!.title).toBe('first');
   expect(cache.relatedForArticles(['a', 'c'], 5).get('c')![0]!.title).toBe('first');
   expect(calls).toEqual([['a', 'b'], ['c']]);
+  expect(cache.relatedItems(5)[0]!.title).toBe('first');
   title = 'second';
   expect(cache.relatedForArticle('a', 5)[0]!.title).toBe('first');
+  expect(cache.relatedItems(5)[0]!.title).toBe('first');
+  // A poll that touched article b: only b is read again (and the newest-related list).
+  cache.forget(['b']);
+  expect(cache.relatedForArticles(['a', 'b', 'c'], 5).get('b')![0]!.title).toBe('second');
+  expect(cache.relatedForArticle('a', 5)[0]!.title).toBe('first');
+  expect(cache.relatedItems(5)[0]!.title).toBe('second');
+  expect(calls.at(-1)).toEqual(['b']);
   cache.clear();
   expect(cache.relatedForArticle('a', 5)[0]!.title).toBe('second');
 });
