@@ -498,10 +498,13 @@ function targets(r: Omit<BenchResult, 'targets' | 'warnings' | 'noise'>): Target
     const big = r.render.cases.filter((c) => c.format === f && c.store === '100k');
     const worst = big.reduce((a, b) => (b.contentChangeMedianMs > a.contentChangeMedianMs ? b : a));
     const worstStore = big.reduce((a, b) => (b.totalMedianMs > a.totalMedianMs ? b : a));
+    const worstPoll = big.reduce((a, b) => (b.typicalPollMedianMs > a.typicalPollMedianMs ? b : a));
     out.push({
       name: `Cold render of a 50-item feed after a content change, ${f} (worst of ${big.length} feeds, 100k store)`,
       target: 'median < 5 ms',
-      measured: `${worst.contentChangeMedianMs} ms (${worst.feed}); after a poll changed related items: ${worstStore.totalMedianMs} ms (${worstStore.feed})`,
+      measured:
+        `${worst.contentChangeMedianMs} ms (${worst.feed}); after a poll that changed one article's related items: ` +
+        `${worstPoll.typicalPollMedianMs} ms (${worstPoll.feed}); with every article's related items read again: ${worstStore.totalMedianMs} ms (${worstStore.feed})`,
       met: big.every((c) => c.contentChangeMedianMs < 5),
       disturbed: disturbed('cold render worker'),
     });

@@ -2,7 +2,8 @@
  * In-process measurements on the loaded synthetic content (pinned to the service core by run.ts):
  *  - cold render of 50-item feeds in each format with a 1k-item and a 100k-item store: buildFeed (which
  *    queries the store for related items) + RENDERERS[format], each call fresh (nothing is cached below the
- *    representation cache: the render after a poll changed related items); and the same after a content
+ *    representation cache: the render after a poll changed every article's related items); after a typical
+ *    poll (the newest article's related items changed, the others kept in the RelatedCache); and the same after a content
  *    edit, as the service does it, with related items from its warm RelatedCache;
  *  - the first render of each format on a freshly loaded snapshot (article bodies not yet read and rendered:
  *    the first request after a restart);
@@ -61,6 +62,11 @@ export interface RenderCase {
    * RelatedCache (only a poll or re-relate that changes what we publish clears it).
    */
   contentChangeMedianMs: number;
+  /**
+   * build + render after a typical poll: one new related item for the feed's newest article, so the service's
+   * RelatedCache forgets that article's list (and the newest-related list) and keeps the others.
+   */
+  typicalPollMedianMs: number;
   /** Representation.fromText (Buffer + sha256 ETag), done once per cold render by the cache. */
   representMedianMs: number;
   /** gzip level 9 of the body, done on the first gzip request after a change. */
@@ -164,6 +170,19 @@ async function main(input: RenderInput): Promise<RenderOutput> {
             input.warmup,
             input.maxMsPerCase,
           );
+          const newest =
+            f.key.scope.kind === 'category'
+              ? snapshot.articles.find((a) => f.key.scope.kind === 'category' && a.categories.includes(f.key.scope.slug))
+              : snapshot.articles[0];
+          const afterPoll = sample(
+            () => {
+              related.forget(newest ? [newest.id] : []);
+              return RENDERERS[format](buildFeed(snapshot, key, urls, related));
+            },
+            input.iterations,
+            input.warmup,
+            input.maxMsPerCase,
+          );
           const measuredBuild = build.slice(-totals.length);
           const measuredRender = render.slice(-totals.length);
           const represent = sample(() => Representation.fromText(text, 'application/xml', 'public', new Date()), 50, 3, 1000);
@@ -185,6 +204,7 @@ async function main(input: RenderInput): Promise<RenderOutput> {
             totalMedianMs: round(median(totals), 3),
             totalP90Ms: round(quantile(totals, 0.9), 3),
             contentChangeMedianMs: round(median(afterEdit), 3),
+            typicalPollMedianMs: round(median(afterPoll), 3),
             representMedianMs: round(median(represent), 3),
             gzipMs: round(gzipMs, 3),
           });
