@@ -540,7 +540,7 @@ function targets(r: Omit<BenchResult, 'targets' | 'warnings' | 'noise'>): Target
   out.push({
     name: 'Start-up to the first 200 (10,000 articles, 100k items; restart)',
     target: '< 2 s',
-    measured: `${s === null ? 'no 200' : `${(s / 1000).toFixed(2)} s`}${f !== null ? ` (first start on new data: ${(f / 1000).toFixed(2)} s)` : ''}`,
+    measured: `${s === null ? 'no 200' : `${(s / 1000).toFixed(2)} s`}${f !== null ? ` (first start ${r.data.generated ? 'on new data, nothing cached' : 'on data reused from an earlier run'}: ${(f / 1000).toFixed(2)} s)` : ''}`,
     met: s !== null && s < 2000,
     disturbed: disturbed('restart (start-up measurement)'),
   });

@@ -255,8 +255,11 @@ export function renderMarkdown(r: BenchResult): string {
   out.push('## Start-up and memory', '');
   out.push(
     `Started as \`npm start\` does: ${s.command}${s.buildMs !== null ? `; the bundling step took ${fmt(s.buildMs, 0)} ms and is not counted below` : ''}. ` +
-      'The service is started twice on the same data: the first start (on freshly generated data nothing is cached in DATA_DIR yet and the store ' +
-      'does not yet remember the relate rules, so every stored item is related), then the measured restart, as after a deploy.',
+      'The service is started twice on the same data: the first start, then the measured restart, as after a deploy. ' +
+      (r.data.generated
+        ? 'The data was generated in this run, so at the first start nothing is cached in DATA_DIR yet (every article file is read and parsed) ' +
+          'and the store does not yet remember the relate rules (every stored item is related).'
+        : 'The data was reused from an earlier run (--reuse), whose service left its caches in DATA_DIR: the first start is then a restart too.'),
     '',
     table(
       ['Measure', 'Restart (measured)', 'First start'],
