@@ -11,6 +11,7 @@ import { createServer } from './http/server.ts';
 import { createIngester, type Ingester } from './ingest/ingester.ts';
 import { loadSources } from './ingest/sources.ts';
 import type { Logger } from './log.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { openStore, type Store } from './storage/store.ts';
 
 export interface Service {
@@ -39,7 +40,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = loadSources(config.contentDir);
   const store = openStore(config.dataDir);
-  const cache = new RepresentationCache(now, undefined, store);
+  const cache = new RepresentationCache(now, { memory: store, onRender: (type, ms) => metrics.render(type, ms) });
   const related = new RelatedCache(store);
   const urls = new Urls(config.baseUrl);
   const ingester = createIngester({
@@ -65,8 +66,9 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   ingester.relateAll();
   if (options.watchContent !== false) content.watch();
 
-  const app = createApp({ content, related, cache, urls, logger, sourceStatus: () => ingester.status() });
-  const server = createServer(app, cache);
+  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status() });
+  const app = createApp({ content, related, cache, urls, logger, metrics, sourceStatus: () => ingester.status() });
+  const server = createServer(app, cache, metrics);
   let closed = false;
   return {
     server,

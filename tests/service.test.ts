@@ -43,6 +43,22 @@ test('GET /status has one entry per source with the contract fields', async () =
   expect(down!.lastError).toMatch(/500/);
 });
 
+test('GET /metrics has each source\'s items, failures and last success, as /status has them', async () => {
+  const status = JSON.parse((await request(`${s.origin}/status`)).text) as { id: string; itemCount: number; lastSuccessAt: string | null }[];
+  const text = (await request(`${s.origin}/metrics`)).text;
+  const value = (sample: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+    return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+  };
+  const [world, down] = status;
+  expect(value(`kabar_source_items{source="${world!.id}"}`)).toBe(world!.itemCount);
+  expect(value(`kabar_source_consecutive_failures{source="${world!.id}"}`)).toBe(0);
+  expect(value(`kabar_source_last_success_timestamp_seconds{source="${world!.id}"}`)).toBe(Date.parse(world!.lastSuccessAt!) / 1000);
+  expect(value(`kabar_source_consecutive_failures{source="down"}`)).toBe(1);
+  expect(value(`kabar_source_last_success_timestamp_seconds{source="down"}`)).toBeUndefined();
+  expect(down!.lastSuccessAt).toBeNull();
+});
+
 describe('related items in what readers see', () => {
   test('the article entry lists them under "Baca juga" and links them with rel="related" in Atom', async () => {
     const xml = (await request(`${s.origin}/id/feed.atom`)).text;

@@ -27,11 +27,29 @@ export class RepresentationCache {
    * `maxBytes` bounds the identity bodies kept (compressed forms add about a third): `?limit=N` variants
    * of every feed must not be a way to fill the memory. Past it, the oldest entries go first.
    */
+  private readonly maxBytes: number;
+  private readonly memory: ValidatorMemory | null;
+  private readonly onRender: ((contentType: string, ms: number) => void) | null;
+
   constructor(
     private readonly now: () => Date,
-    private readonly maxBytes = 128 * 1024 * 1024,
-    private readonly memory: ValidatorMemory | null = null,
-  ) {}
+    options: {
+      maxBytes?: number;
+      /** Keeps validators across restarts. */
+      memory?: ValidatorMemory;
+      /** Told how long each render took (for the metrics). */
+      onRender?: (contentType: string, ms: number) => void;
+    } = {},
+  ) {
+    this.maxBytes = options.maxBytes ?? 128 * 1024 * 1024;
+    this.memory = options.memory ?? null;
+    this.onRender = options.onRender ?? null;
+  }
+
+  /** Entries kept, and the bytes of their identity bodies. */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
 
   invalidate(): void {
     this.generation++;
@@ -47,7 +65,9 @@ export class RepresentationCache {
     const hit = this.peek(key);
     if (hit) return hit;
     const previous = this.entries.get(key);
+    const started = performance.now();
     const r = render();
+    this.onRender?.(r.contentType, performance.now() - started);
     const renderedAt = this.now();
     let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt);
     if (previous && previous.rep.hash === rep.hash) rep = previous.rep;

@@ -6,6 +6,7 @@ import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
 import type { SourceStatus } from '../ingest/ingester.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { errorHandler } from './errors.ts';
 import { resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
@@ -18,6 +19,7 @@ export interface AppDeps {
   logger: Logger;
   /** One entry per source for GET /status (the ingester's). */
   sourceStatus: () => readonly SourceStatus[];
+  metrics: Metrics;
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
@@ -61,6 +63,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/status', (_req, res) => {
     res.set(NO_STORE).json(deps.sourceStatus());
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    const text = await deps.metrics.text();
+    res.set({ ...NO_STORE, 'content-type': deps.metrics.contentType }).send(text);
   });
 
   app.use((req, res, next) => {

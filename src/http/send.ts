@@ -49,12 +49,12 @@ export const COMMON_HEADERS: Readonly<Record<string, string>> = {
  * objects so the fast path can answer before Express does any per-request work; headers are prepared
  * once per representation, so a request costs a few lookups.
  */
-export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation): void {
+export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation): 200 | 304 | 406 {
   const coding = negotiateCoding(req.headers['accept-encoding']);
   if (coding === null) {
     res.writeHead(406, { 'content-type': 'text/plain; charset=utf-8', vary: 'Accept-Encoding' });
     res.end('Not Acceptable: no acceptable content-coding (Accept-Encoding); offered: br, gzip, identity\n');
-    return;
+    return 406;
   }
   const inm = req.headers['if-none-match'];
   const notModified =
@@ -64,9 +64,10 @@ export function sendRepresentation(req: IncomingMessage, res: ServerResponse, re
   if (notModified) {
     res.writeHead(304, rep.headers(304, coding, COMMON_HEADERS));
     res.end();
-    return;
+    return 304;
   }
   res.writeHead(200, rep.headers(200, coding, COMMON_HEADERS));
   if (req.method === 'HEAD') res.end();
   else res.end(rep.bytes(coding));
+  return 200;
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Express } from 'express';
 import type { RepresentationCache } from '../cache/cache.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { sendRepresentation } from './send.ts';
 
 /**
@@ -8,16 +9,17 @@ import { sendRepresentation } from './send.ts';
  * HEAD, no query string, already rendered) is answered from the cache here, before Express does its
  * per-request work, which costs several times more than sending the bytes. Everything else goes to Express.
  */
-export function createServer(app: Express, cache: RepresentationCache): http.Server {
+export function createServer(app: Express, cache: RepresentationCache, metrics: Metrics): http.Server {
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if ((req.method === 'GET' || req.method === 'HEAD') && !url.includes('?')) {
       const rep = cache.peek(url);
       if (rep) {
-        sendRepresentation(req, res, rep);
+        metrics.response('cache', sendRepresentation(req, res, rep));
         return;
       }
     }
+    res.once('finish', () => metrics.response('app', res.statusCode));
     app(req, res);
   });
   // Slow clients must not hold sockets forever.

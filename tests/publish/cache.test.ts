@@ -19,7 +19,7 @@ test('keeps validators when a re-render after a change gives the same bytes, and
 });
 
 test('stays within its byte budget by dropping the oldest entries', () => {
-  const cache = new RepresentationCache(() => new Date(0), 10);
+  const cache = new RepresentationCache(() => new Date(0), { maxBytes: 10 });
   cache.get('/1', page('aaaa'));
   cache.get('/2', page('bbbb'));
   cache.get('/3', page('cccc'));

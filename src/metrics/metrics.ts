@@ -1,0 +1,117 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RepresentationCache } from '../cache/cache.ts';
+import type { LiveContent } from '../content/live.ts';
+import type { SourceStatus } from '../ingest/ingester.ts';
+
+/** Where a response came from: the cache fast path before Express, or the Express app. */
+export type ServedBy = 'cache' | 'app';
+
+/**
+ * The service's Prometheus metrics (GET /metrics), with prom-client's process and Node.js metrics. Response
+ * counts are plain integers bumped on the request path (the fast path answers tens of thousands of requests a
+ * second; a labelled prom-client increment per request would cost a few per cent of that) and copied into
+ * their counter when scraped; everything else is read from the service's state at scrape time.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly responses: Record<ServedBy, Map<number, number>> = { cache: new Map(), app: new Map() };
+  private readonly renderSeconds: Histogram<'type'>;
+
+  constructor(sources: {
+    content: LiveContent;
+    cache: RepresentationCache;
+    sourceStatus: () => readonly SourceStatus[];
+  }) {
+    const registry = this.registry;
+    collectDefaultMetrics({ register: registry });
+    const responses = this.responses;
+    new Counter({
+      name: 'kabar_http_responses_total',
+      help: 'HTTP responses by status, and whether the cache fast path or the Express app answered',
+      labelNames: ['served_by', 'status'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const servedBy of ['cache', 'app'] as const) {
+          for (const [status, n] of responses[servedBy]) this.inc({ served_by: servedBy, status: String(status) }, n);
+        }
+      },
+    });
+    this.renderSeconds = new Histogram({
+      name: 'kabar_render_duration_seconds',
+      help: 'Time to render a feed, page or OPML document after a change (cache misses), by media type',
+      labelNames: ['type'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'kabar_cache_entries',
+      help: 'Rendered representations kept in memory',
+      registers: [registry],
+      collect() {
+        this.set(sources.cache.size.entries);
+      },
+    });
+    new Gauge({
+      name: 'kabar_cache_bytes',
+      help: 'Bytes of the identity bodies of the representations kept in memory',
+      registers: [registry],
+      collect() {
+        this.set(sources.cache.size.bytes);
+      },
+    });
+    new Gauge({
+      name: 'kabar_content_articles',
+      help: 'Articles in the content being served',
+      registers: [registry],
+      collect() {
+        this.set(sources.content.current.articles.length);
+      },
+    });
+    new Gauge({
+      name: 'kabar_content_change_rejected',
+      help: '1 while the newest content on disk is invalid and the last good version is served (see /healthz)',
+      registers: [registry],
+      collect() {
+        this.set(sources.content.lastError ? 1 : 0);
+      },
+    });
+    const perSource = (name: string, help: string, value: (s: SourceStatus) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['source'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const s of sources.sourceStatus()) {
+            const v = value(s);
+            if (v !== null) this.set({ source: s.id }, v);
+          }
+        },
+      });
+    perSource('kabar_source_items', 'Items stored for an upstream source', (s) => s.itemCount);
+    perSource('kabar_source_consecutive_failures', 'Failed polls of an upstream source since its last success', (s) => s.consecutiveFailures);
+    perSource('kabar_source_last_success_timestamp_seconds', 'When an upstream source was last polled successfully', (s) =>
+      s.lastSuccessAt === null ? null : Date.parse(s.lastSuccessAt) / 1000,
+    );
+  }
+
+  /** Counts one response (called for every request: kept to a map update). */
+  response(servedBy: ServedBy, status: number): void {
+    const m = this.responses[servedBy];
+    m.set(status, (m.get(status) ?? 0) + 1);
+  }
+
+  render(contentType: string, ms: number): void {
+    this.renderSeconds.observe({ type: contentType.split(';')[0]!.trim() }, ms / 1000);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
