@@ -1,4 +1,5 @@
 import Parser from 'rss-parser';
+import { atomXhtml } from './xhtml.ts';
 
 /** Why a body is not a feed we accept. */
 export class ParseError extends Error {
@@ -179,19 +180,21 @@ export async function parseFeed(body: string): Promise<RawFeed> {
   const feedBase = format === 'atom' ? (feedAttrs['xml:base'] ?? null) : null;
   const feedLinks = format === 'atom' ? linksOf(parsed.links, feedBase) : linksOf(parsed.link ? [parsed.link] : [], null);
 
-  const items: RawItem[] = parsed.items.map((it) => {
+  // rss-parser loses the order of text and elements in type="xhtml" constructs: those are read again.
+  const xhtml = format === 'atom' ? atomXhtml(body) : null;
+  const items: RawItem[] = parsed.items.map((it, index) => {
     const item = it as Custom & Parser.Item;
     const a = (item.attrs as Record<string, string> | undefined) ?? {};
     if (format === 'atom') {
       const base = a['xml:base'] ?? feedBase;
-      const content = nodeText(item.atomContent);
-      const summary = nodeText(item.atomSummary);
+      const x = xhtml?.entries[index] ?? {};
+      const content = x.content !== undefined ? { value: x.content, isText: false } : nodeText(item.atomContent);
+      const summary = x.summary !== undefined ? { value: x.summary, isText: false } : nodeText(item.atomSummary);
       const contentBase = Array.isArray(item.atomContent) ? attrs(item.atomContent[0])['xml:base'] : undefined;
       return {
         id: text(item.id) ?? null,
         links: linksOf(item.links, base),
-        title: item.title ?? null,
-        // xhtml content comes back as serialised XML from rss-parser: HTML enough for the sanitiser.
+        title: x.title ?? text(item.title),
         content: content.value ?? (typeof item.content === 'string' ? item.content : null),
         summary: summary.value ?? null,
         contentIsText: content.value !== null ? content.isText : summary.isText,
@@ -207,7 +210,7 @@ export async function parseFeed(body: string): Promise<RawFeed> {
     return {
       id: text(item.guid) ?? (typeof item['rdf:about'] === 'string' ? item['rdf:about'] : null),
       links: linksOf(item.links, null),
-      title: item.title ?? null,
+      title: text(item.title),
       content: typeof encoded === 'string' ? encoded : (item.content ?? null),
       summary: item.content ?? null,
       contentIsText: false,
@@ -222,7 +225,7 @@ export async function parseFeed(body: string): Promise<RawFeed> {
 
   return {
     format,
-    title: parsed.title ?? null,
+    title: xhtml?.feed.title ?? text(parsed.title),
     links: feedLinks,
     language: feedAttrs['xml:lang'] ?? (typeof parsed.language === 'string' ? parsed.language : null),
     base: feedBase,

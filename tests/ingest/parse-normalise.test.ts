@@ -97,6 +97,23 @@ describe('parser and normaliser', () => {
   });
 });
 
+describe('Atom type="xhtml" text', () => {
+  it('keeps text and markup in document order in titles, summaries and content, sanitised, relative links resolved', async () => {
+    const { feed, items } = await itemsOf('atom-xhtml.xml');
+    expect(feed.title).toBe('Caucasus <em>Wire</em> &amp; Co');
+    const [first, second] = items;
+    expect(first!.title).toBe('Iran warns of Israel in Karabakh');
+    expect(first!.summary).toBe('Tehran says it will not accept it.');
+    expect(first!.contentHtml).toBe(
+      '<p>First <a href="https://xhtml.example/people/minister">the minister</a> spoke,<br />then the <i>army</i>.</p>' +
+        '<div><p>Inner <b>box</b>.</p></div><p>Last &lt;para&gt;.</p>',
+    );
+    expect(first!.url).toBe('https://xhtml.example/news/iran-karabakh');
+    expect(second!.title).toBe('Plain title, and a CDATA tail');
+    expect(second!.contentHtml).toBe('<p>Prefixed <b>xhtml</b> too.</p>');
+  });
+});
+
 describe('sanitize helpers', () => {
   it('turns HTML into collapsed plain text with entities decoded', () => {
     expect(htmlToText('  <p>Tom &amp; Jerry</p><p>&lt;b&gt;  fight</p> ')).toBe('Tom & Jerry <b> fight');
