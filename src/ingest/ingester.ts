@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { SourceState, Store } from '../storage/store.ts';
 import { isPrivateHost } from './addresses.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
-import { feedInfo, normaliseFeed } from './normalise.ts';
+import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
 import { ParseError, parseFeed } from './parser.ts';
 import { compileRelater, type Relater } from './relate.ts';
 import type { Source } from './sources.ts';
@@ -168,7 +168,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
         log.info({ status: 304 }, 'not modified');
         return;
       }
-      const feed = await parseFeed(res.text);
+      const parsed = await parseFeed(res.text);
+      const feed = newestItems(parsed, retention.maxItemsPerSource, attemptAt);
+      if (feed !== parsed) {
+        log.warn({ items: parsed.items.length, kept: feed.items.length }, 'feed has more items than retention keeps; only the newest are read');
+      }
       const info = feedInfo(feed, res.finalUrl);
       const items = normaliseFeed(feed, { feedUrl: res.finalUrl, sourceLanguage: source.language, now: attemptAt });
       const relate = relater();

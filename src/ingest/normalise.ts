@@ -92,6 +92,23 @@ function normaliseAgainst(raw: RawItem, feed: RawFeed, ctx: NormaliseContext, fe
   return { key, url, title, summary, contentHtml, language, categories, author, publishedAt: published, updatedAt: updated };
 }
 
+/**
+ * The feed with at most `max` items: the newest, by their date (an undated or future-dated item counts as
+ * seen now, as the store will date it), feed order kept among equals. Retention would delete the rest at
+ * once, and sanitising them first would hold the event loop for seconds on a hostile feed of many items.
+ */
+export function newestItems(feed: RawFeed, max: number, now: Date): RawFeed {
+  if (feed.items.length <= max) return feed;
+  const dated = feed.items.map((raw, index) => ({
+    raw,
+    index,
+    t: parseDate(raw.published ?? raw.updated, now)?.getTime() ?? now.getTime(),
+  }));
+  dated.sort((a, b) => b.t - a.t || a.index - b.index);
+  const kept = new Set(dated.slice(0, max).map((d) => d.index));
+  return { ...feed, items: feed.items.filter((_, i) => kept.has(i)) };
+}
+
 /** Every usable item of a feed, in feed order, one per key (the first wins). */
 export function normaliseFeed(feed: RawFeed, ctx: NormaliseContext): UpstreamItem[] {
   const seen = new Set<string>();

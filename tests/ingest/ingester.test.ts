@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelateTarget } from '../../src/content/model.ts';
 import { createIngester, type Ingester, type SourceStatus } from '../../src/ingest/ingester.ts';
 import type { Source } from '../../src/ingest/sources.ts';
-import { silentLogger } from '../../src/log.ts';
+import Database from 'better-sqlite3';
+import { createLogger, silentLogger } from '../../src/log.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
 import {
   fixture,
@@ -239,5 +240,46 @@ describe('ingester against a fixture upstream', () => {
     expect(Object.keys(st[0]!).sort()).toEqual(
       ['consecutiveFailures', 'currentUrl', 'id', 'itemCount', 'lastAttemptAt', 'lastError', 'lastStatus', 'lastSuccessAt', 'name', 'nextPollAt', 'url'].sort(),
     );
+  });
+});
+
+describe('a feed with more items than retention keeps', () => {
+  it('reads only the newest ones (undated counting as new), so a huge feed cannot hold the service for seconds', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => {
+      // Feed order is not date order: the newest are scattered.
+      const day = (i * 7) % 40;
+      const date = new Date(Date.UTC(2026, 9, 1 + day)).toUTCString();
+      return `<item><title>Item ${i}</title><link>https://many.example/${i}</link><pubDate>${date}</pubDate></item>`;
+    });
+    items.push('<item><title>Undated</title><link>https://many.example/undated</link></item>');
+    up.routes.set('/many.xml', serveBytes(`<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>${items.join('')}</channel></rss>`));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-many-'));
+    const own = openStore(dir);
+    const lines: string[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    const many = createIngester({
+      store: own,
+      sources: [{ id: 'many', url: up.url('/many.xml'), name: 'Many', schedule: '*/15 * * * *', language: 'en' }],
+      fetchPolicy,
+      retention: { maxItemsPerSource: 5, maxAgeDays: 3650 },
+      logger,
+      now: () => clock,
+      targets: () => [],
+      onPublishedChange: () => {},
+    });
+    try {
+      await many.pollAll();
+      expect(many.status()[0]).toMatchObject({ itemCount: 5, lastError: null });
+      const db = new Database(path.join(dir, 'kabar.sqlite'), { readonly: true });
+      const keys = db.prepare('SELECT item_key FROM items ORDER BY item_key').pluck().all();
+      db.close();
+      // Days 39, 38, 37 and 36 of October-November are items 17, 34, 11 and 28; the undated one is "now".
+      expect(keys).toEqual(['https://many.example/11', 'https://many.example/17', 'https://many.example/28', 'https://many.example/34', 'https://many.example/undated']);
+      const warn = lines.map((l) => JSON.parse(l) as { msg: string; items: number; kept: number }).find((l) => l.msg.startsWith('feed has more items'));
+      expect(warn).toMatchObject({ items: 41, kept: 5 });
+    } finally {
+      await many.stop();
+      own.close();
+    }
   });
 });
