@@ -85,4 +85,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'the validators of each published resource, so Last-Modified survives a restart',
     sql: `CREATE TABLE validators (resource TEXT PRIMARY KEY, hash TEXT NOT NULL, last_modified BIGINT NOT NULL);`,
   },
+  {
+    version: 5,
+    name: 'old tombstones are purged on each poll',
+    sql: `CREATE INDEX tombstones_source_deleted ON tombstones (source_id, deleted_at);`,
+  },
 ];

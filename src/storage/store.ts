@@ -214,6 +214,9 @@ function hashOf(row: ItemColumns): string {
   return HASH_PREFIX + hash('sha256', data, 'hex');
 }
 
+/** Tombstones are kept at least this long, whatever the age limit. */
+const TOMBSTONE_MIN_DAYS = 30;
+
 /** The hash as stored before HASH_PREFIX existed. */
 function legacyHashOf(row: ItemColumns): string {
   return hash('sha256', JSON.stringify(row), 'hex');
@@ -339,6 +342,7 @@ export function openStore(dataDir: string): Store {
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
+    purgeTombstones: db.prepare('DELETE FROM tombstones WHERE source_id = ? AND deleted_at < ?'),
     addTombstone: db.prepare(
       `INSERT INTO tombstones (source_id, item_key, deleted_at) VALUES (?, ?, ?)
        ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at`,
@@ -493,6 +497,9 @@ export function openStore(dataDir: string): Store {
       const excess = q.beyondCount.all(sourceId, sourceId, retention.maxItemsPerSource);
       deleteWithTombstone(sourceId, excess, nowMs, touched);
       result.deleted = expired.length + excess.length;
+      // A tombstone only matters while the upstream feed may still list its item. After the longer of the age
+      // limit and TOMBSTONE_MIN_DAYS it goes: an item listed even later comes back only to be expired again.
+      q.purgeTombstones.run(sourceId, nowMs - Math.max(retention.maxAgeDays, TOMBSTONE_MIN_DAYS) * DAY_MS);
       if ([...expired, ...excess].some((r) => r.is_related === 1)) result.publishedChanged = true;
       // Every related item of the source shows its feed URL and site: if those move, any article may show it.
       const before = q.sourceById.get(sourceId);

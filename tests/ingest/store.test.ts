@@ -39,7 +39,7 @@ describe('store', () => {
     stores.push(again);
     expect(again.itemCount('src')).toBe(1);
     const db = new Database(path.join(dir, 'data', 'kabar.sqlite'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });
@@ -81,6 +81,22 @@ describe('store', () => {
     expect(store.commitPoll('src', [{ item: item('x'), articleIds: ['art'] }], {}, retention, T0).publishedChanged).toBe(true);
     expect(store.commitPoll('src', [{ item: item('x', { title: 'Edited' }), articleIds: ['art'] }], {}, retention, T0).publishedChanged).toBe(true);
     expect(store.commitPoll('src', [{ item: item('x', { title: 'Edited' }), articleIds: ['art'] }], {}, retention, T0).publishedChanged).toBe(false);
+  });
+
+  it('forgets a tombstone once the age limit (at least 30 days) has passed; an item listed that late is expired again', () => {
+    const { store } = tempStore();
+    const keep = { maxItemsPerSource: 1, maxAgeDays: 10 };
+    const at = (days: number) => new Date(T0.getTime() + days * DAY);
+    const newer = { item: item('newer', { publishedAt: at(-1) }), articleIds: [] };
+    const older = { item: item('older', { publishedAt: at(-2) }), articleIds: [] };
+    expect(store.commitPoll('src', [newer, older], {}, keep, T0)).toMatchObject({ inserted: 2, deleted: 1 });
+    // Still listed upstream: the tombstone keeps it out.
+    expect(store.commitPoll('src', [newer, older], {}, keep, at(5))).toMatchObject({ inserted: 0, tombstoned: 1 });
+    // Thirty-one days on it still does in this poll (the newer one expires by age now), and is then forgotten.
+    expect(store.commitPoll('src', [newer, older], {}, keep, at(31))).toMatchObject({ tombstoned: 1, deleted: 1 });
+    // Listed even later, the older item comes back only to be expired again at once.
+    expect(store.commitPoll('src', [older], {}, keep, at(32))).toMatchObject({ inserted: 1, tombstoned: 0, deleted: 1 });
+    expect(store.itemCount('src')).toBe(0);
   });
 
   it('names the articles whose related items a poll changed, or null when the source moved', () => {
