@@ -1,5 +1,5 @@
 import Parser from 'rss-parser';
-import { atomXhtml } from './xhtml.ts';
+import { atomXhtml, rssMarkup } from './markup.ts';
 
 /** Why a body is not a feed we accept. */
 export class ParseError extends Error {
@@ -180,14 +180,15 @@ export async function parseFeed(body: string): Promise<RawFeed> {
   const feedBase = format === 'atom' ? (feedAttrs['xml:base'] ?? null) : null;
   const feedLinks = format === 'atom' ? linksOf(parsed.links, feedBase) : linksOf(parsed.link ? [parsed.link] : [], null);
 
-  // rss-parser loses the order of text and elements in type="xhtml" constructs: those are read again.
-  const xhtml = format === 'atom' ? atomXhtml(body) : null;
+  // rss-parser loses the order of text and elements inside an element: Atom type="xhtml" constructs, and RSS
+  // text elements holding raw markup, are read again.
+  const markup = format === 'atom' ? atomXhtml(body) : rssMarkup(body);
   const items: RawItem[] = parsed.items.map((it, index) => {
     const item = it as Custom & Parser.Item;
     const a = (item.attrs as Record<string, string> | undefined) ?? {};
     if (format === 'atom') {
       const base = a['xml:base'] ?? feedBase;
-      const x = xhtml?.entries[index] ?? {};
+      const x = markup?.items[index] ?? {};
       const content = x.content !== undefined ? { value: x.content, isText: false } : nodeText(item.atomContent);
       const summary = x.summary !== undefined ? { value: x.summary, isText: false } : nodeText(item.atomSummary);
       const contentBase = Array.isArray(item.atomContent) ? attrs(item.atomContent[0])['xml:base'] : undefined;
@@ -207,12 +208,14 @@ export async function parseFeed(body: string): Promise<RawFeed> {
       };
     }
     const encoded = item['content:encoded'];
+    const m = markup?.items[index] ?? {};
+    const description = m.summary ?? item.content ?? null;
     return {
       id: text(item.guid) ?? (typeof item['rdf:about'] === 'string' ? item['rdf:about'] : null),
       links: linksOf(item.links, null),
-      title: text(item.title),
-      content: typeof encoded === 'string' ? encoded : (item.content ?? null),
-      summary: item.content ?? null,
+      title: m.title ?? text(item.title),
+      content: m.content ?? (typeof encoded === 'string' ? encoded : description),
+      summary: description,
       contentIsText: false,
       categories: categoriesOf(item),
       author: typeof item.creator === 'string' ? item.creator : typeof item.author === 'string' ? item.author : null,
@@ -225,7 +228,7 @@ export async function parseFeed(body: string): Promise<RawFeed> {
 
   return {
     format,
-    title: xhtml?.feed.title ?? text(parsed.title),
+    title: markup?.feed.title ?? text(parsed.title),
     links: feedLinks,
     language: feedAttrs['xml:lang'] ?? (typeof parsed.language === 'string' ? parsed.language : null),
     base: feedBase,

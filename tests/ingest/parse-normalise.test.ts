@@ -97,6 +97,24 @@ describe('parser and normaliser', () => {
   });
 });
 
+describe('RSS text elements holding raw markup (sloppy, but seen)', () => {
+  it('keeps their text and markup in order instead of dropping what sits inside the elements', async () => {
+    const body = `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+      <title>Raw <b>Wire</b></title><link>https://raw.example/</link>
+      <item><title>Iran <b>warns</b> of Israel</title><link>https://raw.example/1</link>
+        <description>Lead <b>bold</b> tail &amp; more.</description>
+        <content:encoded><p>One <i>two</i> three.</p><script>alert(1)</script><p>Four <img src="/a.png"/></p></content:encoded></item>
+      <item><title>Escaped, as it should be</title><link>https://raw.example/2</link><description>&lt;p&gt;Fine &amp;amp; dandy&lt;/p&gt;</description></item>
+    </channel></rss>`;
+    const feed = await parseFeed(body);
+    const items = normaliseFeed(feed, { feedUrl: 'https://raw.example/feed', sourceLanguage: 'en', now: NOW });
+    expect(feed.title).toBe('Raw <b>Wire</b>');
+    expect(items[0]).toMatchObject({ title: 'Iran warns of Israel', summary: 'Lead bold tail & more.' });
+    expect(items[0]!.contentHtml).toBe('<p>One <i>two</i> three.</p><p>Four <img src="https://raw.example/a.png" /></p>');
+    expect(items[1]).toMatchObject({ title: 'Escaped, as it should be', summary: 'Fine & dandy', contentHtml: '<p>Fine &amp; dandy</p>' });
+  });
+});
+
 describe('Atom type="xhtml" text', () => {
   it('keeps text and markup in document order in titles, summaries and content, sanitised, relative links resolved', async () => {
     const { feed, items } = await itemsOf('atom-xhtml.xml');

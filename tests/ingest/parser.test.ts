@@ -13,8 +13,8 @@ describe('parser', () => {
         '</channel></rss>',
     );
     expect(feed.items.map((i) => [i.title, i.content, i.summary])).toEqual([
-      // Child elements come back serialised (content:encoded's element falls back to the description).
-      ['a', '<div><p>Hi <b>there</b></p></div>', '<div><p>Hi <b>there</b></p></div>'],
+      // Child elements come back as the markup they are, in order, each field its own.
+      ['a', '<div class="x">Body</div>', '<p>Hi <b>there</b></p>'],
       ['b', '', '<p>x</p>'],
       ['c', '', ''],
       ['d', '<p>cdata</p>', 'plain'],
