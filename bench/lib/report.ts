@@ -180,7 +180,8 @@ export function renderMarkdown(r: BenchResult): string {
   out.push('## Cold render (in process, after a change)', '');
   out.push(
     'buildFeed (including the store queries for related items of every entry: the render after a poll changed them all) + RENDERERS[format], each call from scratch, on the loaded ' +
-      `${fmt(r.render.articles, 0)}-article snapshot; median of up to ${Math.max(...r.render.cases.map((c) => c.samples))} renders per cell. ` +
+      `${fmt(r.render.articles, 0)}-article snapshot, the 1k and the 100k store measured alternately, render by render; ` +
+      `median of up to ${Math.max(...r.render.cases.map((c) => c.samples))} renders per cell. ` +
       'Then the same as the service does it after a content edit (related items from its in-memory RelatedCache) and after a typical poll ' +
       "(one new related item for the feed's newest article: the cache forgets that article's list, and keeps the others). " +
       'Also shown: what the cache then does once per change (Buffer + SHA-256 ETag; gzip level 9 on the first gzip request).',

@@ -30,3 +30,23 @@ export function sample(fn: () => void, iterations: number, warmup: number, maxMs
   }
   return out;
 }
+
+/**
+ * `sample` for several functions at once, interleaved: each round runs every function once, starting with a
+ * different one each round, so that a drift of the machine during the measurement hits them all alike.
+ */
+export function sampleInterleaved(fns: readonly (() => void)[], iterations: number, warmup: number, maxMs: number): number[][] {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) fn();
+  const out = fns.map(() => [] as number[]);
+  const deadline = performance.now() + maxMs * fns.length;
+  for (let i = 0; i < iterations; i++) {
+    for (let k = 0; k < fns.length; k++) {
+      const j = (i + k) % fns.length;
+      const t = performance.now();
+      fns[j]!();
+      out[j]!.push(performance.now() - t);
+    }
+    if (i + 1 >= 5 && performance.now() > deadline) break;
+  }
+  return out;
+}
