@@ -54,7 +54,7 @@ function feedLinks(snapshot: ContentSnapshot, urls: Urls, lang: Language, scope:
   );
 }
 
-function feedList(snapshot: ContentSnapshot, urls: Urls, lang: Language, scope: Scope): SafeHtml {
+function feedList(urls: Urls, lang: Language, scope: Scope): SafeHtml {
   return html`<ul class="feeds">${FORMATS.map(
     (format) => html`<li><a href="${urls.feed({ language: lang, scope, format })}" type="${MEDIA_TYPES[format]}">${FORMAT_LABELS[format]}</a></li>`,
   )}</ul>`;
@@ -65,7 +65,7 @@ function date(d: Date, lang: Language): SafeHtml {
   return html`<time datetime="${d.toISOString()}">${text} UTC</time>`;
 }
 
-function articleList(snapshot: ContentSnapshot, urls: Urls, lang: Language, articles: readonly Article[]): SafeHtml {
+function articleList(urls: Urls, lang: Language, articles: readonly Article[]): SafeHtml {
   const s = strings(lang);
   const items = articles.filter((a) => a.translations.has(lang));
   if (items.length === 0) return html`<p>${s.nothing}</p>`;
@@ -137,7 +137,7 @@ export function scopePage(
     const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
     const here = urls.scopePage(lang, scope);
     const pageUrl = (n: number) => (n === 1 ? here : `${here}?page=${n}`);
-    body = html`${articleList(snapshot, urls, lang, all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE))}${
+    body = html`${articleList(urls, lang, all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE))}${
       pages > 1
         ? html`<nav aria-label="pages"><p>${page > 1 ? html`<a rel="prev" href="${pageUrl(page - 1)}">← ${page - 1}</a> ` : ''}${page} / ${pages}${
             page < pages ? html` <a rel="next" href="${pageUrl(page + 1)}">${page + 1} →</a>` : ''
@@ -154,7 +154,7 @@ export function scopePage(
   const main = html`<h1>${title}</h1>
 ${body}
 <h2>${s.feeds}</h2>
-${feedList(snapshot, urls, lang, scope)}
+${feedList(urls, lang, scope)}
 ${nav}
 <p><a href="${urls.home()}">${s.allFeeds}</a></p>`;
   return layout({

@@ -244,7 +244,6 @@ const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
   lastError: 'last_error',
 };
 
-const toMs = (d: Date | null): number | null => (d ? d.getTime() : null);
 const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 function rowToState(r: SourceRow): SourceState {
