@@ -60,13 +60,14 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   });
   content.onChange(() => {
     cache.invalidate();
-    ingester.relateAll();
+    void ingester.relateAll();
   });
-  // Relations may be stale if the content changed while the service was down.
-  ingester.relateAll();
+  // Relations may be stale if the content changed while the service was down: related again in the
+  // background (batches between which requests are served; each batch that changes something is published).
+  void ingester.relateAll();
   if (options.watchContent !== false) content.watch();
 
-  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status() });
+  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status(), relationsCurrent: () => ingester.relationsCurrent() });
   const app = createApp({ content, related, cache, urls, logger, metrics, sourceStatus: () => ingester.status() });
   const server = createServer(app, cache, metrics);
   let closed = false;

@@ -3,7 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
-import type { SourceState, Store } from '../storage/store.ts';
+import { RELATE_BATCH, type SourceState, type Store } from '../storage/store.ts';
 import { isPrivateHost } from './addresses.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
 import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
@@ -54,6 +54,8 @@ export interface IngesterDeps {
   onPublishedChange: (changedArticles: readonly string[] | null) => void;
   /** Upper bound of the random delay added to each scheduled poll (default 10 s), so sources do not poll in step. */
   jitterMs?: number;
+  /** Items related per batch by relateAll (default RELATE_BATCH), between which the event loop runs. */
+  relateBatch?: number;
 }
 
 export interface Ingester {
@@ -66,10 +68,15 @@ export interface Ingester {
   /** Stops the schedules and waits (bounded) for running polls. */
   stop(): Promise<void>;
   status(): SourceStatus[];
-  /** Recomputes the relations of every stored item, e.g. after content changed. */
-  relateAll(): void;
+  /**
+   * Recomputes the relations of every stored item when the relate rules changed (e.g. after a content edit), in
+   * batches that yield to the event loop, so the server keeps answering; a newer call supersedes a running one.
+   */
+  relateAll(): Promise<void>;
   /** Resolves when no poll is running (for tests and orderly shutdown). */
   whenIdle(): Promise<void>;
+  /** False while relateAll is relating stored items to new rules. */
+  relationsCurrent(): boolean;
 }
 
 /** The next `count` times a cron expression fires after the system clock's now (node-cron only knows that clock). */
@@ -96,6 +103,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
   const { store, sources, fetchPolicy, retention, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const jitterMs = deps.jitterMs ?? DEFAULT_JITTER_MS;
+  const relateBatch = deps.relateBatch ?? RELATE_BATCH;
   const byId = new Map(sources.map((s) => [s.id, s]));
   const running = new Map<string, Promise<void>>();
   const tasks: ScheduledTask[] = [];
@@ -108,6 +116,31 @@ export function createIngester(deps: IngesterDeps): Ingester {
     const targets = deps.targets();
     if (relaterCache?.targets !== targets) relaterCache = { targets, relater: compileRelater(targets) };
     return relaterCache.relater;
+  }
+
+  /** The latest relateAll call: an older run stops at its next batch. */
+  let relateRun = 0;
+  let relating: Promise<void> | null = null;
+
+  async function relateAllRun(run: number): Promise<void> {
+    // Recomputing touches every stored item (seconds at 100k items): skip it when the rules are the ones
+    // the stored relations were computed with, as on most restarts and content edits.
+    const fingerprint = createHash('sha256').update(JSON.stringify(deps.targets())).digest('hex');
+    if (store.getMeta(RELATE_RULES_KEY) === fingerprint) return;
+    const relate = relater();
+    const started = performance.now();
+    for (let after: number | null = 0; after !== null; ) {
+      // Superseded by a newer call (which starts over with newer rules), or the ingester stops: the rules'
+      // fingerprint is not stored, so the next start relates again.
+      if (run !== relateRun || stopped) return;
+      const batch = store.recomputeRelationsBatch((item) => relate(item), after, relateBatch);
+      // Published at once: a feed rendered between batches must not keep showing relations already replaced.
+      if (batch.changed) published(null);
+      after = batch.next;
+      if (after !== null) await new Promise((resolve) => setImmediate(resolve));
+    }
+    store.setMeta(RELATE_RULES_KEY, fingerprint);
+    logger.info({ ms: Math.round(performance.now() - started) }, 'stored items related to the current rules');
   }
 
   function published(changedArticles: readonly string[] | null): void {
@@ -263,6 +296,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
     async stop() {
       stopped = true;
       for (const t of tasks.splice(0)) await t.destroy();
+      // A running relateAll stops at its next batch.
+      if (relating) await relating;
       const pending = [...running.values()];
       if (pending.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
@@ -293,17 +328,17 @@ export function createIngester(deps: IngesterDeps): Ingester {
       });
     },
     relateAll() {
-      // Recomputing touches every stored item (seconds at 100k items): skip it when the rules are the ones
-      // the stored relations were computed with, as on most restarts and content edits.
-      const fingerprint = createHash('sha256').update(JSON.stringify(deps.targets())).digest('hex');
-      if (store.getMeta(RELATE_RULES_KEY) === fingerprint) return;
-      const relate = relater();
-      const changed = store.recomputeRelations((item) => relate(item));
-      store.setMeta(RELATE_RULES_KEY, fingerprint);
-      if (changed) published(null);
+      const p: Promise<void> = relateAllRun(++relateRun)
+        .catch((err: unknown) => logger.error({ err }, 'relating stored items failed'))
+        .finally(() => {
+          if (relating === p) relating = null;
+        });
+      relating = p;
+      return p;
     },
     async whenIdle() {
-      while (running.size > 0) await Promise.allSettled([...running.values()]);
+      while (running.size > 0 || relating) await Promise.allSettled([...running.values(), ...(relating ? [relating] : [])]);
     },
+    relationsCurrent: () => relating === null,
   };
 }

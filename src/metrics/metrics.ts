@@ -21,6 +21,7 @@ export class Metrics {
     content: LiveContent;
     cache: RepresentationCache;
     sourceStatus: () => readonly SourceStatus[];
+    relationsCurrent: () => boolean;
   }) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
@@ -74,6 +75,14 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.set(sources.content.lastError ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kabar_relations_current',
+      help: '0 while stored upstream items are being related to changed relate rules (in the background), else 1',
+      registers: [registry],
+      collect() {
+        this.set(sources.relationsCurrent() ? 1 : 0);
       },
     });
     const perSource = (name: string, help: string, value: (s: SourceStatus) => number | null) =>

@@ -103,8 +103,13 @@ export interface Store {
     now: Date,
   ): PollResult;
   itemCount(sourceId: string): number;
-  /** Recomputes every stored item's relations in one transaction; true when any relation changed. */
+  /** Recomputes every stored item's relations (a transaction per batch); true when any relation changed. */
   recomputeRelations(relate: (item: RelatableItem) => readonly string[]): boolean;
+  /**
+   * One batch of that, in one transaction: the `limit` items after id `afterId`. `next` is the id to continue
+   * after, null when this was the last batch.
+   */
+  recomputeRelationsBatch(relate: (item: RelatableItem) => readonly string[], afterId: number, limit: number): { changed: boolean; next: number | null };
   relatedForArticle(articleId: string, limit: number): RelatedItem[];
   /**
    * `relatedForArticle` for many articles in one query: each id maps to what `relatedForArticle(id, limitPerArticle)`
@@ -213,6 +218,9 @@ function hashOf(row: ItemColumns): string {
   const data = SURROGATE.test(text) ? Buffer.concat([UTF16_MARK, Buffer.from(text, 'utf16le')]) : text;
   return HASH_PREFIX + hash('sha256', data, 'hex');
 }
+
+/** Items per transaction when relations are recomputed. */
+export const RELATE_BATCH = 2000;
 
 /** Tombstones are kept at least this long, whatever the age limit. */
 const TOMBSTONE_MIN_DAYS = 30;
@@ -347,8 +355,8 @@ export function openStore(dataDir: string): Store {
        ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at`,
     ),
     count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM items WHERE source_id = ?'),
-    allForRelate: db.prepare<[], { id: number; title: string; summary: string; categories: string; published_at: number; is_related: number }>(
-      'SELECT id, title, summary, categories, published_at, is_related FROM items',
+    forRelate: db.prepare<[number, number], { id: number; title: string; summary: string; categories: string; published_at: number; is_related: number }>(
+      'SELECT id, title, summary, categories, published_at, is_related FROM items WHERE id > ? ORDER BY id LIMIT ?',
     ),
     relatedForArticle: db.prepare<[string, number], RelatedRow>(
       `SELECT ${RELATED_COLUMNS}
@@ -518,14 +526,27 @@ export function openStore(dataDir: string): Store {
     },
   );
 
-  const recompute = db.transaction((relate: (item: RelatableItem) => readonly string[]): boolean => {
+  const recomputeBatch = db.transaction(
+    (relate: (item: RelatableItem) => readonly string[], afterId: number, limit: number): { changed: boolean; next: number | null } => {
+      let changed = false;
+      const rows = q.forRelate.all(afterId, limit);
+      for (const r of rows) {
+        const ids = relate({ id: r.id, title: r.title, summary: r.summary, categories: JSON.parse(r.categories) as string[] });
+        if (setRelations(r.id, r.published_at, ids, r.is_related)) changed = true;
+      }
+      return { changed, next: rows.length === limit ? rows[rows.length - 1]!.id : null };
+    },
+  );
+
+  function recompute(relate: (item: RelatableItem) => readonly string[]): boolean {
     let changed = false;
-    for (const r of q.allForRelate.all()) {
-      const ids = relate({ id: r.id, title: r.title, summary: r.summary, categories: JSON.parse(r.categories) as string[] });
-      if (setRelations(r.id, r.published_at, ids, r.is_related)) changed = true;
+    for (let after: number | null = 0; after !== null; ) {
+      const batch: { changed: boolean; next: number | null } = recomputeBatch(relate, after, RELATE_BATCH);
+      changed ||= batch.changed;
+      after = batch.next;
     }
     return changed;
-  });
+  }
 
   function toRelated(r: RelatedRow): RelatedItem {
     return {
@@ -593,6 +614,7 @@ export function openStore(dataDir: string): Store {
     commitPoll: (sourceId, items, state, retention, now) => commitPoll(sourceId, items, state, retention, now),
     itemCount: (sourceId) => q.count.get(sourceId)?.n ?? 0,
     recomputeRelations: (relate) => recompute(relate),
+    recomputeRelationsBatch: (relate, afterId, limit) => recomputeBatch(relate, afterId, limit),
     relatedForArticle: (articleId, limit) => q.relatedForArticle.all(articleId, limit).map(toRelated),
     relatedForArticles,
     relatedItems: (limit) => q.relatedItems.all(limit).map(toRelated),

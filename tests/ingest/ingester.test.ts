@@ -222,15 +222,15 @@ describe('ingester against a fixture upstream', () => {
     expect(publishedChanges).toBe(1);
   });
 
-  it('relates stored items again when the content changes (relateAll)', () => {
+  it('relates stored items again when the content changes (relateAll)', async () => {
     publishedChanges = 0;
     targets = [KARABAKH, { articleId: 'syria', rules: [[['syria']]] }];
-    ingester.relateAll();
+    await ingester.relateAll();
     expect(publishedChanges).toBe(1);
     expect(store.relatedForArticle('syria', 100).map((i) => i.key).sort()).toEqual(
       ['https://rdf.example/a/1', 'https://rdf.example/a/1', 'tag:atom.example,2026:entry-4', 'wire-1003'].sort(),
     );
-    ingester.relateAll();
+    await ingester.relateAll();
     expect(publishedChanges).toBe(1);
   });
 
@@ -279,6 +279,57 @@ describe('a feed with more items than retention keeps', () => {
       expect(warn).toMatchObject({ items: 41, kept: 5 });
     } finally {
       await many.stop();
+      own.close();
+    }
+  });
+});
+
+describe('relating a large store again', () => {
+  it('works in batches that let other work run, and a newer call supersedes a running one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-relate-'));
+    const own = openStore(dir);
+    own.insertItemsForBenchmark(
+      'bulk',
+      Array.from({ length: 25 }, (_, i) => ({
+        item: {
+          key: `k${i}`, url: `https://bulk.example/${i}`, title: i % 2 ? `Idlib talks ${i}` : `Weather ${i}`, summary: '', contentHtml: '',
+          language: 'en', categories: [], author: null, publishedAt: new Date(Date.UTC(2026, 10, 1, i)), updatedAt: null,
+        },
+        articleIds: [],
+      })),
+    );
+    let rules: readonly RelateTarget[] = [{ articleId: 'idlib', rules: [[['idlib']]] }];
+    let published = 0;
+    const bulk = createIngester({
+      store: own,
+      sources: [{ id: 'bulk', url: 'https://bulk.example/feed', name: 'Bulk', schedule: '0 * * * *', language: 'en' }],
+      fetchPolicy, retention, logger: silentLogger(), now: () => clock,
+      targets: () => rules, onPublishedChange: () => void published++, relateBatch: 4,
+    });
+    try {
+      let ranBetween = false;
+      const done = bulk.relateAll();
+      expect(bulk.relationsCurrent()).toBe(false);
+      setImmediate(() => (ranBetween = own.relatedForArticle('idlib', 100).length < 12));
+      await done;
+      expect(ranBetween).toBe(true);
+      expect(bulk.relationsCurrent()).toBe(true);
+      expect(own.relatedForArticle('idlib', 100)).toHaveLength(12);
+      expect(published).toBeGreaterThan(1);
+      // Unchanged rules: nothing to do.
+      published = 0;
+      await bulk.relateAll();
+      expect(published).toBe(0);
+      // Rules change twice in a row: the first run gives way, the second one's rules win.
+      rules = [{ articleId: 'weather', rules: [[['weather']]] }];
+      const first = bulk.relateAll();
+      rules = [{ articleId: 'talks', rules: [[['talks']]] }];
+      await Promise.all([first, bulk.relateAll()]);
+      expect(own.relatedForArticle('talks', 100)).toHaveLength(12);
+      expect(own.relatedForArticle('weather', 100)).toHaveLength(0);
+      expect(own.relatedForArticle('idlib', 100)).toHaveLength(0);
+    } finally {
+      await bulk.stop();
       own.close();
     }
   });

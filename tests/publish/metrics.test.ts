@@ -40,6 +40,7 @@ test('GET /metrics counts responses from the fast path and from the app, renders
   expect(m.get('kabar_render_duration_seconds_count{type="application/rss+xml"}')).toBe(1);
   expect(m.get('kabar_content_articles')).toBe(1);
   expect(m.get('kabar_content_change_rejected')).toBe(0);
+  expect(m.get('kabar_relations_current')).toBe(1);
   expect(m.get('kabar_cache_entries')).toBe(1);
   expect(m.get('kabar_cache_bytes')).toBe(first.body.length);
   expect(m.get('process_resident_memory_bytes')).toBeGreaterThan(0);
