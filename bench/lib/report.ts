@@ -23,6 +23,8 @@ export interface StartupFigures {
   firstFeedRequestMs: number | null;
   /** VmHWM once the first 200 was answered. */
   peakMB: number | null;
+  /** Until /metrics said the stored items are related to the current rules (done in the background after start). */
+  spawnToRelationsCurrentMs: number | null;
 }
 
 export interface Target {
@@ -270,6 +272,11 @@ export function renderMarkdown(r: BenchResult): string {
         ['Spawn → first accepted connection', `${fmt(s.restart.spawnToFirstConnectionMs, 0)} ms`, `${fmt(s.first.spawnToFirstConnectionMs, 0)} ms`],
         ['First feed request (cold render)', `${fmt(s.restart.firstFeedRequestMs, 0)} ms`, `${fmt(s.first.firstFeedRequestMs, 0)} ms`],
         ['Peak RSS (VmHWM) at the first 200', `${fmt(s.restart.peakMB)} MB`, `${fmt(s.first.peakMB)} MB`],
+        [
+          'Spawn → stored items related to the current rules (in the background; waited for before anything else)',
+          `${fmt(s.restart.spawnToRelationsCurrentMs ?? null, 0)} ms`,
+          `${fmt(s.first.spawnToRelationsCurrentMs ?? null, 0)} ms`,
+        ],
       ],
     ),
     '',
