@@ -608,7 +608,7 @@ async function main(): Promise<void> {
     ingest = await quietly('ingest worker', () => runWorkerProcess<IngestInput, IngestOutput>(
       'ingest',
       serverCore,
-      { feedUrl: `http://127.0.0.1:${upstream.port}/feed.xml`, contentDir: CONTENT_DIR, workDir: WORK, runs: 5, warmupRuns: 2, notModifiedPolls: 30 },
+      { feedUrl: `http://127.0.0.1:${upstream.port}/feed.xml`, contentDir: CONTENT_DIR, workDir: WORK, runs: 9, warmupRuns: 2, notModifiedPolls: 30 },
       30 * 60_000,
     ), 2);
   } finally {
