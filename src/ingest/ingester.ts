@@ -129,6 +129,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
     if (store.getMeta(RELATE_RULES_KEY) === fingerprint) return;
     const relate = relater();
     const started = performance.now();
+    // From the first batch on, the stored relations match no rules' fingerprint until the last batch is done:
+    // a run cut short (superseded, stopped, crashed) is redone by the next, even for the rules stored before.
+    store.setMeta(RELATE_RULES_KEY, 'relating');
     for (let after: number | null = 0; after !== null; ) {
       // Superseded by a newer call (which starts over with newer rules), or the ingester stops: the rules'
       // fingerprint is not stored, so the next start relates again.

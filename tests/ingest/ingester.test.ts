@@ -328,6 +328,14 @@ describe('relating a large store again', () => {
       expect(own.relatedForArticle('talks', 100)).toHaveLength(12);
       expect(own.relatedForArticle('weather', 100)).toHaveLength(0);
       expect(own.relatedForArticle('idlib', 100)).toHaveLength(0);
+      // Changed and changed back before the first run finished: the partial work is undone too.
+      const talks = rules;
+      rules = [{ articleId: 'weather', rules: [[['weather']]] }];
+      const away = bulk.relateAll();
+      rules = talks;
+      await Promise.all([away, bulk.relateAll()]);
+      expect(own.relatedForArticle('talks', 100)).toHaveLength(12);
+      expect(own.relatedForArticle('weather', 100)).toHaveLength(0);
     } finally {
       await bulk.stop();
       own.close();
