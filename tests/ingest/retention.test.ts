@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { copyContent, request, startService, type Running } from '../helpers/service.ts';
 import { serveBytes, serveFile, startUpstream, type Upstream } from './helpers/upstream-server.ts';
 
@@ -114,5 +116,40 @@ describe('retention keeps what our articles relate to, whatever its date', () =>
     await pollAt(3001);
     expect((await status()).itemCount).toBe(3);
     expectRelatedShown(await shown());
+  });
+});
+
+describe('RETENTION_RELATED_MAX_ITEMS', () => {
+  test('defaults to 5000 related items per source, and a bad value stops the start naming the variable', () => {
+    expect(loadConfig({}).retention).toEqual({ maxItemsPerSource: 500, maxAgeDays: 180, maxRelatedItemsPerSource: 5000 });
+    expect(loadConfig({ RETENTION_RELATED_MAX_ITEMS: '20' }).retention.maxRelatedItemsPerSource).toBe(20);
+    for (const bad of ['0', '-1', 'many', '1.5']) {
+      let err: unknown;
+      try {
+        loadConfig({ RETENTION_RELATED_MAX_ITEMS: bad });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toContain('RETENTION_RELATED_MAX_ITEMS');
+    }
+  });
+
+  test('caps the related items kept per source: the ones listed most recently, then the newest, are shown', async () => {
+    const upstream = await startUpstream({ '/feed/': serveFile('liputanislam-2020-11.xml') });
+    const dir = copyContent();
+    fs.writeFileSync(path.join(dir, 'sources.yaml'), `- url: ${upstream.url('/feed/')}\n  id: liputanislam\n  language: id\n`);
+    const capped = await startService({ contentDir: dir, env: { RETENTION_RELATED_MAX_ITEMS: '1' }, now: () => new Date(T0) });
+    try {
+      await capped.service.ingester.pollSource('liputanislam');
+      const list = JSON.parse((await request(`${capped.origin}/status`)).text) as { itemCount: number; lastStatus: number }[];
+      expect(list[0]).toMatchObject({ lastStatus: 200, itemCount: 2 });
+      const page = (await request(`${capped.origin}${ARTICLE}`)).text;
+      expect(page).toContain(RELATED[1]);
+      expect(page).not.toContain(RELATED[0]);
+    } finally {
+      await capped.close();
+      await upstream.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../src/config.ts';
 import type { UpstreamItem } from '../../src/ingest/model.ts';
+import { MIGRATIONS } from '../../src/storage/migrations.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
 
 const T0 = new Date('2026-11-20T00:00:00Z');
@@ -43,6 +44,30 @@ describe('store', () => {
     expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('upgrades a store of the previous schema without pruning early: its items count as seen at the last success', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-store-')), 'data');
+    fs.mkdirSync(dir);
+    const old = new Database(path.join(dir, 'kabar.sqlite'));
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    const lastSuccess = T0.getTime() + 100 * DAY;
+    old.prepare("INSERT INTO sources (id, name, url, current_url, last_success_at) VALUES ('src', 'Source', 'https://up.example/feed', 'https://up.example/feed', ?)").run(lastSuccess);
+    old.prepare(
+      `INSERT INTO items (source_id, item_key, title, summary, content_html, categories, published_at, updated_at, first_seen_at, content_hash)
+       VALUES ('src', 'kept', 't', 's', 'c', '[]', 0, 0, ?, 'h')`,
+    ).run(T0.getTime());
+    old.close();
+    const store = openStore(dir);
+    stores.push(store);
+    const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+    // First stored 130 days before, but listed (as far as we know) until the last success 30 days before.
+    expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 30 * DAY))).toMatchObject({ deleted: 0 });
+    expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 31 * DAY))).toMatchObject({ deleted: 1 });
   });
 
   it('stops publishing the items of a source taken out of sources.yaml, and publishes them again when it returns', () => {
