@@ -26,10 +26,22 @@ export interface FetchPolicy {
   userAgent: string;
 }
 
+/**
+ * How long stored upstream items are kept (README, "Retention"). Age counts from when the source last listed an
+ * item, never from the date the upstream gives it; items related to one of our articles are not pruned by age or
+ * by `maxItemsPerSource`, only by their own cap.
+ */
 export interface RetentionPolicy {
+  /** Unrelated items kept per source, those the source listed most recently first. */
   maxItemsPerSource: number;
+  /** Unrelated items the source has not listed for longer than this are removed. */
   maxAgeDays: number;
+  /** Related items kept per source (default DEFAULT_RELATED_MAX_ITEMS), those the source listed most recently first. */
+  maxRelatedItemsPerSource?: number;
 }
+
+/** RETENTION_RELATED_MAX_ITEMS when unset. */
+export const DEFAULT_RELATED_MAX_ITEMS = 5000;
 
 export const SERVICE_NAME = 'kabar-feeds';
 export const SERVICE_VERSION = '0.1.0';
@@ -54,6 +66,7 @@ const envSchema = z.object({
   FETCH_MAX_REDIRECTS: intInRange('FETCH_MAX_REDIRECTS', 0, 20).default(5),
   RETENTION_MAX_ITEMS: intInRange('RETENTION_MAX_ITEMS', 1, 1_000_000).default(500),
   RETENTION_MAX_AGE_DAYS: intInRange('RETENTION_MAX_AGE_DAYS', 1, 36_500).default(180),
+  RETENTION_RELATED_MAX_ITEMS: intInRange('RETENTION_RELATED_MAX_ITEMS', 1, 1_000_000).default(DEFAULT_RELATED_MAX_ITEMS),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -99,6 +112,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxRedirects: e.FETCH_MAX_REDIRECTS,
       userAgent: `${SERVICE_NAME}/${SERVICE_VERSION} (+${baseUrl}/)`,
     },
-    retention: { maxItemsPerSource: e.RETENTION_MAX_ITEMS, maxAgeDays: e.RETENTION_MAX_AGE_DAYS },
+    retention: {
+      maxItemsPerSource: e.RETENTION_MAX_ITEMS,
+      maxAgeDays: e.RETENTION_MAX_AGE_DAYS,
+      maxRelatedItemsPerSource: e.RETENTION_RELATED_MAX_ITEMS,
+    },
   };
 }

@@ -199,9 +199,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
         lastError: null,
       };
       if (res.kind === 'not-modified') {
-        // 304: nothing to parse and nothing changed.
-        store.updateSourceState(source.id, success);
-        log.info({ status: 304 }, 'not modified');
+        // 304: nothing to parse; the source still lists what it listed (those items count as seen), and the
+        // items it no longer lists go on ageing.
+        const result = store.commitNotModified(source.id, success, retention, attemptAt);
+        log.info({ status: 304, deleted: result.deleted }, 'not modified');
+        if (result.publishedChanged) published(result.changedArticles);
         return;
       }
       const parsed = await parseFeed(res.text);

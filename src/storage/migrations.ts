@@ -90,4 +90,24 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'old tombstones are purged on each poll',
     sql: `CREATE INDEX tombstones_source_deleted ON tombstones (source_id, deleted_at);`,
   },
+  {
+    version: 6,
+    name: 'retention counts from when the source last listed an item, and keeps related items',
+    // last_seen_at: when a successful poll of the source last listed the item (first stored, at least). The items
+    // of the source's current listing have last_seen_at = sources.listed_at, the time of the 200 that listed them;
+    // an unchanged (304) poll confirms that listing without writing them: until the next 200 they were seen at
+    // the source's last_success_at. Rows stored before this version get the most generous value we can know
+    // (the source's last success), so the upgrade prunes nothing early.
+    // tombstones.related_cap: the item was removed by the cap on related items (RETENTION_RELATED_MAX_ITEMS), so
+    // it stays out even while related; other tombstones only hold back items that relate to nothing.
+    sql: `
+      ALTER TABLE items ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+      UPDATE items SET last_seen_at = MAX(first_seen_at,
+        COALESCE((SELECT last_success_at FROM sources s WHERE s.id = items.source_id), 0));
+      ALTER TABLE sources ADD COLUMN listed_at BIGINT;
+      UPDATE sources SET listed_at = last_success_at;
+      CREATE INDEX items_source_seen ON items (source_id, is_related, last_seen_at, published_at);
+      ALTER TABLE tombstones ADD COLUMN related_cap INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { RetentionPolicy } from '../config.ts';
+import { DEFAULT_RELATED_MAX_ITEMS, type RetentionPolicy } from '../config.ts';
 import type { UpstreamItem } from '../ingest/model.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -67,8 +67,10 @@ export interface PollResult {
   unchanged: number;
   /** Skipped because retention deleted them before. */
   tombstoned: number;
-  /** Deleted by retention in this poll. */
+  /** Deleted by retention in this poll (related items cut by their cap included). */
   deleted: number;
+  /** Of those, related items over the cap on related items. */
+  relatedCapped: number;
   /** Whether anything we publish changed: a related item added, changed or removed, or a relation changed. */
   publishedChanged: boolean;
   /**
@@ -92,8 +94,8 @@ export interface Store {
   sourceState(sourceId: string): SourceState | null;
   updateSourceState(sourceId: string, patch: SourceStatePatch): void;
   /**
-   * Stores one successful poll in one transaction: upserts by (source, key), sets relations, applies retention
-   * and writes the source state. Either all of it is stored or none.
+   * Stores one successful poll in one transaction: upserts by (source, key), sets relations, marks the listed items
+   * seen, applies retention and writes the source state. Either all of it is stored or none.
    */
   commitPoll(
     sourceId: string,
@@ -102,6 +104,11 @@ export interface Store {
     retention: RetentionPolicy,
     now: Date,
   ): PollResult;
+  /**
+   * Stores an unchanged (304) poll: the source still lists what it listed, so those items count as seen now.
+   * Applies retention (items it no longer lists go on ageing) and writes the source state, in one transaction.
+   */
+  commitNotModified(sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult;
   itemCount(sourceId: string): number;
   /** Recomputes every stored item's relations (a transaction per batch); true when any relation changed. */
   recomputeRelations(relate: (item: RelatableItem) => readonly string[]): boolean;
@@ -145,6 +152,8 @@ interface SourceRow {
   consecutive_failures: number;
   next_poll_at: number | null;
   last_error: string | null;
+  /** When the items of the source's current listing were fetched (the last 200); see migration 6. */
+  listed_at: number | null;
 }
 
 interface ItemRow {
@@ -161,6 +170,7 @@ interface ItemRow {
   published_at: number;
   updated_at: number;
   first_seen_at: number;
+  last_seen_at: number;
   content_hash: string;
   is_related: number;
 }
@@ -179,9 +189,10 @@ interface RelatedRow extends ItemRow {
   article_ids: string;
 }
 
-/** What an upsert needs to know about the stored item with the same key, and whether the key is tombstoned. */
+/** What an upsert needs to know about the stored item with the same key, and the key's tombstone. */
 interface ExistingRow {
-  tombstoned: number;
+  /** null: no tombstone; 1: removed by the cap on related items; 0: removed as an unrelated item. */
+  tombstone: number | null;
   id: number | null;
   published_at: number | null;
   content_hash: string | null;
@@ -218,6 +229,17 @@ function hashOf(row: ItemColumns): string {
   const data = SURROGATE.test(text) ? Buffer.concat([UTF16_MARK, Buffer.from(text, 'utf16le')]) : text;
   return HASH_PREFIX + hash('sha256', data, 'hex');
 }
+
+/** An item retention may delete. */
+interface RetentionRow {
+  id: number;
+  item_key: string;
+  is_related: number;
+}
+
+const emptyResult = (): PollResult => ({
+  inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, relatedCapped: 0, publishedChanged: false, changedArticles: [],
+});
 
 /** Items per transaction when relations are recomputed. */
 export const RELATE_BATCH = 2000;
@@ -309,14 +331,14 @@ export function openStore(dataDir: string): Store {
     ),
     // One lookup per upstream item: its tombstone and the stored row's few columns an upsert compares.
     existing: db.prepare<[string, string, string, string], ExistingRow>(
-      `SELECT EXISTS (SELECT 1 FROM tombstones WHERE source_id = ? AND item_key = ?) AS tombstoned,
+      `SELECT (SELECT related_cap FROM tombstones WHERE source_id = ? AND item_key = ?) AS tombstone,
          i.id, i.published_at, i.content_hash, i.is_related
        FROM (SELECT 1) LEFT JOIN items i ON i.source_id = ? AND i.item_key = ?`,
     ),
-    insertItem: db.prepare<[string, string, ...ItemColumns, number, string, number]>(
+    insertItem: db.prepare<[string, string, ...ItemColumns, number, number, string, number]>(
       `INSERT INTO items (source_id, item_key, url, title, summary, content_html, language, categories, author,
-         published_at, updated_at, first_seen_at, content_hash, is_related)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         published_at, updated_at, first_seen_at, last_seen_at, content_hash, is_related)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     updateItem: db.prepare<[...ItemColumns, string, number]>(
       `UPDATE items SET url = ?, title = ?, summary = ?, content_html = ?, language = ?, categories = ?, author = ?,
@@ -329,13 +351,26 @@ export function openStore(dataDir: string): Store {
     insertRelation: db.prepare('INSERT INTO relations (article_id, item_id, published_at) VALUES (?, ?, ?)'),
     setRelated: db.prepare('UPDATE items SET is_related = ? WHERE id = ?'),
     relationDates: db.prepare('UPDATE relations SET published_at = ? WHERE item_id = ?'),
-    expired: db.prepare<[string, number], { id: number; item_key: string; is_related: number }>(
-      'SELECT id, item_key, is_related FROM items WHERE source_id = ? AND published_at < ?',
+    // Retention, on the index (source_id, is_related, last_seen_at, published_at). Unrelated items the source has
+    // not listed since the cut-off; the current listing (last_seen_at = listed_at) counts as seen now.
+    expired: db.prepare<[string, number, number], RetentionRow>(
+      `SELECT id, item_key, is_related FROM items
+       WHERE source_id = ? AND is_related = 0 AND last_seen_at < ? AND last_seen_at <> ?`,
     ),
-    beyondCount: db.prepare<[string, string, number], { id: number; item_key: string; is_related: number }>(
-      `SELECT id, item_key, is_related FROM items WHERE source_id = ? AND id NOT IN (
-         SELECT id FROM items WHERE source_id = ? ORDER BY published_at DESC, id DESC LIMIT ?)`,
+    // Unrelated (0) or related (1) items beyond the first N, the most recently listed first.
+    beyondCount: db.prepare<[string, number, number], RetentionRow>(
+      `SELECT id, item_key, is_related FROM items WHERE source_id = ? AND is_related = ?
+       ORDER BY last_seen_at DESC, published_at DESC, id DESC LIMIT -1 OFFSET ?`,
     ),
+    // The items of the previous listing were seen until the source's last success (a 304 confirms them).
+    seenUntil: db.prepare<[number, string, number]>(
+      'UPDATE items SET last_seen_at = ? WHERE source_id = ? AND is_related IN (0, 1) AND last_seen_at = ?',
+    ),
+    markListed: db.prepare<[number, string, string]>(
+      'UPDATE items SET last_seen_at = ? WHERE source_id = ? AND item_key IN (SELECT value FROM json_each(?))',
+    ),
+    setListedAt: db.prepare<[number, string]>('UPDATE sources SET listed_at = ? WHERE id = ?'),
+    deleteTombstone: db.prepare<[string, string]>('DELETE FROM tombstones WHERE source_id = ? AND item_key = ?'),
     deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
     hasRelated: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM items WHERE source_id = ? AND is_related = 1 LIMIT 1'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -350,9 +385,9 @@ export function openStore(dataDir: string): Store {
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
     purgeTombstones: db.prepare('DELETE FROM tombstones WHERE source_id = ? AND deleted_at < ?'),
-    addTombstone: db.prepare(
-      `INSERT INTO tombstones (source_id, item_key, deleted_at) VALUES (?, ?, ?)
-       ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at`,
+    addTombstone: db.prepare<[string, string, number, number]>(
+      `INSERT INTO tombstones (source_id, item_key, deleted_at, related_cap) VALUES (?, ?, ?, ?)
+       ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at, related_cap = excluded.related_cap`,
     ),
     count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM items WHERE source_id = ?'),
     forRelate: db.prepare<[number, number], { id: number; title: string; summary: string; categories: string; published_at: number; is_related: number }>(
@@ -398,18 +433,35 @@ export function openStore(dataDir: string): Store {
     return true;
   }
 
-  function deleteWithTombstone(
-    sourceId: string,
-    rows: readonly { id: number; item_key: string; is_related: number }[],
-    now: number,
-    touched: Set<string>,
-  ): void {
+  function deleteWithTombstone(sourceId: string, rows: readonly RetentionRow[], now: number, touched: Set<string>): void {
     for (const r of rows) {
-      if (r.is_related === 1) for (const rel of q.relationsOf.all(r.id)) touched.add(rel.article_id);
-      q.deleteRelations.run(r.id);
+      if (r.is_related === 1) {
+        for (const rel of q.relationsOf.all(r.id)) touched.add(rel.article_id);
+        q.deleteRelations.run(r.id);
+      }
       q.deleteItem.run(r.id);
-      q.addTombstone.run(sourceId, r.item_key, now);
+      q.addTombstone.run(sourceId, r.item_key, now, r.is_related);
     }
+  }
+
+  /**
+   * Retention of one source (README, "Retention"): unrelated items by age since last listed and by count, related
+   * items by their own cap only. Deleted items leave tombstones.
+   */
+  function applyRetention(sourceId: string, retention: RetentionPolicy, listedAt: number | null, now: number, result: PollResult, touched: Set<string>): void {
+    const expired = q.expired.all(sourceId, now - retention.maxAgeDays * DAY_MS, listedAt ?? -1);
+    deleteWithTombstone(sourceId, expired, now, touched);
+    const excess = q.beyondCount.all(sourceId, 0, retention.maxItemsPerSource);
+    deleteWithTombstone(sourceId, excess, now, touched);
+    const capped = q.beyondCount.all(sourceId, 1, retention.maxRelatedItemsPerSource ?? DEFAULT_RELATED_MAX_ITEMS);
+    deleteWithTombstone(sourceId, capped, now, touched);
+    result.deleted += expired.length + excess.length + capped.length;
+    result.relatedCapped += capped.length;
+    if (capped.length > 0) result.publishedChanged = true;
+    // A tombstone only matters while the upstream feed may still list its item. After the longer of the age
+    // limit and TOMBSTONE_MIN_DAYS it goes: an item listed even later is stored again (and, unrelated and
+    // unlisted, ages again from then).
+    q.purgeTombstones.run(sourceId, now - Math.max(retention.maxAgeDays, TOMBSTONE_MIN_DAYS) * DAY_MS);
   }
 
   /** One statement per set of columns a patch writes (a handful in practice: 304, success, failure). */
@@ -437,9 +489,14 @@ export function openStore(dataDir: string): Store {
   function upsert(sourceId: string, entry: ItemToStore, now: number, result: PollResult | null, touched: Set<string>): void {
     const { item } = entry;
     const found = q.existing.get(sourceId, item.key, sourceId, item.key)!;
-    if (found.tombstoned) {
-      if (result) result.tombstoned++;
-      return;
+    if (found.tombstone !== null) {
+      // A tombstone holds back an item that relates to nothing, and one cut by the cap on related items; an item
+      // pruned while unrelated that comes back related to one of our articles is stored again.
+      if (found.tombstone === 1 || entry.articleIds.length === 0) {
+        if (result) result.tombstoned++;
+        return;
+      }
+      q.deleteTombstone.run(sourceId, item.key);
     }
     const existing = found.id === null ? null : (found as ExistingRow & { id: number; published_at: number });
     // A missing date is the first-seen time, and stays so on every later poll.
@@ -457,7 +514,7 @@ export function openStore(dataDir: string): Store {
     ];
     const content_hash = hashOf(row);
     if (!existing) {
-      const info = q.insertItem.run(sourceId, item.key, ...row, now, content_hash, entry.articleIds.length > 0 ? 1 : 0);
+      const info = q.insertItem.run(sourceId, item.key, ...row, now, now, content_hash, entry.articleIds.length > 0 ? 1 : 0);
       // A new item has no relations yet: insert them without comparing.
       const id = Number(info.lastInsertRowid);
       for (const a of new Set(entry.articleIds)) {
@@ -495,21 +552,19 @@ export function openStore(dataDir: string): Store {
 
   const commitPoll = db.transaction(
     (sourceId: string, items: readonly ItemToStore[], state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
-      const result: PollResult = { inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, publishedChanged: false, changedArticles: [] };
+      const result = emptyResult();
       const nowMs = now.getTime();
       const touched = new Set<string>();
-      for (const entry of items) upsert(sourceId, entry, nowMs, result, touched);
-      const expired = q.expired.all(sourceId, nowMs - retention.maxAgeDays * DAY_MS);
-      deleteWithTombstone(sourceId, expired, nowMs, touched);
-      const excess = q.beyondCount.all(sourceId, sourceId, retention.maxItemsPerSource);
-      deleteWithTombstone(sourceId, excess, nowMs, touched);
-      result.deleted = expired.length + excess.length;
-      // A tombstone only matters while the upstream feed may still list its item. After the longer of the age
-      // limit and TOMBSTONE_MIN_DAYS it goes: an item listed even later comes back only to be expired again.
-      q.purgeTombstones.run(sourceId, nowMs - Math.max(retention.maxAgeDays, TOMBSTONE_MIN_DAYS) * DAY_MS);
-      if ([...expired, ...excess].some((r) => r.is_related === 1)) result.publishedChanged = true;
-      // Every related item of the source shows its feed URL and site: if those move, any article may show it.
       const before = q.sourceById.get(sourceId);
+      // The previous listing, confirmed by any 304 since, was last seen at the last success; this one is seen now.
+      if (before?.listed_at != null && before.last_success_at !== null && before.last_success_at > before.listed_at) {
+        q.seenUntil.run(before.last_success_at, sourceId, before.listed_at);
+      }
+      for (const entry of items) upsert(sourceId, entry, nowMs, result, touched);
+      q.markListed.run(nowMs, sourceId, JSON.stringify(items.map((e) => e.item.key)));
+      q.setListedAt.run(nowMs, sourceId);
+      applyRetention(sourceId, retention, nowMs, nowMs, result, touched);
+      // Every related item of the source shows its feed URL and site: if those move, any article may show it.
       const moved =
         before !== undefined &&
         ((state.currentUrl !== undefined && state.currentUrl !== before.current_url) ||
@@ -522,6 +577,17 @@ export function openStore(dataDir: string): Store {
       } else {
         result.changedArticles = [...touched].sort();
       }
+      return result;
+    },
+  );
+
+  const commitNotModified = db.transaction(
+    (sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
+      const result = emptyResult();
+      const touched = new Set<string>();
+      applyRetention(sourceId, retention, q.sourceById.get(sourceId)?.listed_at ?? null, now.getTime(), result, touched);
+      updateState(sourceId, state);
+      result.changedArticles = [...touched].sort();
       return result;
     },
   );
@@ -612,6 +678,7 @@ export function openStore(dataDir: string): Store {
     },
     updateSourceState: updateState,
     commitPoll: (sourceId, items, state, retention, now) => commitPoll(sourceId, items, state, retention, now),
+    commitNotModified: (sourceId, state, retention, now) => commitNotModified(sourceId, state, retention, now),
     itemCount: (sourceId) => q.count.get(sourceId)?.n ?? 0,
     recomputeRelations: (relate) => recompute(relate),
     recomputeRelationsBatch: (relate, afterId, limit) => recomputeBatch(relate, afterId, limit),

@@ -4,12 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RetentionPolicy } from '../../src/config.ts';
 import type { UpstreamItem } from '../../src/ingest/model.ts';
+import { MIGRATIONS } from '../../src/storage/migrations.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
 
 const T0 = new Date('2026-11-20T00:00:00Z');
 const DAY = 86_400_000;
-const retention = { maxItemsPerSource: 100, maxAgeDays: 30 };
+const retention: RetentionPolicy = { maxItemsPerSource: 100, maxAgeDays: 30 };
 
 function item(key: string, over: Partial<UpstreamItem> = {}): UpstreamItem {
   return {
@@ -39,9 +41,33 @@ describe('store', () => {
     stores.push(again);
     expect(again.itemCount('src')).toBe(1);
     const db = new Database(path.join(dir, 'data', 'kabar.sqlite'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('upgrades a store of the previous schema without pruning early: its items count as seen at the last success', () => {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-store-')), 'data');
+    fs.mkdirSync(dir);
+    const old = new Database(path.join(dir, 'kabar.sqlite'));
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    const lastSuccess = T0.getTime() + 100 * DAY;
+    old.prepare("INSERT INTO sources (id, name, url, current_url, last_success_at) VALUES ('src', 'Source', 'https://up.example/feed', 'https://up.example/feed', ?)").run(lastSuccess);
+    old.prepare(
+      `INSERT INTO items (source_id, item_key, title, summary, content_html, categories, published_at, updated_at, first_seen_at, content_hash)
+       VALUES ('src', 'kept', 't', 's', 'c', '[]', 0, 0, ?, 'h')`,
+    ).run(T0.getTime());
+    old.close();
+    const store = openStore(dir);
+    stores.push(store);
+    const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+    // First stored 130 days before, but listed (as far as we know) until the last success 30 days before.
+    expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 30 * DAY))).toMatchObject({ deleted: 0 });
+    expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 31 * DAY))).toMatchObject({ deleted: 1 });
   });
 
   it('stops publishing the items of a source taken out of sources.yaml, and publishes them again when it returns', () => {
@@ -83,20 +109,23 @@ describe('store', () => {
     expect(store.commitPoll('src', [{ item: item('x', { title: 'Edited' }), articleIds: ['art'] }], {}, retention, T0).publishedChanged).toBe(false);
   });
 
-  it('forgets a tombstone once the age limit (at least 30 days) has passed; an item listed that late is expired again', () => {
+  it('forgets a tombstone once the age limit (at least 30 days) has passed; an item listed that late is stored again', () => {
     const { store } = tempStore();
-    const keep = { maxItemsPerSource: 1, maxAgeDays: 10 };
+    const keep = { maxItemsPerSource: 100, maxAgeDays: 10 };
     const at = (days: number) => new Date(T0.getTime() + days * DAY);
-    const newer = { item: item('newer', { publishedAt: at(-1) }), articleIds: [] };
-    const older = { item: item('older', { publishedAt: at(-2) }), articleIds: [] };
-    expect(store.commitPoll('src', [newer, older], {}, keep, T0)).toMatchObject({ inserted: 2, deleted: 1 });
-    // Still listed upstream: the tombstone keeps it out.
-    expect(store.commitPoll('src', [newer, older], {}, keep, at(5))).toMatchObject({ inserted: 0, tombstoned: 1 });
-    // Thirty-one days on it still does in this poll (the newer one expires by age now), and is then forgotten.
-    expect(store.commitPoll('src', [newer, older], {}, keep, at(31))).toMatchObject({ tombstoned: 1, deleted: 1 });
-    // Listed even later, the older item comes back only to be expired again at once.
-    expect(store.commitPoll('src', [older], {}, keep, at(32))).toMatchObject({ inserted: 1, tombstoned: 0, deleted: 1 });
-    expect(store.itemCount('src')).toBe(0);
+    const a = { item: item('a'), articleIds: [] };
+    const b = { item: item('b'), articleIds: [] };
+    expect(store.commitPoll('src', [a, b], {}, keep, T0)).toMatchObject({ inserted: 2, deleted: 0 });
+    store.commitPoll('src', [a], {}, keep, at(5));
+    // Not listed for more than ten days: pruned.
+    expect(store.commitPoll('src', [a], {}, keep, at(11))).toMatchObject({ unchanged: 1, deleted: 1 });
+    // Listed again: the tombstone keeps it out.
+    expect(store.commitPoll('src', [a, b], {}, keep, at(12))).toMatchObject({ inserted: 0, tombstoned: 1 });
+    // Thirty days after the deletion it still does in this poll, and is then forgotten.
+    expect(store.commitPoll('src', [a, b], {}, keep, at(42))).toMatchObject({ tombstoned: 1 });
+    // Listed even later, it is stored again, and ages again from then.
+    expect(store.commitPoll('src', [a, b], {}, keep, at(43))).toMatchObject({ inserted: 1, tombstoned: 0, deleted: 0 });
+    expect(store.itemCount('src')).toBe(2);
   });
 
   it('names the articles whose related items a poll changed, or null when the source moved', () => {
@@ -111,28 +140,102 @@ describe('store', () => {
     expect(poll([{ item: item('x', { title: 'Edited' }), articleIds: ['a2', 'a3'] }]).changedArticles).toEqual(['a2', 'a3']);
     // An unrelated item changes: nothing we publish.
     expect(poll([{ item: item('y', { title: 'Edited' }), articleIds: [] }])).toMatchObject({ publishedChanged: false, changedArticles: [] });
-    // Retention removes a related item: its articles lose it.
+    // Retention removes a related item (over the cap on related items): its articles lose it.
     const old = { item: item('old', { publishedAt: new Date(T0.getTime() - 40 * DAY) }), articleIds: ['a4'] };
-    expect(poll([old], {}, { maxItemsPerSource: 100, maxAgeDays: 60 }).changedArticles).toEqual(['a4']);
-    expect(poll([], {}, { maxItemsPerSource: 100, maxAgeDays: 30 })).toMatchObject({ deleted: 1, publishedChanged: true, changedArticles: ['a4'] });
+    expect(poll([old]).changedArticles).toEqual(['a4']);
+    expect(poll([], {}, { ...retention, maxRelatedItemsPerSource: 1 })).toMatchObject({ deleted: 1, relatedCapped: 1, publishedChanged: true, changedArticles: ['a4'] });
     // The feed moved: every related item of the source shows its new URL.
     expect(poll([], { currentUrl: 'https://up.example/moved' })).toMatchObject({ publishedChanged: true, changedArticles: null });
     expect(poll([], { currentUrl: 'https://up.example/moved' })).toMatchObject({ publishedChanged: false, changedArticles: [] });
   });
 
-  it('applies retention by count and by age, leaving tombstones so items are not ingested again', () => {
-    const { store } = tempStore();
-    const items = Array.from({ length: 5 }, (_, i) => ({
-      item: item(`n${i}`, { publishedAt: new Date(T0.getTime() - (i + 1) * DAY) }),
-      articleIds: ['art'],
-    }));
-    items.push({ item: item('old', { publishedAt: new Date(T0.getTime() - 40 * DAY) }), articleIds: ['art'] });
-    const r = store.commitPoll('src', items, {}, { maxItemsPerSource: 3, maxAgeDays: 30 }, T0);
-    expect(r).toMatchObject({ inserted: 6, deleted: 3 });
-    expect(store.relatedForArticle('art', 10).map((i) => i.key)).toEqual(['n0', 'n1', 'n2']);
-    const again = store.commitPoll('src', items, {}, { maxItemsPerSource: 3, maxAgeDays: 30 }, T0);
-    expect(again).toMatchObject({ inserted: 0, tombstoned: 3, deleted: 0, publishedChanged: false });
-    expect(store.itemCount('src')).toBe(3);
+  describe('retention', () => {
+    const at = (days: number) => new Date(T0.getTime() + days * DAY);
+    const year2020 = new Date('2020-11-03T13:00:00Z');
+    const keys = (store: Store) => store.relatedItems(100).map((i) => i.key).sort();
+
+    it('keeps items of any date on arrival, and prunes unrelated ones by the time since the source last listed them', () => {
+      const { store } = tempStore();
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      const old = { item: item('old', { publishedAt: year2020 }), articleIds: [] };
+      const rel = { item: item('rel', { publishedAt: year2020 }), articleIds: ['art'] };
+      expect(store.commitPoll('src', [old, rel], {}, keep, T0)).toMatchObject({ inserted: 2, deleted: 0 });
+      // Still listed a year on: kept.
+      expect(store.commitPoll('src', [old, rel], {}, keep, at(365))).toMatchObject({ unchanged: 2, deleted: 0 });
+      expect(store.commitPoll('src', [], {}, keep, at(395))).toMatchObject({ deleted: 0 });
+      expect(store.commitPoll('src', [], {}, keep, at(396))).toMatchObject({ deleted: 1, publishedChanged: false });
+      // The related one stays, listed or not.
+      expect(store.commitPoll('src', [], {}, keep, at(5000))).toMatchObject({ deleted: 0 });
+      expect(store.itemCount('src')).toBe(1);
+      expect(keys(store)).toEqual(['rel']);
+    });
+
+    it('takes a 304 as the source still listing what it listed', () => {
+      const { store } = tempStore();
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      const a = { item: item('a'), articleIds: [] };
+      const b = { item: item('b'), articleIds: [] };
+      store.commitPoll('src', [a, b], { lastSuccessAt: T0 }, keep, T0);
+      expect(store.commitNotModified('src', { lastSuccessAt: at(25) }, keep, at(25))).toMatchObject({ deleted: 0 });
+      expect(store.commitNotModified('src', { lastSuccessAt: at(50) }, keep, at(50))).toMatchObject({ deleted: 0 });
+      // b leaves the listing: it was last seen by the 304 of day 50.
+      expect(store.commitPoll('src', [a], { lastSuccessAt: at(60) }, keep, at(60))).toMatchObject({ deleted: 0 });
+      expect(store.commitNotModified('src', { lastSuccessAt: at(80) }, keep, at(80))).toMatchObject({ deleted: 0 });
+      expect(store.commitNotModified('src', { lastSuccessAt: at(81) }, keep, at(81))).toMatchObject({ deleted: 1, publishedChanged: false });
+      expect(store.itemCount('src')).toBe(1);
+      expect(store.sourceState('src')!.lastSuccessAt).toEqual(at(81));
+    });
+
+    it('prunes unrelated items by count, those listed most recently first; related items are not counted', () => {
+      const { store } = tempStore();
+      const keep = { maxItemsPerSource: 3, maxAgeDays: 3650 };
+      const u = (i: number) => ({ item: item(`u${i}`, { publishedAt: new Date(T0.getTime() - (i + 1) * DAY) }), articleIds: [] });
+      const rel = { item: item('rel', { publishedAt: year2020 }), articleIds: ['art'] };
+      expect(store.commitPoll('src', [u(0), u(1), u(2), rel], {}, keep, T0)).toMatchObject({ inserted: 4, deleted: 0 });
+      // Two older items listed a day later push out the two least recently listed (ties: the older ones).
+      expect(store.commitPoll('src', [u(3), u(4)], {}, keep, at(1))).toMatchObject({ inserted: 2, deleted: 2 });
+      expect(store.itemCount('src')).toBe(4);
+      expect(store.commitPoll('src', [u(1), u(2), u(3), u(4)], {}, keep, at(2))).toMatchObject({ tombstoned: 2, unchanged: 2, deleted: 0 });
+      expect(keys(store)).toEqual(['rel']);
+    });
+
+    it('caps related items per source with RETENTION_RELATED_MAX_ITEMS, and keeps the cut ones out while listed', () => {
+      const { store } = tempStore();
+      const keep = { maxItemsPerSource: 1, maxAgeDays: 30, maxRelatedItemsPerSource: 2 };
+      const r = (i: number) => ({ item: item(`r${i}`, { publishedAt: new Date(year2020.getTime() + i * DAY) }), articleIds: ['art'] });
+      const listing = [r(0), r(1), r(2), { item: item('u'), articleIds: [] }];
+      expect(store.commitPoll('src', listing, {}, keep, T0)).toMatchObject({ inserted: 4, deleted: 1, relatedCapped: 1 });
+      expect(keys(store)).toEqual(['r1', 'r2']);
+      expect(store.commitPoll('src', listing, {}, keep, at(1))).toMatchObject({ inserted: 0, tombstoned: 1, deleted: 0, publishedChanged: false });
+      // A newly listed related item displaces the one listed least recently.
+      expect(store.commitPoll('src', [r(3)], {}, keep, at(2))).toMatchObject({ inserted: 1, relatedCapped: 1, changedArticles: ['art'] });
+      expect(keys(store)).toEqual(['r2', 'r3']);
+    });
+
+    it('lets related items follow the rules of unrelated ones once their article no longer relates them', () => {
+      const { store } = tempStore();
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      store.commitPoll('src', [{ item: item('z', { publishedAt: year2020 }), articleIds: ['art'] }], {}, keep, T0);
+      expect(store.commitPoll('src', [], {}, keep, at(100))).toMatchObject({ deleted: 0 });
+      // The article is taken out of the content: relateAll relates the item to nothing.
+      store.recomputeRelations(() => []);
+      expect(store.commitPoll('src', [], {}, keep, at(101))).toMatchObject({ deleted: 1 });
+      // Rules that would relate it again find nothing: it is gone.
+      store.recomputeRelations(() => ['art']);
+      expect(store.itemCount('src')).toBe(0);
+    });
+
+    it('keeps an unrelated item that new rules relate, and stores again a pruned one that comes back related', () => {
+      const { store } = tempStore();
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      store.commitPoll('src', [{ item: item('y'), articleIds: [] }, { item: item('x'), articleIds: [] }], {}, keep, T0);
+      store.recomputeRelations((i) => (i.title === 'Title y' ? ['art'] : []));
+      expect(store.commitPoll('src', [], {}, keep, at(31))).toMatchObject({ deleted: 1 });
+      expect(keys(store)).toEqual(['y']);
+      // x was pruned while it related to nothing; listed again and related now, the tombstone does not hold it.
+      expect(store.commitPoll('src', [{ item: item('x'), articleIds: ['art'] }], {}, keep, at(32))).toMatchObject({ inserted: 1, tombstoned: 0, publishedChanged: true });
+      expect(keys(store)).toEqual(['x', 'y']);
+    });
   });
 
   it('lists related items newest first, per article and overall, with their source', () => {
