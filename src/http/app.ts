@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
       .set({
         'access-control-allow-origin': '*',
         'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-        'access-control-allow-headers': 'If-None-Match, If-Modified-Since, Accept, Accept-Encoding',
+        'access-control-allow-headers': 'If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since, Accept, Accept-Encoding',
         'access-control-max-age': '86400',
       })
       .end();

@@ -194,6 +194,7 @@ describe('errors a client can act on', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('*');
     expect(pre.headers['access-control-allow-headers']).toMatch(/If-None-Match/i);
+    expect(pre.headers['access-control-allow-headers']).toMatch(/If-Match/i);
   });
 
   test('a path without its trailing slash redirects to the page', async () => {
