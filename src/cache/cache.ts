@@ -32,7 +32,8 @@ export class RepresentationCache {
   private readonly onRender: ((contentType: string, ms: number) => void) | null;
 
   constructor(
-    private readonly now: () => Date,
+    /** The service's clock; HTTP reads it too (an If-Modified-Since after it is ignored). */
+    readonly now: () => Date,
     options: {
       maxBytes?: number;
       /** Keeps validators across restarts. */

@@ -1,14 +1,14 @@
 import express, { type Express } from 'express';
 import type { RepresentationCache } from '../cache/cache.ts';
 import type { LiveContent } from '../content/live.ts';
-import { NotFoundError } from '../errors.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
 import type { SourceStatus } from '../ingest/ingester.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { errorHandler } from './errors.ts';
-import { resolveResource } from './resources.ts';
+import { parseTarget, resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
 
 export interface AppDeps {
@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
       .set({
         'access-control-allow-origin': '*',
         'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-        'access-control-allow-headers': 'If-None-Match, If-Modified-Since, Accept, Accept-Encoding',
+        'access-control-allow-headers': 'If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since, Accept, Accept-Encoding',
         'access-control-max-age': '86400',
       })
       .end();
@@ -75,17 +75,24 @@ export function createApp(deps: AppDeps): Express {
       res.status(405).set({ allow: 'GET, HEAD, OPTIONS', 'content-type': 'text/plain; charset=utf-8' }).send(`Method Not Allowed: ${req.method}\n`);
       return;
     }
-    const url = new URL(req.originalUrl, 'http://localhost');
+    const target = parseTarget(req.originalUrl);
+    if (!target) {
+      next(new BadRequestError('the request target is not a path'));
+      return;
+    }
+    const { pathname, query } = target;
     const content = deps.content.current;
     let resource;
     try {
-      resource = resolveResource(url.pathname, url.searchParams, content);
+      resource = resolveResource(pathname, query, content);
     } catch (err) {
-      // `/id` for `/id/`: redirect to the canonical, slash-terminated page if there is one.
-      if (err instanceof NotFoundError && !url.pathname.endsWith('/')) {
+      // `/id` for `/id/`: redirect to the canonical, slash-terminated page if there is one. Only a path
+      // starting with one slash can be one; `//host` or `/\host` as a Location would leave the site.
+      if (err instanceof NotFoundError && !pathname.endsWith('/') && /^\/[^/\\]/.test(pathname)) {
         try {
-          resolveResource(`${url.pathname}/`, url.searchParams, content);
-          res.redirect(301, `${url.pathname}/${url.search}`);
+          resolveResource(`${pathname}/`, query, content);
+          const search = query.size > 0 ? `?${query.toString()}` : '';
+          res.redirect(301, `${pathname}/${search}`);
           return;
         } catch {
           // fall through to the original error
@@ -97,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
     const rep = deps.cache.get(resource.key, () =>
       resource.render({ content: deps.content.current, related: deps.related, urls: deps.urls }),
     );
-    sendRepresentation(req, res, rep);
+    sendRepresentation(req, res, rep, deps.cache.now);
   });
 
   app.use(errorHandler(deps.logger));

@@ -26,7 +26,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res
       .status(status)
-      .set({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*' })
+      // The message may quote the request path: never let a browser sniff it as HTML.
+      .set({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*', 'x-content-type-options': 'nosniff' })
       .send(`${message}\n`);
   };
 }

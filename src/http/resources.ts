@@ -29,47 +29,83 @@ export interface ResourceRequest {
   render: (state: PublishedState) => Rendered;
 }
 
-function noQuery(query: URLSearchParams): void {
-  for (const name of query.keys()) throw new BadRequestError(`unknown query parameter "${name}": this URL takes none`, name);
+/**
+ * The query parameters any resource reads. Every other one (`utm_source`, `fbclid`, `ref`, ... that link
+ * sharers and some readers append) is ignored: the resource is the same, and so are its bytes and ETag.
+ */
+export const QUERY_PARAMETERS = ['limit', 'page'] as const;
+
+/** The one value of `name`, or null; given twice is a 400, since we could not say which one was meant. */
+function single(query: URLSearchParams, name: (typeof QUERY_PARAMETERS)[number]): string | null {
+  const values = query.getAll(name);
+  if (values.length > 1) throw new BadRequestError(`query parameter "${name}" is given more than once`, name);
+  return values[0] ?? null;
 }
 
-/** Feeds take one optional parameter, `limit` (1 to the site's feedItemLimit): fewer items, same feed. */
+/** Feeds read `limit` (1 to the site's feedItemLimit): fewer items, same feed. */
 function feedLimit(query: URLSearchParams, max: number): number | null {
-  let limit: number | null = null;
-  for (const [name, value] of query) {
-    if (name !== 'limit') throw new BadRequestError(`unknown query parameter "${name}": feeds take only "limit"`, name);
-    if (limit !== null) throw new BadRequestError('query parameter "limit" is given more than once', 'limit');
-    if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max) {
-      throw new BadRequestError(`query parameter "limit" must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, 'limit');
-    }
-    limit = Number(value);
+  const value = single(query, 'limit');
+  if (value === null) return null;
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new BadRequestError(`query parameter "limit" must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, 'limit');
   }
-  return limit;
+  return Number(value);
 }
 
-/** Language and category pages take `page` (1 to the last page); other parameters are refused. */
+/** Language and category pages read `page` (1 to the last page). */
 function pageNumber(query: URLSearchParams, last: number): number {
-  let page: number | null = null;
-  for (const [name, value] of query) {
-    if (name !== 'page') throw new BadRequestError(`unknown query parameter "${name}": this page takes only "page"`, name);
-    if (page !== null) throw new BadRequestError('query parameter "page" is given more than once', 'page');
-    if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > last) {
-      throw new BadRequestError(`query parameter "page" must be a whole number from 1 to ${last}, got ${JSON.stringify(value)}`, 'page');
-    }
-    page = Number(value);
+  const value = single(query, 'page');
+  if (value === null) return 1;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > last) {
+    throw new BadRequestError(`query parameter "page" must be a whole number from 1 to ${last}, got ${JSON.stringify(value)}`, 'page');
   }
-  return page ?? 1;
+  return Number(value);
+}
+
+/**
+ * The cache key a raw request target (`/path?query`) would resolve to, if it is one we can tell without
+ * Express: the path as sent, plus the one parameter we read when it is given once in canonical form;
+ * parameters we do not read are dropped. Null sends the request the slow way (resolveResource decides).
+ * A key only ever matches an entry resolveResource made, so a non-canonical path simply misses.
+ */
+export function fastCacheKey(target: string): string | null {
+  const q = target.indexOf('?');
+  if (q === -1) return target;
+  const path = target.slice(0, q);
+  let key = path;
+  for (const [name, value] of new URLSearchParams(target.slice(q + 1))) {
+    if (!(QUERY_PARAMETERS as readonly string[]).includes(name)) continue;
+    if (key !== path || !/^[1-9]\d{0,5}$/.test(value)) return null;
+    key = `${path}?${name}=${value}`;
+  }
+  return key;
+}
+
+/**
+ * A request target as a path and query: origin-form (`/path?query`) or absolute-form
+ * (`http://host/path?query`, RFC 9112 3.2.2; the host is not ours to judge, we serve one site). Anything
+ * else is null. The path is read as a path even when it starts with `//`, which the WHATWG parser would
+ * take for a host (`//evil.example` must be a path we do not have, not a page or a redirect).
+ */
+export function parseTarget(target: string): { pathname: string; query: URLSearchParams } | null {
+  let url: URL;
+  try {
+    if (target.startsWith('/')) url = new URL(`http://localhost${target}`);
+    else if (/^https?:\/\//i.test(target)) url = new URL(target);
+    else return null;
+  } catch {
+    return null;
+  }
+  return { pathname: url.pathname, query: url.searchParams };
 }
 
 const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)\/([^/]+)\/)?$/;
 
 export function resolveResource(pathname: string, query: URLSearchParams, content: ContentSnapshot): ResourceRequest {
   if (pathname === '/') {
-    noQuery(query);
     return { key: '/', render: (s) => ({ text: indexPage(s.content, s.urls), contentType: HTML, cacheControl: PAGE_CACHE }) };
   }
   if (pathname === '/feeds.opml') {
-    noQuery(query);
     return {
       key: pathname,
       render: (s) => ({
@@ -102,7 +138,6 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     const lang = m[1]!;
     if (!content.site.languages.some((l) => l.code === lang)) throw new NotFoundError(`no pages in language "${lang}"`);
     if (m[5]) {
-      noQuery(query);
       const slug = m[6]!;
       const article = content.articles.find((a) => a.slug === slug);
       if (!article) throw new NotFoundError(`no article "${slug}"`);
@@ -118,8 +153,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
       scope = { kind: 'related' };
     }
     let page = 1;
-    if (scope.kind === 'related') noQuery(query);
-    else page = pageNumber(query, Math.max(1, Math.ceil(scopeArticles(content, lang, scope).length / PAGE_SIZE)));
+    if (scope.kind !== 'related') page = pageNumber(query, Math.max(1, Math.ceil(scopeArticles(content, lang, scope).length / PAGE_SIZE)));
     return {
       key: page === 1 ? pathname : `${pathname}?page=${page}`,
       render: (s) => ({ text: scopePage(s.content, s.urls, s.related, lang, scope, page), contentType: HTML, cacheControl: PAGE_CACHE }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Negotiator from 'negotiator';
 import type { Coding, Representation } from '../cache/representation.ts';
+import { evaluatePreconditions } from './conditional.ts';
 
 const CODINGS: Coding[] = ['br', 'gzip', 'identity'];
 /** Accept-Encoding values repeat across clients, so negotiation results are memoised (bounded). */
@@ -20,21 +21,6 @@ export function negotiateCoding(acceptEncoding: string | undefined): Coding | nu
   return chosen;
 }
 
-/** RFC 9110 13.1.2: weak comparison; `*` matches any current representation. */
-function noneMatch(header: string, rep: Representation): boolean {
-  if (header.trim() === '*') return true;
-  for (const raw of header.split(',')) {
-    const tag = raw.trim().replace(/^W\//, '');
-    if (rep.etags.includes(tag)) return true;
-  }
-  return false;
-}
-
-function notModifiedSince(header: string, rep: Representation): boolean {
-  const since = Date.parse(header);
-  return !Number.isNaN(since) && rep.lastModifiedSeconds <= Math.floor(since / 1000);
-}
-
 /** Headers every feed and page carries: readable cross-origin, cacheable, negotiated. */
 export const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
@@ -44,24 +30,38 @@ export const COMMON_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Sends a cached representation: 304 on a matching If-None-Match (or, without one, an If-Modified-Since
- * not older than Last-Modified), br/gzip by Accept-Encoding, no body for HEAD. Works on plain node:http
- * objects so the fast path can answer before Express does any per-request work; headers are prepared
- * once per representation, so a request costs a few lookups.
+ * Sends a cached representation: preconditions as RFC 9110 13.2.2 orders them (412 when If-Match or
+ * If-Unmodified-Since fails, 304 on a matching If-None-Match or, without one, a valid If-Modified-Since not
+ * older than Last-Modified), br/gzip by Accept-Encoding, no body for HEAD. Works on plain node:http objects
+ * so the fast path can answer before Express does any per-request work; headers are prepared once per
+ * representation, so a request costs a few lookups. `now` is the service's clock (a date after it is no
+ * valid If-Modified-Since).
  */
-export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation): 200 | 304 | 406 {
+export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, now: () => Date): 200 | 304 | 406 | 412 {
   const coding = negotiateCoding(req.headers['accept-encoding']);
   if (coding === null) {
     res.writeHead(406, { 'content-type': 'text/plain; charset=utf-8', vary: 'Accept-Encoding' });
     res.end('Not Acceptable: no acceptable content-coding (Accept-Encoding); offered: br, gzip, identity\n');
     return 406;
   }
-  const inm = req.headers['if-none-match'];
-  const notModified =
-    inm !== undefined
-      ? inm === rep.etagFor(coding) || noneMatch(inm, rep)
-      : req.headers['if-modified-since'] !== undefined && notModifiedSince(req.headers['if-modified-since'], rep);
-  if (notModified) {
+  const h = req.headers;
+  // The common case, a poller sending back the ETag it was given, without parsing anything.
+  const verdict =
+    h['if-none-match'] === rep.etagFor(coding) && h['if-match'] === undefined && h['if-unmodified-since'] === undefined
+      ? { result: 'not-modified' as const }
+      : h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-match'] === undefined && h['if-unmodified-since'] === undefined
+        ? { result: 'send' as const }
+        : evaluatePreconditions(h, rep, now);
+  if (verdict.result === 'failed') {
+    res.writeHead(412, { ...COMMON_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', etag: rep.etagFor(coding), 'last-modified': rep.lastModifiedHttp });
+    res.end(
+      verdict.failed === 'If-Match'
+        ? `Precondition Failed: If-Match names no current ETag of this resource (now ${rep.etagFor(coding)})\n`
+        : `Precondition Failed: the resource was modified after If-Unmodified-Since (Last-Modified: ${rep.lastModifiedHttp})\n`,
+    );
+    return 412;
+  }
+  if (verdict.result === 'not-modified') {
     res.writeHead(304, rep.headers(304, coding, COMMON_HEADERS));
     res.end();
     return 304;

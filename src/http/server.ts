@@ -2,20 +2,22 @@ import http from 'node:http';
 import type { Express } from 'express';
 import type { RepresentationCache } from '../cache/cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { fastCacheKey } from './resources.ts';
 import { sendRepresentation } from './send.ts';
 
 /**
  * The HTTP server. Aggregators mostly ask for a feed they asked for minutes ago; such a request (GET or
- * HEAD, no query string, already rendered) is answered from the cache here, before Express does its
+ * HEAD, already rendered, its query canonical once the parameters we do not read are dropped, as
+ * `?utm_source=...`) is answered from the cache here, before Express does its
  * per-request work, which costs several times more than sending the bytes. Everything else goes to Express.
  */
 export function createServer(app: Express, cache: RepresentationCache, metrics: Metrics): http.Server {
   const server = http.createServer((req, res) => {
-    const url = req.url ?? '/';
-    if ((req.method === 'GET' || req.method === 'HEAD') && !url.includes('?')) {
-      const rep = cache.peek(url);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const key = fastCacheKey(req.url ?? '/');
+      const rep = key === null ? undefined : cache.peek(key);
       if (rep) {
-        metrics.response('cache', sendRepresentation(req, res, rep));
+        metrics.response('cache', sendRepresentation(req, res, rep, cache.now));
         return;
       }
     }

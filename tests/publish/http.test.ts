@@ -1,8 +1,42 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
+
+/**
+ * One request with its request line written byte for byte (`GET //evil.example HTTP/1.1`): clients such as
+ * fetch or http.request would normalise or refuse such targets before they reach us.
+ */
+function rawRequest(origin: string, target: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      const lines = [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const split = data.indexOf('\r\n\r\n');
+      const [statusLine, ...fields] = data.slice(0, split).split('\r\n');
+      const head: Record<string, string> = {};
+      for (const f of fields) head[f.slice(0, f.indexOf(':')).toLowerCase()] = f.slice(f.indexOf(':') + 1).trim();
+      resolve({ status: Number(statusLine!.split(' ')[1]), headers: head, body: data.slice(split + 4) });
+    });
+  });
+}
+
+/** The count of responses the cache fast path (before Express) has sent, from /metrics. */
+async function servedFromCache(origin: string): Promise<number> {
+  const text = (await request(`${origin}/metrics`)).text;
+  let n = 0;
+  for (const m of text.matchAll(/^kabar_http_responses_total\{[^}]*served_by="cache"[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+  return n;
+}
 
 let s: Running;
 beforeAll(async () => {
@@ -130,10 +164,10 @@ describe('errors a client can act on', () => {
     ['/id/articles/tidak-ada/', 404, 'no article "tidak-ada"'],
     ['/id/feed.rss?limit=0', 400, 'query parameter "limit" must be a whole number from 1 to 50'],
     ['/id/feed.rss?limit=ten', 400, 'query parameter "limit"'],
-    ['/id/feed.rss?format=atom', 400, 'unknown query parameter "format"'],
+    ['/id/feed.rss?limit=1&limit=2', 400, 'query parameter "limit" is given more than once'],
+    ['/id/feed.rss?utm_source=x&limit=ten', 400, 'query parameter "limit"'],
     ['/id/?page=2', 400, 'query parameter "page" must be a whole number from 1 to 1, got "2"'],
-    ['/id/?sort=new', 400, 'unknown query parameter "sort"'],
-    ['/id/articles/rusia-2000-militan-timteng-karabakh/?page=1', 400, 'unknown query parameter "page"'],
+    ['/id/categories/rusia/?page=0&ref=home', 400, 'query parameter "page" must be a whole number'],
     ['/%E0%A4%A/feed.rss', 400, 'not validly percent-encoded'],
   ])('%s answers %i naming the problem, in plain text', async (p, status, message) => {
     const r = await request(`${s.origin}${p}`);
@@ -160,6 +194,7 @@ describe('errors a client can act on', () => {
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('*');
     expect(pre.headers['access-control-allow-headers']).toMatch(/If-None-Match/i);
+    expect(pre.headers['access-control-allow-headers']).toMatch(/If-Match/i);
   });
 
   test('a path without its trailing slash redirects to the page', async () => {
@@ -262,5 +297,143 @@ describe('pages, index, OPML and health', () => {
     const r = await request(`${s.origin}/healthz`);
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toMatchObject({ status: 'ok', content: { articles: 1, rejectedChange: null } });
+  });
+});
+
+describe('request targets that are not ours', () => {
+  test.each(['//', '///', '//evil.example', '//evil.example/', '//evil.example/en', '//evil.example/en/feed.rss', '/\\evil.example/en', '///evil.example/id'])(
+    'GET %s is a 404 in plain text: no page, no redirect, no 500',
+    async (target) => {
+      const r = await rawRequest(s.origin, target);
+      expect(r.status).toBe(404);
+      expect(r.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(r.headers.location).toBeUndefined();
+      expect(r.body).toMatch(/^Not Found: nothing at \/\//);
+      // Asked again, now that anything could be cached: still no page.
+      expect((await rawRequest(s.origin, target)).status).toBe(404);
+    },
+  );
+
+  test('a redirect to the slash-terminated page stays on the site, also for an absolute-form target', async () => {
+    for (const target of ['/en', 'http://evil.example/en', '/en?utm_source=x']) {
+      const r = await rawRequest(s.origin, target);
+      expect(r.status, target).toBe(301);
+      expect(r.headers.location, target).toMatch(/^\/en\/(\?utm_source=x)?$/);
+    }
+  });
+
+  test('a target that is not a path is a 400, not a 500', async () => {
+    const r = await rawRequest(s.origin, '*');
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('the request target is not a path');
+  });
+});
+
+describe('query parameters we do not read, as link sharers add them', () => {
+  test.each([
+    ['/id/feed.rss', '?utm_source=x'],
+    ['/en/feed.atom', '?fbclid=IwAR0abc&utm_medium=social'],
+    ['/id/categories/rusia/feed.json', '?ref=home'],
+    ['/en/related/feed.rss', '?'],
+    ['/feeds.opml', '?utm_campaign=y'],
+    ['/id/', '?utm_source=x'],
+    ['/en/articles/rusia-2000-militan-timteng-karabakh/', '?fbclid=abc'],
+    ['/', '?ref=x'],
+  ])('%s%s serves the same bytes and ETag as without them', async (p, query) => {
+    const plain = await request(`${s.origin}${p}`);
+    const tagged = await request(`${s.origin}${p}${query}`);
+    expect(tagged.status).toBe(200);
+    expect(tagged.headers.etag).toBe(plain.headers.etag);
+    expect(tagged.body.equals(plain.body)).toBe(true);
+    const revalidated = await request(`${s.origin}${p}${query}`, { headers: { 'if-none-match': plain.headers.etag! } });
+    expect(revalidated.status).toBe(304);
+  });
+
+  test('limit and page still apply beside them', async () => {
+    const one = await request(`${s.origin}/id/feed.json?utm_source=x&limit=1`);
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.text).items).toHaveLength(1);
+    expect(one.headers.etag).toBe((await request(`${s.origin}/id/feed.json?limit=1`)).headers.etag);
+  });
+
+  test('a cached feed asked for with such parameters is answered on the fast path, before Express', async () => {
+    await request(`${s.origin}/en/categories/rusia/feed.rss`);
+    await request(`${s.origin}/en/categories/rusia/feed.rss?limit=1`);
+    const before = await servedFromCache(s.origin);
+    expect((await request(`${s.origin}/en/categories/rusia/feed.rss?utm_source=newsletter&fbclid=abc`)).status).toBe(200);
+    expect((await request(`${s.origin}/en/categories/rusia/feed.rss?ref=home&limit=1`)).status).toBe(200);
+    expect(await servedFromCache(s.origin)).toBe(before + 2);
+  });
+});
+
+describe('preconditions (RFC 9110 13), alike on the fast path and through Express', () => {
+  let clock = new Date('2026-11-25T10:00:00Z');
+  let t: Running;
+  let etag: string;
+  beforeAll(async () => {
+    t = await startService({ now: () => clock });
+    etag = (await request(`${t.origin}/id/feed.rss`)).headers.etag!;
+    clock = new Date('2026-11-25T12:00:00Z'); // Last-Modified stays 10:00, the server's now is 12:00.
+  });
+  afterAll(() => t.close());
+
+  /** The status of the first request after a content change (rendered by Express) and of the next (the cache's). */
+  async function statuses(headers: Record<string, string>, method = 'GET'): Promise<[number, number]> {
+    t.service.cache.invalidate();
+    const before = await servedFromCache(t.origin);
+    const app = await request(`${t.origin}/id/feed.rss`, { method, headers });
+    expect(await servedFromCache(t.origin)).toBe(before);
+    const cache = await request(`${t.origin}/id/feed.rss`, { method, headers });
+    expect(await servedFromCache(t.origin)).toBe(before + 1);
+    expect(app.headers.etag ?? etag).toBe(etag);
+    return [app.status, cache.status];
+  }
+
+  test('If-Modified-Since that is not an HTTP-date is ignored', async () => {
+    expect(await statuses({ 'if-modified-since': '2026-11-25T11:00:00Z' })).toEqual([200, 200]);
+    expect(await statuses({ 'if-modified-since': '2026-11-25' })).toEqual([200, 200]);
+    expect(await statuses({ 'if-modified-since': 'Wed, 25 Nov 2026 11:00:00 +0000' })).toEqual([200, 200]);
+  });
+
+  test('If-Modified-Since after the server’s now is ignored', async () => {
+    expect(await statuses({ 'if-modified-since': 'Wed, 25 Nov 2026 12:00:01 GMT' })).toEqual([200, 200]);
+    expect(await statuses({ 'if-modified-since': 'Fri, 01 Jan 2100 00:00:00 GMT' })).toEqual([200, 200]);
+  });
+
+  test('a valid If-Modified-Since, in each of the three HTTP-date forms, still gets 304', async () => {
+    expect(await statuses({ 'if-modified-since': 'Wed, 25 Nov 2026 11:00:00 GMT' })).toEqual([304, 304]);
+    expect(await statuses({ 'if-modified-since': 'Wednesday, 25-Nov-26 10:00:00 GMT' })).toEqual([304, 304]);
+    expect(await statuses({ 'if-modified-since': 'Wed Nov 25 10:00:00 2026' })).toEqual([304, 304]);
+    expect(await statuses({ 'if-modified-since': 'Wed, 25 Nov 2026 09:59:59 GMT' })).toEqual([200, 200]);
+  });
+
+  test('If-Match that names no current ETag answers 412; the current one, or *, passes', async () => {
+    expect(await statuses({ 'if-match': '"stale"' })).toEqual([412, 412]);
+    expect(await statuses({ 'if-match': `W/${etag}` })).toEqual([412, 412]); // strong comparison
+    expect(await statuses({ 'if-match': etag })).toEqual([200, 200]);
+    expect(await statuses({ 'if-match': `"stale", ${etag}` })).toEqual([200, 200]);
+    expect(await statuses({ 'if-match': '*' })).toEqual([200, 200]);
+    expect(await statuses({ 'if-match': '"stale"' }, 'HEAD')).toEqual([412, 412]);
+    const r = await request(`${t.origin}/id/feed.rss`, { headers: { 'if-match': '"stale"' } });
+    expect(r.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(r.text).toContain('Precondition Failed: If-Match');
+  });
+
+  test('If-Unmodified-Since before Last-Modified answers 412; at or after it, or not a date, passes', async () => {
+    expect(await statuses({ 'if-unmodified-since': 'Wed, 25 Nov 2026 09:59:59 GMT' })).toEqual([412, 412]);
+    expect(await statuses({ 'if-unmodified-since': 'Wed, 25 Nov 2026 10:00:00 GMT' })).toEqual([200, 200]);
+    expect(await statuses({ 'if-unmodified-since': '2020-01-01T00:00:00Z' })).toEqual([200, 200]);
+    const r = await request(`${t.origin}/id/feed.rss`, { headers: { 'if-unmodified-since': 'Wed, 25 Nov 2026 09:00:00 GMT' } });
+    expect(r.text).toContain('Precondition Failed: the resource was modified after If-Unmodified-Since');
+  });
+
+  test('evaluated in the RFC’s order: If-Match before If-Unmodified-Since, both before If-None-Match', async () => {
+    // With If-Match, If-Unmodified-Since is not looked at.
+    expect(await statuses({ 'if-match': etag, 'if-unmodified-since': 'Wed, 25 Nov 2026 09:00:00 GMT' })).toEqual([200, 200]);
+    // A failed If-Match is a 412 even when If-None-Match would give a 304.
+    expect(await statuses({ 'if-match': '"stale"', 'if-none-match': etag })).toEqual([412, 412]);
+    expect(await statuses({ 'if-unmodified-since': 'Wed, 25 Nov 2026 09:00:00 GMT', 'if-none-match': etag })).toEqual([412, 412]);
+    // Passing preconditions leave If-None-Match to decide.
+    expect(await statuses({ 'if-match': etag, 'if-none-match': etag })).toEqual([304, 304]);
   });
 });
