@@ -64,6 +64,13 @@ function wellFormedness(text: string): { malformed: string | null; root: string 
   return { malformed, root: malformed ? null : root };
 }
 
+/**
+ * Well-formed feeds we know we do not read, and why; every other well-formed feed must be ingested.
+ * rss-parser finds the root element by its literal name, so Atom written with a prefix (`<atom:feed>`) is
+ * refused with a clear error.
+ */
+const KNOWN_UNREAD = new Set(['rome/atom_1.0_prefix.xml']);
+
 /** What a feed's root element is, when the document is one: RSS (any version), RDF (0.90, 1.0) or Atom. */
 const FEED_ROOTS = new Set(['rss', 'RDF', 'feed']);
 
@@ -130,6 +137,7 @@ describe('the real-world corpus through the whole ingest path', () => {
         failed.map(({ f, s }) => `\n  not ingested: ${f.name}: ${s?.lastError}`).join(''),
     );
     expect(share).toBeGreaterThanOrEqual(0.95);
+    expect(failed.map(({ f }) => f.name).filter((name) => !KNOWN_UNREAD.has(name))).toEqual([]);
   });
 
   it('gives every file it does not ingest a clear parse error (what, and where), and never fails otherwise', () => {

@@ -91,8 +91,10 @@ describe('feeds without items', () => {
     'generated/rss-bare.xml',
     'generated/rdf-no-channel.xml',
     'generated/atom-no-entries.xml',
-    'gofeed/version_rss_091_netscape.xml',
-    'gofeed/version_rdf_090.xml',
+    // gofeed's version files: every RSS version, as a channel or even an <rss> with nothing inside.
+    ...['rdf_090', 'rdf_10', 'rss_091_netscape', 'rss_091_userland', 'rss_092', 'rss_093', 'rss_094', 'rss_20', 'rss_201', 'rss_21', 'rss_missing'].map(
+      (v) => `gofeed/version_${v}.xml`,
+    ),
   ])('reads %s as a feed with no items', async (name) => {
     const { items } = await read(corpus(name));
     expect(items).toEqual([]);
