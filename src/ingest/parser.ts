@@ -161,9 +161,10 @@ function withChannel(doc: XmlObject, rootName: string): XmlObject {
 }
 
 /**
- * rss-parser, adjusted in four places:
+ * rss-parser, adjusted in these places:
+ * - Atom 0.3 dates are read under their RFC 4287 names;
  * - an empty root element is read as an element without children;
- * - its RSS builders read the channel unchecked (see `withChannel`).
+ * - its RSS builders read the channel unchecked (see `withChannel`);
  * - it turns an Atom entry's date into ISO with `toISOString()`, which throws on a date it cannot read and so
  *   rejects the whole feed. Drop unreadable dates from the entry first: the item is kept, undated.
  * - for an RSS item it makes a plain-text snippet of `description` and of `content:encoded` (regular
@@ -196,6 +197,9 @@ function feedParser(): Parser<Custom, Custom> {
   }
   const parseItemAtom = internal.parseItemAtom.bind(parser);
   internal.parseItemAtom = (entry) => {
+    // Atom 0.3 names its dates `issued` and `modified` (RFC 4287 renamed them), which rss-parser does not read.
+    if (!entry.published && entry.issued) entry.published = entry.issued;
+    if (!entry.updated && entry.modified) entry.updated = entry.modified;
     for (const field of ['published', 'updated']) {
       const value = text((entry[field] as unknown[] | undefined)?.[0]);
       if (value !== null && Number.isNaN(Date.parse(value.trim()))) delete entry[field];

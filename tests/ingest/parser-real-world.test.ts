@@ -83,6 +83,17 @@ describe('RSS versions', () => {
   });
 });
 
+describe('Atom 0.3', () => {
+  it('reads its entries with their dates (issued, modified)', async () => {
+    const { feed, items } = await read(corpus('rome/atom_0.3.xml'));
+    expect(feed.format).toBe('atom');
+    expect(items.map((i) => [i.publishedAt?.toISOString(), i.updatedAt?.toISOString()])).toEqual([
+      ['2000-01-01T01:00:00.000Z', '2000-01-01T00:00:00.000Z'],
+      ['2000-02-01T01:00:00.000Z', '2000-02-01T00:00:00.000Z'],
+    ]);
+  });
+});
+
 describe('feeds without items', () => {
   it.each([
     'generated/rss-empty-channel.xml',
