@@ -1,10 +1,9 @@
 import Parser from 'rss-parser';
 import { atomXhtml, rssMarkup } from './markup.ts';
+import { ParseError, positionOf } from './parse-error.ts';
+import { prepareXml } from './prepare.ts';
 
-/** Why a body is not a feed we accept. */
-export class ParseError extends Error {
-  override readonly name = 'ParseError';
-}
+export { ParseError } from './parse-error.ts';
 
 export type FeedFormat = 'rss' | 'rdf' | 'atom';
 
@@ -46,6 +45,10 @@ type XmlNode = { _?: string; $?: Record<string, string> } & Record<string, unkno
 type Custom = Record<string, unknown>;
 
 const parserOptions = {
+  // An <rss> whose version rss-parser does not know (none at all, "2.01", "3.0") is read as RSS 2.0; 0.9x
+  // versions it knows are read the same way apart from the iTunes extension. Every RSS version since 0.91
+  // keeps its items in <channel>.
+  defaultRSS: 2,
   customFields: {
     feed: [['$', 'attrs', { keepArray: true }], ['link', 'links', { keepArray: true }], ['xml:lang', 'lang']],
     item: [
@@ -61,26 +64,37 @@ const parserOptions = {
   },
 } as unknown as ConstructorParameters<typeof Parser>[0];
 
+const RDF_NS = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
+
 /**
- * Refuses what we must never hand to an XML parser or treat as a feed: DOCTYPEs with an internal subset
- * (entity bombs, external entities: nothing is ever expanded), and HTML pages.
+ * What the root element makes of a document: RSS (any version), RDF (RSS 0.90 and 1.0) or Atom; anything else
+ * is a ParseError saying what was found, and where.
  */
-function prePass(text: string): FeedFormat {
-  const head = text.slice(0, 4096);
-  if (/<!DOCTYPE[^>[]*\[/i.test(head) || /<!ENTITY/i.test(head)) {
-    throw new ParseError('DOCTYPE with an internal subset (entity declarations) refused');
+function formatOf(root: string, text: string, rootAt: number): FeedFormat {
+  const where = positionOf(text, rootAt);
+  const local = root.slice(root.indexOf(':') + 1);
+  if (/^(?:html|head|body)$/i.test(local)) throw new ParseError(`an HTML page, not a feed (root element <${root}> at ${where})`);
+  if (root === 'rss') return 'rss';
+  if (root === 'feed') return 'atom';
+  if (root === 'rdf:RDF') return 'rdf';
+  if (local === 'feed' || local === 'RDF') {
+    // rss-parser finds the root by its literal name: an Atom feed written as <atom:feed>, or RDF under another prefix.
+    throw new ParseError(`root element <${root}> at ${where}: a prefixed ${local === 'feed' ? 'Atom' : 'RDF'} root is not supported`);
   }
-  const prolog = head.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>/gi, (m) =>
-    /^<!DOCTYPE\s+html/i.test(m) ? '<html>' : '',
-  );
-  const root = /<([A-Za-z_][\w.:-]*)/.exec(prolog)?.[1];
-  if (!root) throw new ParseError('no XML root element');
-  const local = root.toLowerCase();
-  if (local === 'html' || local === 'body' || local === 'head') throw new ParseError('an HTML page, not a feed');
-  if (local === 'feed') return 'atom';
-  if (local === 'rdf:rdf' || local.endsWith(':rdf') || local === 'rdf') return 'rdf';
-  if (local === 'rss') return 'rss';
-  throw new ParseError(`unknown root element <${root}>, not RSS or Atom`);
+  if (local.toLowerCase() === 'rss' || local.toLowerCase() === 'rdf') {
+    throw new ParseError(`root element <${root}> at ${where} is not <rss> or <rdf:RDF> (namespace ${RDF_NS})`);
+  }
+  throw new ParseError(`root element <${root}> at ${where} is not RSS, RDF or Atom`);
+}
+
+/** rss-parser's XML errors (sax) put the position on further lines: "Unexpected close tag\nLine: 6\nColumn: 46". */
+function malformed(err: unknown): ParseError {
+  const message = (err as Error)?.message ?? String(err);
+  const [first, ...rest] = message.split('\n');
+  const line = /Line:\s*(\d+)/.exec(rest.join('\n'))?.[1];
+  const column = /Column:\s*(\d+)/.exec(rest.join('\n'))?.[1];
+  const at = line !== undefined ? ` at line ${Number(line) + 1}${column !== undefined ? `, column ${column}` : ''}` : '';
+  return new ParseError(`malformed feed: ${first}${at}`);
 }
 
 const text = (v: unknown): string | null => {
@@ -129,8 +143,28 @@ function nodeText(raw: unknown): { value: string | null; isText: boolean } {
   return { value, isText: type === 'text' || type === 'text/plain' };
 }
 
+type XmlObject = Record<string, unknown>;
+
 /**
- * rss-parser, adjusted in two places:
+ * The document with an object for its root and one `<channel>` object inside: rss-parser reads `channel[0]`
+ * unchecked, and crashes on a feed without a channel (RSS 0.90 files that have only items, `<rss/>`) or whose
+ * channel has no children (xml2js gives a string for an empty element). Such a feed has no items: a poll of it
+ * succeeds with none.
+ */
+function withChannel(doc: XmlObject, rootName: string): XmlObject {
+  const root = doc[rootName];
+  const rootObject: XmlObject = root && typeof root === 'object' && !Array.isArray(root) ? (root as XmlObject) : {};
+  const channels = rootObject.channel;
+  const first = Array.isArray(channels) ? channels[0] : undefined;
+  rootObject.channel = [first && typeof first === 'object' ? first : {}];
+  return { ...doc, [rootName]: rootObject };
+}
+
+/**
+ * rss-parser, adjusted in these places:
+ * - Atom 0.3 dates are read under their RFC 4287 names;
+ * - an empty root element is read as an element without children;
+ * - its RSS builders read the channel unchecked (see `withChannel`);
  * - it turns an Atom entry's date into ISO with `toISOString()`, which throws on a date it cannot read and so
  *   rejects the whole feed. Drop unreadable dates from the entry first: the item is kept, undated.
  * - for an RSS item it makes a plain-text snippet of `description` and of `content:encoded` (regular
@@ -145,8 +179,27 @@ function feedParser(): Parser<Custom, Custom> {
     parseItemAtom(entry: Record<string, unknown>): unknown;
     parseItemRss(xmlItem: Record<string, unknown>, itemFields: unknown): Record<string, unknown>;
   };
+  // An empty root element (`<rss/>`, `<feed></feed>`) comes back from xml2js as a string, which rss-parser
+  // does not recognise: make it an element without children, a feed without items.
+  const xml = (parser as unknown as { xmlParser: { parseString(s: string, cb: (err: unknown, result: unknown) => void): void } }).xmlParser;
+  const parseXml = xml.parseString.bind(xml);
+  xml.parseString = (s, cb) =>
+    parseXml(s, (err, result) => {
+      if (result && typeof result === 'object') {
+        for (const [key, value] of Object.entries(result)) if (typeof value === 'string') (result as XmlObject)[key] = {};
+      }
+      cb(err, result);
+    });
+  const builders = parser as unknown as Record<'buildRSS0_9' | 'buildRSS1' | 'buildRSS2', (doc: XmlObject) => unknown>;
+  for (const [name, rootName] of [['buildRSS0_9', 'rss'], ['buildRSS2', 'rss'], ['buildRSS1', 'rdf:RDF']] as const) {
+    const build = builders[name].bind(parser);
+    builders[name] = (doc) => build(withChannel(doc, rootName));
+  }
   const parseItemAtom = internal.parseItemAtom.bind(parser);
   internal.parseItemAtom = (entry) => {
+    // Atom 0.3 names its dates `issued` and `modified` (RFC 4287 renamed them), which rss-parser does not read.
+    if (!entry.published && entry.issued) entry.published = entry.issued;
+    if (!entry.updated && entry.modified) entry.updated = entry.modified;
     for (const field of ['published', 'updated']) {
       const value = text((entry[field] as unknown[] | undefined)?.[0]);
       if (value !== null && Number.isNaN(Date.parse(value.trim()))) delete entry[field];
@@ -168,13 +221,15 @@ function feedParser(): Parser<Custom, Custom> {
 }
 
 /** Parses RSS 0.9x/1.0/2.0 or Atom text into the raw model. Throws ParseError for anything else. */
-export async function parseFeed(body: string): Promise<RawFeed> {
-  const format = prePass(body);
+export async function parseFeed(input: string): Promise<RawFeed> {
+  // DOCTYPE removed, undefined entities made text (see prepare.ts): every reader below sees the same text.
+  const { text: body, root, rootAt } = prepareXml(input);
+  const format = formatOf(root, body, rootAt);
   let parsed: Parser.Output<Custom> & Custom;
   try {
     parsed = (await feedParser().parseString(body)) as Parser.Output<Custom> & Custom;
   } catch (err) {
-    throw new ParseError(`malformed feed: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
+    throw malformed(err);
   }
   const feedAttrs = (parsed.attrs as Record<string, string> | undefined) ?? {};
   const feedBase = format === 'atom' ? (feedAttrs['xml:base'] ?? null) : null;
