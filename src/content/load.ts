@@ -60,7 +60,8 @@ export class ContentCache {
     }
     for (const [name, mtimeMs, files] of doc.dirs) cache.dirs.set(name, { mtimeMs, files });
     for (const [file, stamp, o] of doc.files) {
-      const data = { ...o.data, published: new Date(o.data.published), updated: o.data.updated ? new Date(o.data.updated) : undefined };
+      const instant = (i: PersistedInstant) => ({ at: new Date(i.at), utcOffset: i.utcOffset });
+      const data = { ...o.data, published: instant(o.data.published), updated: o.data.updated ? instant(o.data.updated) : undefined };
       const parsed = { file, language: o.language, slug: o.slug, data, bodyHtml: lazyMarkdown(() => readBody(contentDir, file)) };
       const outcome = (o.kind === 'original' ? { kind: 'original', parsed } : { kind: 'translation', parsed }) as FileOutcome;
       cache.files.set(file, { stamp, outcome });
@@ -87,13 +88,19 @@ export class ContentCache {
 }
 
 /** Bump when the front matter schema or the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
+
+/** A ZonedInstant as JSON writes it. */
+interface PersistedInstant {
+  at: string;
+  utcOffset: number;
+}
 
 interface PersistedOutcome {
   kind: 'original' | 'translation';
   language: string;
   slug: string;
-  data: Record<string, unknown> & { published: string; updated?: string };
+  data: Record<string, unknown> & { published: PersistedInstant; updated?: PersistedInstant };
 }
 
 function readBody(contentDir: string, file: string): string {
@@ -377,7 +384,7 @@ function parseArticleFile(contentDir: string, file: string, languages: ReadonlyS
 }
 
 function checkDates(f: ParsedFile<OriginalInput | TranslationInput>, problems: Problems): void {
-  if (f.data.updated && f.data.updated < f.data.published) {
+  if (f.data.updated && f.data.updated.at < f.data.published.at) {
     problems.add(f.file, 'updated', 'is before published');
   }
 }
@@ -397,8 +404,10 @@ function toTranslation(
     file: f.file,
     title: d.title,
     summary: d.summary,
-    published: d.published,
-    updated: d.updated ?? d.published,
+    published: d.published.at,
+    updated: (d.updated ?? d.published).at,
+    publishedUtcOffset: d.published.utcOffset,
+    updatedUtcOffset: (d.updated ?? d.published).utcOffset,
     authors,
     translator,
     isOriginal,
