@@ -339,6 +339,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
       }
     }
     logger.info({ sources: sources.length, added_or_moved: fresh.map((s) => s.id), removed: [...before.keys()].filter((id) => !byId.has(id)) }, 'sources changed');
+    // Only active sources' items are published, under their names: a source removed, back or renamed changes feeds.
+    published(null);
     if (started && fresh.length > 0) pollFirst(fresh);
   }
 

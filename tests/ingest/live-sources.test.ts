@@ -59,8 +59,19 @@ describe('sources.yaml is picked up without a restart', () => {
     s = await running();
     expect((await status(s)).map((x) => x.id)).toEqual(['a', 'b']);
     expect((await status(s)).every((x) => x.lastSuccessAt !== null && x.itemCount > 0)).toBe(true);
+    const related = async () => (await request(`${s!.origin}/en/related/feed.json`)).text;
+    // An item of a's feed (rss2.xml) is related to the seed article and shown.
+    const A_ITEM = 'Ceasefire talks over Karabakh stall again';
+    expect(await related()).toContain(A_ITEM);
 
-    // Remove a, reschedule b to 03:17 every day, add c.
+    // Remove a and reschedule b to 03:17 every day: nothing is polled, and both show at once.
+    fs.writeFileSync(path.join(s.contentDir, 'sources.yaml'), sourcesYaml([{ id: 'b', path: '/b.xml', schedule: '17 3 * * *' }]));
+    expect(s.service.sources.reload()).toBe(true);
+    expect((await status(s)).map((x) => x.id)).toEqual(['b']);
+    // A removed source's items are no longer published.
+    expect(await related()).not.toContain(A_ITEM);
+
+    // Add c.
     fs.writeFileSync(
       path.join(s.contentDir, 'sources.yaml'),
       sourcesYaml([{ id: 'b', path: '/b.xml', schedule: '17 3 * * *' }, { id: 'c', path: '/c.xml' }]),
