@@ -9,7 +9,7 @@ import { Urls } from './feeds/catalog.ts';
 import { createApp } from './http/app.ts';
 import { createServer } from './http/server.ts';
 import { createIngester, type Ingester } from './ingest/ingester.ts';
-import { loadSources } from './ingest/sources.ts';
+import { LiveSources } from './ingest/sources.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { openStore, type Store } from './storage/store.ts';
@@ -17,6 +17,8 @@ import { openStore, type Store } from './storage/store.ts';
 export interface Service {
   server: http.Server;
   content: LiveContent;
+  /** sources.yaml, read again when it changes. */
+  sources: LiveSources;
   store: Store;
   ingester: Ingester;
   cache: RepresentationCache;
@@ -26,7 +28,7 @@ export interface Service {
 
 export interface ServiceOptions {
   now?: () => Date;
-  /** Watch CONTENT_DIR for changes (default true). */
+  /** Watch CONTENT_DIR (the content and sources.yaml) for changes (default true). */
   watchContent?: boolean;
 }
 
@@ -38,14 +40,14 @@ export interface ServiceOptions {
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
   const now = options.now ?? (() => new Date());
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
-  const sources = loadSources(config.contentDir);
+  const sources = new LiveSources(config.contentDir, logger);
   const store = openStore(config.dataDir);
   const cache = new RepresentationCache(now, { memory: store, onRender: (type, ms) => metrics.render(type, ms) });
   const related = new RelatedCache(store);
   const urls = new Urls(config.baseUrl);
   const ingester = createIngester({
     store,
-    sources,
+    sources: sources.current,
     fetchPolicy: config.fetch,
     retention: config.retention,
     logger,
@@ -65,15 +67,29 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   // Relations may be stale if the content changed while the service was down: related again in the
   // background (batches between which requests are served; each batch that changes something is published).
   void ingester.relateAll();
-  if (options.watchContent !== false) content.watch();
+  sources.onChange((list) => ingester.setSources(list));
+  if (options.watchContent !== false) {
+    content.watch();
+    sources.watch();
+  }
 
   const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status(), relationsCurrent: () => ingester.relationsCurrent() });
-  const app = createApp({ content, related, cache, urls, logger, metrics, sourceStatus: () => ingester.status() });
+  const app = createApp({
+    content,
+    related,
+    cache,
+    urls,
+    logger,
+    metrics,
+    sourceStatus: () => ingester.status(),
+    sourcesRejectedChange: () => sources.rejectedChange,
+  });
   const server = createServer(app, cache, metrics);
   let closed = false;
   return {
     server,
     content,
+    sources,
     store,
     ingester,
     cache,
@@ -81,6 +97,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       if (closed) return;
       closed = true;
       content.close();
+      sources.close();
       await ingester.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

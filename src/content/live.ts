@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { ContentError } from '../errors.ts';
-import { ContentCache, loadContent, type ChangedFolders } from './load.ts';
+import { ContentCache, lastGoodContent, loadContent, type ChangedFolders } from './load.ts';
 import type { ContentSnapshot } from './model.ts';
 
 /**
@@ -20,8 +20,11 @@ export class LiveContent {
   private readonly listeners: Array<(s: ContentSnapshot) => void> = [];
   private readonly cache: ContentCache;
 
-  /** Throws ContentError when the content is invalid at start-up: there is no last good version yet. */
-  /** `cacheFile` (in DATA_DIR) keeps what was parsed across restarts; null keeps it in memory only. */
+  /**
+   * `cacheFile` (in DATA_DIR) keeps what was parsed across restarts, and the last good version; null keeps it in
+   * memory only. Content that is invalid at start-up is refused like a change: the last good version the cache
+   * remembers is served, and `lastError` says why. Throws ContentError when there is no last good version.
+   */
   constructor(
     readonly dir: string,
     private readonly logger: Logger,
@@ -29,7 +32,18 @@ export class LiveContent {
     private readonly cacheFile: string | null = null,
   ) {
     this.cache = cacheFile ? ContentCache.read(cacheFile, dir) : new ContentCache();
-    this.snapshot = loadContent(dir, now(), this.cache);
+    try {
+      this.snapshot = loadContent(dir, now(), this.cache);
+    } catch (err) {
+      const last = err instanceof ContentError ? lastGoodContent(this.cache, now()) : null;
+      if (!last) throw err;
+      this.snapshot = last;
+      this.problem = err as ContentError;
+      logger.error(
+        { problems: this.problem.problems, articles: last.articles.length, fingerprint: last.fingerprint.slice(0, 12) },
+        'content is invalid at start-up; serving the last good version from the content cache',
+      );
+    }
     this.saveCache();
   }
 
@@ -124,7 +138,11 @@ export class LiveContent {
     const articleFolder = (filename: string | null): string | null =>
       path.dirname(folder) === articles ? path.basename(folder) : folder === articles ? filename : null;
     try {
-      const w = fs.watch(folder, { persistent: false }, (_event, filename) => onChange(articleFolder(filename)));
+      const w = fs.watch(folder, { persistent: false }, (_event, filename) => {
+        // sources.yaml is the ingester's (src/ingest/sources.ts watches it): no content reload for it.
+        if (folder === this.dir && filename === 'sources.yaml') return;
+        onChange(articleFolder(filename));
+      });
       w.on('error', (err) => {
         this.logger.warn({ err, folder }, 'content watcher lost a folder');
         w.close();

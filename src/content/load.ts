@@ -29,8 +29,19 @@ type FileOutcome =
  * A reload re-reads only files whose identity changed, so editing one article of ten thousand is cheap,
  * and bodies already rendered stay rendered.
  */
+type CacheEntry = { stamp: string; outcome: FileOutcome };
+
+/** The last version that loaded without problems: served when a start finds the content invalid. */
+interface LastGood {
+  site: Site;
+  fingerprint: string;
+  /** The entries it was made of (mostly the very objects of `files`, which hold the newest version of each file). */
+  files: ReadonlyMap<string, CacheEntry>;
+}
+
 export class ContentCache {
-  readonly files = new Map<string, { stamp: string; outcome: FileOutcome }>();
+  readonly files = new Map<string, CacheEntry>();
+  lastGood: LastGood | null = null;
   /** Article folders by name, with their mtime and the Markdown files they held then. */
   readonly dirs = new Map<string, { mtimeMs: number; files: string[] }>();
   /** Whether anything changed since it was read or written. */
@@ -54,16 +65,30 @@ export class ContentCache {
       contentDir?: unknown;
       files?: [string, string, PersistedOutcome][];
       dirs?: [string, number, string[]][];
+      lastGood?: PersistedLastGood | null;
     };
     if (doc.version !== CACHE_VERSION || doc.contentDir !== contentDir || !Array.isArray(doc.files) || !Array.isArray(doc.dirs)) {
       return cache;
     }
     for (const [name, mtimeMs, files] of doc.dirs) cache.dirs.set(name, { mtimeMs, files });
-    for (const [file, stamp, o] of doc.files) {
-      const data = { ...o.data, published: new Date(o.data.published), updated: o.data.updated ? new Date(o.data.updated) : undefined };
+    const entry = (file: string, stamp: string, o: PersistedOutcome): CacheEntry => {
+      const instant = (i: PersistedInstant) => ({ at: new Date(i.at), utcOffset: i.utcOffset });
+      const data = { ...o.data, published: instant(o.data.published), updated: o.data.updated ? instant(o.data.updated) : undefined };
       const parsed = { file, language: o.language, slug: o.slug, data, bodyHtml: lazyMarkdown(() => readBody(contentDir, file)) };
       const outcome = (o.kind === 'original' ? { kind: 'original', parsed } : { kind: 'translation', parsed }) as FileOutcome;
-      cache.files.set(file, { stamp, outcome });
+      return { stamp, outcome };
+    };
+    for (const [file, stamp, o] of doc.files) cache.files.set(file, entry(file, stamp, o));
+    const last = doc.lastGood;
+    if (last && Array.isArray(last.files)) {
+      const files = new Map<string, CacheEntry>();
+      for (const [file, stamp, o] of last.files) {
+        const same = cache.files.get(file);
+        if (o) files.set(file, entry(file, stamp, o));
+        else if (same?.stamp === stamp) files.set(file, same);
+        else return cache; // inconsistent: no last good version rather than a wrong one
+      }
+      cache.lastGood = { site: last.site, fingerprint: last.fingerprint, files };
     }
     return cache;
   }
@@ -74,30 +99,66 @@ export class ContentCache {
     const files: [string, string, PersistedOutcome][] = [];
     for (const [file, { stamp, outcome }] of this.files) {
       if (outcome.kind === 'invalid') continue;
-      const { language, slug, data } = outcome.parsed;
-      files.push([file, stamp, { kind: outcome.kind, language, slug, data: data as unknown as PersistedOutcome['data'] }]);
+      files.push([file, stamp, persisted(outcome)]);
     }
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     const dirs = [...this.dirs].map(([name, d]) => [name, d.mtimeMs, d.files]);
-    fs.writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, contentDir, files, dirs }));
+    let lastGood: PersistedLastGood | null = null;
+    if (this.lastGood) {
+      const { site, fingerprint } = this.lastGood;
+      // Mostly the entries above; only a file whose newer version was rejected is written twice.
+      const lastFiles = [...this.lastGood.files].map(([file, e]): [string, string, PersistedOutcome | null] =>
+        this.files.get(file) === e || e.outcome.kind === 'invalid' ? [file, e.stamp, null] : [file, e.stamp, persisted(e.outcome)],
+      );
+      lastGood = { site, fingerprint, files: lastFiles };
+    }
+    fs.writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, contentDir, files, dirs, lastGood }));
     fs.renameSync(tmp, cacheFile);
     this.dirty = false;
   }
 }
 
 /** Bump when the front matter schema or the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
+
+/** A ZonedInstant as JSON writes it. */
+interface PersistedInstant {
+  at: string;
+  utcOffset: number;
+}
 
 interface PersistedOutcome {
   kind: 'original' | 'translation';
   language: string;
   slug: string;
-  data: Record<string, unknown> & { published: string; updated?: string };
+  data: Record<string, unknown> & { published: PersistedInstant; updated?: PersistedInstant };
 }
 
+interface PersistedLastGood {
+  site: Site;
+  fingerprint: string;
+  /** null: the same as the entry of `files` with this stamp. */
+  files: [string, string, PersistedOutcome | null][];
+}
+
+function persisted(outcome: Exclude<FileOutcome, { kind: 'invalid' }>): PersistedOutcome {
+  const { language, slug, data } = outcome.parsed;
+  return { kind: outcome.kind, language, slug, data: data as unknown as PersistedOutcome['data'] };
+}
+
+/**
+ * The Markdown of a file whose front matter came from the cache. Serving the last good version, the file may have
+ * changed or gone since: its current body (or nothing) is shown rather than failing the page.
+ */
 function readBody(contentDir: string, file: string): string {
-  const text = fs.readFileSync(path.join(contentDir, file), 'utf8');
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(contentDir, file), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
   const fm = FRONT_MATTER.exec(text);
   return fm ? text.slice(fm[0].length) : text;
 }
@@ -234,8 +295,9 @@ export function loadContent(
   const site = loadSite(contentDir, problems);
   hash.update(fs.existsSync(path.join(contentDir, 'site.yaml')) ? fs.readFileSync(path.join(contentDir, 'site.yaml')) : '');
   const seen = new Set<string>();
+  /** The entries this version is made of: the last good version if it has no problems. */
+  const used = new Map<string, CacheEntry>();
   const languages = new Set(site?.languages.map((l) => l.code) ?? []);
-  const categorySlugs = new Set(site?.categories.map((c) => c.slug) ?? []);
 
   const originals: ParsedFile<OriginalInput>[] = [];
   const translations: ParsedFile<TranslationInput>[] = [];
@@ -257,6 +319,7 @@ export function loadContent(
       cache.dirty = true;
     }
     seen.add(file);
+    used.set(file, cached);
     const outcome = cached.outcome;
     if (outcome.kind === 'original') originals.push(outcome.parsed);
     else if (outcome.kind === 'translation') translations.push(outcome.parsed);
@@ -269,6 +332,41 @@ export function loadContent(
     }
   }
 
+  // Checked across files even when a file or site.yaml failed, so one load reports every problem.
+  const articles = assemble(site, originals, translations, problems);
+  if (!site || !articles || problems.list.length > 0) throw new ContentError(problems.list);
+  const fingerprint = hash.digest('hex');
+  if (cache.lastGood?.fingerprint !== fingerprint) cache.dirty = true;
+  cache.lastGood = { site, fingerprint, files: used };
+  return { site, articles, fingerprint, loadedAt: now };
+}
+
+/**
+ * The last content that loaded without problems, as the cache remembers it (front matter as it was then;
+ * bodies are read from the files when first shown). Null when there is none.
+ */
+export function lastGoodContent(cache: ContentCache, now: Date): ContentSnapshot | null {
+  const last = cache.lastGood;
+  if (!last) return null;
+  const originals: ParsedFile<OriginalInput>[] = [];
+  const translations: ParsedFile<TranslationInput>[] = [];
+  for (const { outcome } of last.files.values()) {
+    if (outcome.kind === 'original') originals.push(outcome.parsed);
+    else if (outcome.kind === 'translation') translations.push(outcome.parsed);
+  }
+  const problems = new Problems();
+  const articles = assemble(last.site, originals, translations, problems);
+  return articles ? { site: last.site, articles, fingerprint: last.fingerprint, loadedAt: now } : null;
+}
+
+/** Links translations to originals and checks what spans files; null (and `problems` filled) when that fails. */
+function assemble(
+  site: Site | null,
+  originals: readonly ParsedFile<OriginalInput>[],
+  translations: readonly ParsedFile<TranslationInput>[],
+  problems: Problems,
+): Article[] | null {
+  const categorySlugs = new Set(site?.categories.map((c) => c.slug) ?? []);
   const byId = new Map<string, { original: ParsedFile<OriginalInput>; translations: Map<string, Translation> }>();
   const slugs = new Map<string, string>();
   for (const o of originals) {
@@ -314,7 +412,7 @@ export function loadContent(
     );
   }
 
-  if (problems.list.length > 0 || !site) throw new ContentError(problems.list);
+  if (problems.list.length > 0 || !site) return null;
 
   const articles: Article[] = [...byId.values()].map(({ original, translations: tr }) => ({
     id: original.data.id,
@@ -327,7 +425,7 @@ export function loadContent(
   // Newest first (by the original's publication), then by id: sorted on precomputed keys.
   const keyed = articles.map((a) => ({ a, t: a.translations.get(a.originalLanguage)!.published.getTime() }));
   keyed.sort((x, y) => y.t - x.t || x.a.id.localeCompare(y.a.id));
-  return { site, articles: keyed.map((k) => k.a), fingerprint: hash.digest('hex'), loadedAt: now };
+  return keyed.map((k) => k.a);
 }
 
 /** Reads and validates one article file on its own; what it relates to is checked later, across files. */
@@ -377,7 +475,7 @@ function parseArticleFile(contentDir: string, file: string, languages: ReadonlyS
 }
 
 function checkDates(f: ParsedFile<OriginalInput | TranslationInput>, problems: Problems): void {
-  if (f.data.updated && f.data.updated < f.data.published) {
+  if (f.data.updated && f.data.updated.at < f.data.published.at) {
     problems.add(f.file, 'updated', 'is before published');
   }
 }
@@ -397,8 +495,10 @@ function toTranslation(
     file: f.file,
     title: d.title,
     summary: d.summary,
-    published: d.published,
-    updated: d.updated ?? d.published,
+    published: d.published.at,
+    updated: (d.updated ?? d.published).at,
+    publishedUtcOffset: d.published.utcOffset,
+    updatedUtcOffset: (d.updated ?? d.published).utcOffset,
     authors,
     translator,
     isOriginal,

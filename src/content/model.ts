@@ -65,6 +65,9 @@ export interface Translation {
   summary: string;
   published: Date;
   updated: Date;
+  /** The UTC offsets (minutes east of UTC) `published` and `updated` were written with: the article's own zone. */
+  publishedUtcOffset: number;
+  updatedUtcOffset: number;
   authors: readonly Person[];
   /** Set on translations: who translated it. Null on the original. */
   translator: Person | null;

@@ -19,16 +19,27 @@ const httpUrl = z
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
+/**
+ * An instant as the author wrote it: the moment, and the UTC offset it was written in (minutes east of UTC), so
+ * pages can show it in the article's own zone (20.00 WIB, not 13.00 UTC).
+ */
+export interface ZonedInstant {
+  at: Date;
+  utcOffset: number;
+}
+
 export const instant = z
   .string()
   .regex(INSTANT, 'must be an ISO 8601 date and time with a zone, e.g. 2020-11-03T20:00:00+07:00')
-  .transform((s, ctx) => {
+  .transform((s, ctx): ZonedInstant => {
     const d = new Date(s);
-    if (Number.isNaN(d.getTime())) {
+    const zone = /(Z|([+-])(\d{2}):(\d{2}))$/.exec(s)!;
+    const utcOffset = zone[1] === 'Z' ? 0 : (zone[2] === '-' ? -1 : 1) * (Number(zone[3]) * 60 + Number(zone[4]));
+    if (Number.isNaN(d.getTime()) || Math.abs(utcOffset) > 18 * 60) {
       ctx.addIssue({ code: 'custom', message: `is not a real date: ${s}` });
       return z.NEVER;
     }
-    return d;
+    return { at: d, utcOffset };
   });
 
 const person = z.union([

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Article, ContentSnapshot, Language, SiteLanguage, Translation } from '../content/model.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../config.ts';
+import { fill, strings } from '../i18n/strings.ts';
 import { html, trusted, type SafeHtml } from '../pages/html.ts';
 import type { PublishedItem } from '../storage/store.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
@@ -93,15 +94,22 @@ export function relatedLinks(items: readonly RelatedItem[]): FeedLink[] {
 
 /** The credit that travels with every copy of an article: the original publisher, and for translations, who translated it. */
 export function creditHtml(article: Article, t: Translation, urls: Urls): SafeHtml {
+  const s = strings(t.language);
   const original = article.translations.get(article.originalLanguage)!;
   const source = article.credit.url
     ? html`<a href="${article.credit.url}">${article.credit.name}</a>`
     : html`${article.credit.name}`;
+  const note = article.credit.note;
   if (t.isOriginal) {
-    return html`<p class="credit">Sumber: ${source}${article.credit.note ? html` — ${article.credit.note}` : ''}</p>`;
+    return html`<p class="credit">${fill(note ? s.creditOriginalWithNote : s.creditOriginal, { source, note: note ?? '' })}</p>`;
   }
-  const originalLanguage = languageName(article.originalLanguage, t.language);
-  return html`<p class="credit">Translated from the ${originalLanguage} original, <a href="${urls.article(original.language, article.slug)}" hreflang="${original.language}" lang="${original.language}">${original.title}</a>, first published by ${source}${article.credit.note ? html` (${article.credit.note})` : ''}. Translation: ${t.translator?.name ?? ''}.</p>`;
+  return html`<p class="credit">${fill(note ? s.creditTranslationWithNote : s.creditTranslation, {
+    language: languageName(article.originalLanguage, t.language),
+    original: html`<a href="${urls.article(original.language, article.slug)}" hreflang="${original.language}" lang="${original.language}">${original.title}</a>`,
+    source,
+    note: note ?? '',
+    translator: t.translator?.name ?? '',
+  })}</p>`;
 }
 
 export function relatedListHtml(items: readonly RelatedItem[], heading: string): SafeHtml | '' {
@@ -151,10 +159,9 @@ function webUrl(url: string | null): string | null {
 }
 
 function upstreamEntry(snapshot: ContentSnapshot, item: RelatedItem, lang: Language): FeedEntry {
-  const readAt = lang === 'id' ? 'Baca di' : 'Read at';
   const siteUrl = webUrl(item.sourceSiteUrl);
   const link = webUrl(item.url) ?? siteUrl ?? item.sourceFeedUrl;
-  const content = html`<p>${item.summary}</p><p><a href="${link}">${readAt} ${item.sourceName}</a></p>`;
+  const content = html`<p>${item.summary}</p><p><a href="${link}">${fill(strings(lang).readAt, { source: item.sourceName })}</a></p>`;
   return {
     id: upstreamEntryId(snapshot.site, item),
     title: item.title,

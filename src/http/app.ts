@@ -5,6 +5,7 @@ import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
 import type { SourceStatus } from '../ingest/ingester.ts';
+import type { SourcesProblem } from '../ingest/sources.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { errorHandler } from './errors.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   /** One entry per source for GET /status (the ingester's). */
   sourceStatus: () => readonly SourceStatus[];
+  /** The problems of a refused sources.yaml change, null when the file in service is the newest. */
+  sourcesRejectedChange?: () => readonly SourcesProblem[] | null;
   metrics: Metrics;
 }
 
@@ -49,14 +52,20 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     const c = deps.content.current;
     const problem = deps.content.lastError;
+    const sourcesProblem = deps.sourcesRejectedChange?.() ?? null;
     res.set(NO_STORE).json({
-      status: 'ok',
+      // Still 200: we serve, but not the newest content or sources on disk (a change was refused, see below).
+      status: problem || sourcesProblem ? 'degraded' : 'ok',
       content: {
         articles: c.articles.length,
         loadedAt: c.loadedAt.toISOString(),
         fingerprint: c.fingerprint.slice(0, 16),
         // The newest version on disk could not be loaded: we still serve the version above.
         rejectedChange: problem ? problem.problems : null,
+      },
+      sources: {
+        // The newest sources.yaml could not be used: the sources in /status go on as they were.
+        rejectedChange: sourcesProblem,
       },
     });
   });

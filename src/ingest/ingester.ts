@@ -40,7 +40,7 @@ export interface SourceStatus {
 
 export interface IngesterDeps {
   store: Store;
-  sources: Source[];
+  sources: readonly Source[];
   fetchPolicy: FetchPolicy;
   retention: RetentionPolicy;
   logger: Logger;
@@ -65,6 +65,11 @@ export interface Ingester {
   pollAll(): Promise<void>;
   /** Polls every source once now, then on its schedule with jitter; never two polls of one source at once. */
   start(): void;
+  /**
+   * Takes a new list of sources (sources.yaml changed): removed ones stop, added ones (and ones whose URL changed)
+   * are polled at once if started, and changed schedules apply from now on; the others go on as they were.
+   */
+  setSources(sources: readonly Source[]): void;
   /** Stops the schedules and waits (bounded) for running polls. */
   stop(): Promise<void>;
   status(): SourceStatus[];
@@ -100,13 +105,17 @@ function shortError(err: unknown): string {
 }
 
 export function createIngester(deps: IngesterDeps): Ingester {
-  const { store, sources, fetchPolicy, retention, logger } = deps;
+  const { store, fetchPolicy, retention, logger } = deps;
+  /** The sources in service; replaced by setSources. */
+  let sources: readonly Source[] = deps.sources;
   const now = deps.now ?? (() => new Date());
   const jitterMs = deps.jitterMs ?? DEFAULT_JITTER_MS;
   const relateBatch = deps.relateBatch ?? RELATE_BATCH;
-  const byId = new Map(sources.map((s) => [s.id, s]));
+  let byId = new Map(sources.map((s) => [s.id, s]));
   const running = new Map<string, Promise<void>>();
-  const tasks: ScheduledTask[] = [];
+  /** The cron task of each source, by id, while started. */
+  const tasks = new Map<string, ScheduledTask>();
+  let started = false;
   let stopped = false;
   let relaterCache: { targets: readonly RelateTarget[]; relater: Relater } | null = null;
 
@@ -268,7 +277,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   /** A scheduled (not explicit) poll: skipped while one runs or while the source backs off. */
   function scheduledPoll(source: Source): Promise<void> {
-    if (stopped) return Promise.resolve();
+    // Also a tick of a source taken out of sources.yaml just now.
+    if (stopped || !byId.has(source.id)) return Promise.resolve();
     if (running.has(source.id)) {
       logger.debug({ source_id: source.id }, 'poll still running, tick skipped');
       return Promise.resolve();
@@ -280,27 +290,79 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return pollSource(source.id).catch((err: unknown) => logger.error({ source_id: source.id, err }, 'poll crashed'));
   }
 
+  function schedule(source: Source): void {
+    tasks.set(
+      source.id,
+      cron.schedule(source.schedule, () => scheduledPoll(source), {
+        name: `ingest:${source.id}`,
+        noOverlap: true,
+        maxRandomDelay: jitterMs,
+      }),
+    );
+  }
+
+  function unschedule(sourceId: string): void {
+    const task = tasks.get(sourceId);
+    tasks.delete(sourceId);
+    if (task) void task.destroy();
+  }
+
+  function pollFirst(list: readonly Source[]): void {
+    const first = list.filter((s) => !backingOff(store.sourceState(s.id), now()));
+    void pollEach(first).catch((err: unknown) => logger.error({ err }, 'first poll round crashed'));
+  }
+
+  function setSources(next: readonly Source[]): void {
+    const before = byId;
+    store.syncSources(next);
+    sources = [...next];
+    byId = new Map(sources.map((s) => [s.id, s]));
+    for (const id of before.keys()) {
+      if (byId.has(id)) continue;
+      // A poll of it already running finishes; nothing schedules it again.
+      unschedule(id);
+      nextRuns.delete(id);
+    }
+    const fresh: Source[] = [];
+    for (const source of sources) {
+      const old = before.get(source.id);
+      // A new name or language is read at the next poll; the schedule stays.
+      if (old && old.schedule === source.schedule && old.url === source.url) continue;
+      nextRuns.delete(source.id);
+      if (!old || old.url !== source.url) fresh.push(source);
+      else {
+        // Rescheduled: /status shows the next run of the new schedule (a source backing off keeps its delay).
+        const state = store.sourceState(source.id);
+        if (state?.nextPollAt && !backingOff(state, now())) store.updateSourceState(source.id, { nextPollAt: nextScheduled(source) });
+      }
+      if (started) {
+        unschedule(source.id);
+        schedule(source);
+      }
+    }
+    logger.info({ sources: sources.length, added_or_moved: fresh.map((s) => s.id), removed: [...before.keys()].filter((id) => !byId.has(id)) }, 'sources changed');
+    // Only active sources' items are published, under their names: a source removed, back or renamed changes feeds.
+    published(null);
+    if (started && fresh.length > 0) pollFirst(fresh);
+  }
+
   return {
     pollSource,
     pollAll: () => pollEach(sources),
+    setSources,
     start() {
-      if (tasks.length > 0) return;
+      if (started) return;
+      started = true;
       stopped = false;
-      for (const source of sources) {
-        tasks.push(
-          cron.schedule(source.schedule, () => scheduledPoll(source), {
-            name: `ingest:${source.id}`,
-            noOverlap: true,
-            maxRandomDelay: jitterMs,
-          }),
-        );
-      }
-      const first = sources.filter((s) => !backingOff(store.sourceState(s.id), now()));
-      void pollEach(first).catch((err: unknown) => logger.error({ err }, 'first poll round crashed'));
+      for (const source of sources) schedule(source);
+      pollFirst(sources);
     },
     async stop() {
       stopped = true;
-      for (const t of tasks.splice(0)) await t.destroy();
+      started = false;
+      const all = [...tasks.values()];
+      tasks.clear();
+      for (const t of all) await t.destroy();
       // A running relateAll stops at its next batch.
       if (relating) await relating;
       const pending = [...running.values()];

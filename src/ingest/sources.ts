@@ -4,6 +4,7 @@ import { validate as validateCron } from 'node-cron';
 import yaml from 'js-yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 
 /** One upstream feed from CONTENT_DIR/sources.yaml. */
 export interface Source {
@@ -106,4 +107,98 @@ export function loadSources(contentDir: string): Source[] {
     });
   });
   return sources;
+}
+
+/** One problem of a refused sources.yaml, in the shape /healthz gives content problems. */
+export interface SourcesProblem {
+  file: 'sources.yaml';
+  field: string | null;
+  message: string;
+}
+
+/**
+ * The sources in service. A change to CONTENT_DIR/sources.yaml is read again without a restart; an invalid one is
+ * refused: the sources in service go on polling, and `rejectedChange` says why (for /healthz and the log).
+ */
+export class LiveSources {
+  private list: Source[];
+  private problem: SourcesProblem[] | null = null;
+  private watcher: fs.FSWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners: Array<(sources: readonly Source[]) => void> = [];
+
+  /** Throws ConfigError when sources.yaml is invalid at start-up. */
+  constructor(
+    readonly contentDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.list = loadSources(contentDir);
+  }
+
+  get current(): readonly Source[] {
+    return this.list;
+  }
+
+  /** The problems of the newest sources.yaml, if it was refused. */
+  get rejectedChange(): readonly SourcesProblem[] | null {
+    return this.problem;
+  }
+
+  onChange(listener: (sources: readonly Source[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Reads sources.yaml again; true when a valid and different list was taken into service. */
+  reload(): boolean {
+    let next: Source[];
+    try {
+      next = loadSources(this.contentDir);
+    } catch (err) {
+      // A file that cannot be read (permissions, a folder in its place) is refused like an invalid one.
+      this.problem = [
+        err instanceof ConfigError
+          ? { file: 'sources.yaml', field: err.keys.find((k) => k !== 'sources.yaml') ?? null, message: err.message }
+          : { file: 'sources.yaml', field: null, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` },
+      ];
+      this.logger.error({ problems: this.problem }, 'sources.yaml change rejected; the sources in service go on');
+      return false;
+    }
+    this.problem = null;
+    if (JSON.stringify(next) === JSON.stringify(this.list)) return false;
+    this.list = next;
+    this.logger.info({ sources: next.length }, 'sources reloaded');
+    for (const l of this.listeners) l(next);
+    return true;
+  }
+
+  /**
+   * Reloads once writes to sources.yaml settle. The folder is watched, not the file: editors save by writing a new
+   * file and renaming it over the old one, which a watch on the file itself would not survive.
+   */
+  watch(debounceMs = 200): void {
+    if (this.watcher) return;
+    try {
+      this.watcher = fs.watch(this.contentDir, { persistent: false }, (_event, filename) => {
+        if (filename !== null && filename !== 'sources.yaml') return;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.reload();
+        }, debounceMs);
+      });
+      this.watcher.on('error', (err) => {
+        this.logger.warn({ err, folder: this.contentDir }, 'sources.yaml watcher lost its folder');
+        this.close();
+      });
+    } catch (err) {
+      this.logger.error({ err, folder: this.contentDir }, 'cannot watch sources.yaml; restart to pick up changes');
+    }
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
 }

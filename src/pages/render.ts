@@ -11,7 +11,7 @@ import {
 } from '../feeds/build.ts';
 import { FORMAT_LABELS, FORMATS, MEDIA_TYPES, scopes, type Scope, type Urls } from '../feeds/catalog.ts';
 import { html, trusted, type SafeHtml } from './html.ts';
-import { strings } from './strings.ts';
+import { fill, strings } from '../i18n/strings.ts';
 
 /**
  * Simple, accessible HTML pages: one per article and language, one per language, category and related
@@ -60,9 +60,51 @@ function feedList(urls: Urls, lang: Language, scope: Scope): SafeHtml {
   )}</ul>`;
 }
 
-function date(d: Date, lang: Language): SafeHtml {
-  const text = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(d);
-  return html`<time datetime="${d.toISOString()}">${text} UTC</time>`;
+/** `+07:00` for 420 minutes east of UTC. */
+function offsetText(utcOffset: number): string {
+  const abs = Math.abs(utcOffset);
+  return `${utcOffset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** The zone's name readers of `lang` know (WIB), or `UTC+7`, `UTC+5:30`, `UTC-3`, `UTC`. */
+function zoneLabel(utcOffset: number, lang: Language): string {
+  const known = strings(lang).zones[utcOffset];
+  if (known) return known;
+  if (utcOffset === 0) return 'UTC';
+  const abs = Math.abs(utcOffset);
+  return `UTC${utcOffset < 0 ? '-' : '+'}${Math.floor(abs / 60)}${abs % 60 ? `:${String(abs % 60).padStart(2, '0')}` : ''}`;
+}
+
+const FORMATTERS = new Map<Language, { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+
+/** Building an Intl formatter costs more than formatting: one pair per language. */
+function formatters(lang: Language): { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat } {
+  let f = FORMATTERS.get(lang);
+  if (!f) {
+    f = {
+      date: new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }),
+      time: new Intl.DateTimeFormat(lang, { timeStyle: 'short', timeZone: 'UTC' }),
+    };
+    FORMATTERS.set(lang, f);
+  }
+  return f;
+}
+
+/**
+ * A date as the author wrote it: in the zone of the front matter (`utcOffset`, minutes east of UTC), with the
+ * zone named. Formatted as UTC after shifting by the offset, which also serves offsets no `Etc/GMT±N` zone has.
+ */
+function date(d: Date, lang: Language, utcOffset = 0): SafeHtml {
+  const local = new Date(d.getTime() + utcOffset * 60_000);
+  const f = formatters(lang);
+  const text = fill(strings(lang).dateTime, {
+    date: f.date.format(local),
+    time: f.time.format(local),
+    zone: zoneLabel(utcOffset, lang),
+  }).join('');
+  // The machine-readable form keeps the author's offset too.
+  const iso = `${local.toISOString().slice(0, 19)}${utcOffset === 0 ? 'Z' : offsetText(utcOffset)}`;
+  return html`<time datetime="${iso}">${text}</time>`;
 }
 
 function articleList(urls: Urls, lang: Language, articles: readonly Article[]): SafeHtml {
@@ -71,7 +113,7 @@ function articleList(urls: Urls, lang: Language, articles: readonly Article[]): 
   if (items.length === 0) return html`<p>${s.nothing}</p>`;
   return html`<ul>${items.map((a) => {
     const t = a.translations.get(lang)!;
-    return html`<li><a href="${urls.article(lang, a.slug)}">${t.title}</a> <small>${date(t.published, lang)}</small></li>`;
+    return html`<li><a href="${urls.article(lang, a.slug)}">${t.title}</a> <small>${date(t.published, lang, t.publishedUtcOffset)}</small></li>`;
   })}</ul>`;
 }
 
@@ -84,8 +126,8 @@ export function articlePage(snapshot: ContentSnapshot, urls: Urls, related: Rela
   const main = html`<p><a href="${urls.language(lang)}">${snapshot.site.languages.find((l) => l.code === lang)!.title}</a></p>
 <article>
 <h1>${t.title}</h1>
-<p class="meta">${s.by} ${t.authors.map((a) => a.name).join(', ')} · ${s.published} ${date(t.published, lang)}${
-    t.updated.getTime() !== t.published.getTime() ? html` · ${s.updated} ${date(t.updated, lang)}` : ''
+<p class="meta">${s.by} ${t.authors.map((a) => a.name).join(', ')} · ${s.published} ${date(t.published, lang, t.publishedUtcOffset)}${
+    t.updated.getTime() !== t.published.getTime() ? html` · ${s.updated} ${date(t.updated, lang, t.updatedUtcOffset)}` : ''
   }</p>
 <p class="meta">${article.categories.map(
     (c, i) => html`${i ? ', ' : ''}<a href="${urls.scopePage(lang, { kind: 'category', slug: c })}">${categoryLabel(snapshot, c, lang)}</a>`,
@@ -139,7 +181,7 @@ export function scopePage(
     const pageUrl = (n: number) => (n === 1 ? here : `${here}?page=${n}`);
     body = html`${articleList(urls, lang, all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE))}${
       pages > 1
-        ? html`<nav aria-label="pages"><p>${page > 1 ? html`<a rel="prev" href="${pageUrl(page - 1)}">← ${page - 1}</a> ` : ''}${page} / ${pages}${
+        ? html`<nav aria-label="${s.pages}"><p>${page > 1 ? html`<a rel="prev" href="${pageUrl(page - 1)}">← ${page - 1}</a> ` : ''}${page} / ${pages}${
             page < pages ? html` <a rel="next" href="${pageUrl(page + 1)}">${page + 1} →</a>` : ''
           }</p></nav>`
         : ''
