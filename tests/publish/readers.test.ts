@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { FEEDPARSER_MISSING, findFeedparserPython } from '../helpers/readers.ts';
 import { copyContent, request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
 import { fixture, serveFile, startUpstream, type Upstream } from '../ingest/helpers/upstream-server.ts';
 
@@ -16,15 +17,6 @@ import { fixture, serveFile, startUpstream, type Upstream } from '../ingest/help
  * alternate shows up as the item's link. The readers are required: `.ci/run` installs them, and a machine
  * without them fails here, naming the package.
  */
-
-/** A python3 that has feedparser: Debian's, which a pyenv or venv python3 earlier on PATH may hide. */
-function findFeedparserPython(): string | null {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(candidate, ['-c', 'import feedparser'], { stdio: 'ignore' });
-    if (r.status === 0) return candidate;
-  }
-  return null;
-}
 
 function hasNewsboat(): boolean {
   return spawnSync('newsboat', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -115,7 +107,7 @@ async function check(reader: string, feedUrl: string, items: ReaderItem[]): Prom
 }
 
 test('the readers the test needs are installed (.ci/run installs them)', () => {
-  expect(findFeedparserPython(), 'Python feedparser is missing: apt-get install -y python3-feedparser').not.toBeNull();
+  expect(findFeedparserPython(), FEEDPARSER_MISSING).not.toBeNull();
   expect(hasNewsboat(), 'newsboat is missing: apt-get install -y newsboat').toBe(true);
 });
 
@@ -128,7 +120,7 @@ test('the OPML lists every Atom and RSS feed, the related ones included', () => 
 
 test('Python feedparser: every item of every Atom and RSS feed links the page in the feed\'s language, with our id and date', async () => {
   const python = findFeedparserPython();
-  if (!python) throw new Error('Python feedparser is missing: apt-get install -y python3-feedparser');
+  if (!python) throw new Error(FEEDPARSER_MISSING);
   const files = new Map<string, string>();
   for (const [i, url] of feeds.entries()) {
     const file = path.join(work, `feed-${i}.xml`);
