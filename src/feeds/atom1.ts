@@ -1,4 +1,4 @@
-import type { FeedDoc, FeedEntry, FeedLink, FeedPerson } from './model.ts';
+import { LINK_REL, type FeedDoc, type FeedEntry, type FeedLink, type FeedPerson } from './model.ts';
 import { feedSkeleton, once, rewrite, type Edit, type XmlWriter } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
@@ -64,8 +64,8 @@ function entryChild(name: string, e: FeedEntry): Edit | undefined {
 }
 
 function entryExtras(w: XmlWriter, e: FeedEntry): void {
-  for (const t of e.translations) atomLink(w, 'alternate', t);
-  for (const r of e.related) atomLink(w, 'related', r);
+  for (const t of e.translations) if (t.rel) atomLink(w, t.rel, t);
+  for (const r of e.related) atomLink(w, LINK_REL.related, r);
   for (const a of e.authors) person(w, 'author', a);
   for (const c of e.contributors) person(w, 'contributor', c);
   for (const c of e.categories) w.element('category', { term: c.term, scheme: c.scheme, label: c.label });

@@ -5,7 +5,7 @@ import { fill, strings } from '../i18n/strings.ts';
 import { html, trusted, type SafeHtml } from '../pages/html.ts';
 import type { PublishedItem } from '../storage/store.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
-import type { FeedCategory, FeedDoc, FeedEntry, FeedLink } from './model.ts';
+import { LINK_REL, type FeedCategory, type FeedDoc, type FeedEntry, type FeedLink, type TranslationLink } from './model.ts';
 
 /** An upstream item as the store hands it to the publishing side: only the fields feeds and pages read. */
 export type RelatedItem = PublishedItem;
@@ -79,11 +79,18 @@ export function scopeTitle(snapshot: ContentSnapshot, lang: Language, scope: Sco
   }
 }
 
-/** Links from one translation to the others. */
-export function translationLinks(article: Article, lang: Language, urls: Urls): FeedLink[] {
+/** Links from one translation to the others, each with its relation to this one. */
+export function translationLinks(article: Article, lang: Language, urls: Urls): TranslationLink[] {
+  const self = article.translations.get(lang);
   return [...article.translations.values()]
     .filter((t) => t.language !== lang)
-    .map((t) => ({ href: urls.article(t.language, article.slug), type: 'text/html', hreflang: t.language, title: t.title }));
+    .map((t) => ({
+      href: urls.article(t.language, article.slug),
+      type: 'text/html',
+      hreflang: t.language,
+      title: t.title,
+      rel: self?.isOriginal ? LINK_REL.translation : t.isOriginal ? LINK_REL.original : null,
+    }));
 }
 
 export function relatedLinks(items: readonly RelatedItem[]): FeedLink[] {
@@ -182,44 +189,76 @@ function upstreamEntry(snapshot: ContentSnapshot, item: RelatedItem, lang: Langu
   };
 }
 
-const siteUpdatedMemo = new WeakMap<ContentSnapshot, Date>();
+const siteBeganMemo = new WeakMap<ContentSnapshot, Date>();
 
-/** The newest date anything in the site carries, so an empty feed still has a stable `updated`. */
-function siteUpdated(snapshot: ContentSnapshot): Date {
-  let d = siteUpdatedMemo.get(snapshot);
+/**
+ * The date of a feed that shows nothing: the site's earliest publication date. It must not come from
+ * other feeds' content (the newest date of the site would move every empty feed's bytes and ETag with
+ * each new article anywhere) nor from the clock (a restart would move it); an empty feed has shown
+ * nothing new since the site began, and only adding an article older than all others moves this.
+ */
+function siteBegan(snapshot: ContentSnapshot): Date {
+  let d = siteBeganMemo.get(snapshot);
   if (!d) {
-    let newest = 0;
-    for (const a of snapshot.articles) for (const t of a.translations.values()) newest = Math.max(newest, t.updated.getTime());
-    d = new Date(newest);
-    siteUpdatedMemo.set(snapshot, d);
+    let earliest = Infinity;
+    for (const a of snapshot.articles) for (const t of a.translations.values()) earliest = Math.min(earliest, t.published.getTime());
+    d = new Date(Number.isFinite(earliest) ? earliest : 0);
+    siteBeganMemo.set(snapshot, d);
   }
   return d;
+}
+
+/** The newest update of any article in any language (the OPML's dateModified): derived from content only. */
+export function contentUpdated(snapshot: ContentSnapshot): Date {
+  let newest = 0;
+  for (const a of snapshot.articles) for (const t of a.translations.values()) newest = Math.max(newest, t.updated.getTime());
+  return new Date(newest);
+}
+
+/** The newest date among the items shown in an entry's "Baca juga" list (only linked ones are shown). */
+function newestShown(items: readonly RelatedItem[], floor: Date): Date {
+  let newest = floor;
+  for (const i of items) if (i.url !== null && i.updatedAt > newest) newest = i.updatedAt;
+  return newest;
 }
 
 /**
  * Builds the format-neutral feed for one key. Pure: the same snapshot and store contents give the same
  * feed, so rendered bytes (and their ETag) change only when what we publish changes.
  */
-export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, related: RelatedReader): FeedDoc {
+export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, related: RelatedReader, limit?: number): FeedDoc {
   const { language: lang, scope } = key;
   const l = siteLanguage(snapshot, lang);
-  const limit = snapshot.site.feedItemLimit;
-  let entries: FeedEntry[];
+  const max = snapshot.site.feedItemLimit;
+  /** Each entry with the newest date of what it shows: its own update, and the related items listed in it. */
+  let shown: { entry: FeedEntry; newest: Date }[];
   if (scope.kind === 'related') {
-    entries = related.relatedItems(limit).map((i) => upstreamEntry(snapshot, i, lang));
+    shown = related.relatedItems(max).map((i) => {
+      const entry = upstreamEntry(snapshot, i, lang);
+      return { entry, newest: entry.updated };
+    });
   } else {
     const chosen: Article[] = [];
     for (const a of snapshot.articles) {
-      if (chosen.length >= limit) break;
+      if (chosen.length >= max) break;
       if (!a.translations.has(lang)) continue;
       if (scope.kind === 'category' && !a.categories.includes(scope.slug)) continue;
       chosen.push(a);
     }
     const rel = related.relatedForArticles(chosen.map((a) => a.id), RELATED_PER_ARTICLE);
-    entries = chosen.map((a) => articleEntry(snapshot, a, lang, urls, rel.get(a.id) ?? []));
-    entries.sort((a, b) => b.published.getTime() - a.published.getTime() || a.id.localeCompare(b.id));
+    shown = chosen.map((a) => {
+      const items = rel.get(a.id) ?? [];
+      const entry = articleEntry(snapshot, a, lang, urls, items);
+      return { entry, newest: newestShown(items, entry.updated) };
+    });
+    shown.sort((a, b) => b.entry.published.getTime() - a.entry.published.getTime() || a.entry.id.localeCompare(b.entry.id));
   }
-  const updated = entries.reduce((max, e) => (e.updated > max ? e.updated : max), siteUpdated(snapshot));
+  if (limit !== undefined) shown = shown.slice(0, limit);
+  const entries = shown.map((s) => s.entry);
+  // A feed's date is the newest date of what it shows, so its bytes (and ETag) change only with its own
+  // entries: a new article elsewhere leaves it alone.
+  const updated =
+    shown.length === 0 ? siteBegan(snapshot) : shown.reduce((newest, s) => (s.newest > newest ? s.newest : newest), shown[0]!.newest);
 
   const alternates: FeedLink[] = [
     ...FORMATS.filter((f) => f !== key.format).map((f) => ({

@@ -13,6 +13,31 @@ export interface FeedLink {
   title: string | null;
 }
 
+/**
+ * Link relations for what an entry links besides its own page. Readers take an entry's link from
+ * `rel="alternate"` (newsboat and feedparser the last one, most others the first) and NetNewsWire takes
+ * the first `rel="related"` as the item's permalink, so the entry's own page is its only `alternate` and
+ * everything else uses a full-IRI relation (valid Atom, RFC 4287 4.2.7.2) that no reader compares with
+ * those names. The schema.org terms say exactly what the target is.
+ */
+export const LINK_REL = {
+  /** From an original to one of its translations. */
+  translation: 'https://schema.org/workTranslation',
+  /** From a translation to the original it was translated from. */
+  original: 'https://schema.org/translationOfWork',
+  /** Related reading (our "Baca juga" items). */
+  related: 'https://schema.org/relatedLink',
+} as const;
+
+/** The same article in another language, and how it relates to this one. */
+export interface TranslationLink extends FeedLink {
+  /**
+   * The relation written in Atom and RSS, or null for a sibling translation (both translated from a third
+   * language), for which there is no precise term: it is listed in JSON Feed and on the HTML page only.
+   */
+  rel: string | null;
+}
+
 export interface FeedPerson {
   name: string;
   url: string | null;
@@ -49,9 +74,9 @@ export interface FeedEntry {
   published: Date;
   updated: Date;
   categories: readonly FeedCategory[];
-  /** The same entry in other languages (rel="alternate" hreflang). */
-  translations: readonly FeedLink[];
-  /** Related reading (rel="related"). */
+  /** The same entry in other languages (see LINK_REL: never rel="alternate", which readers take as the item's link). */
+  translations: readonly TranslationLink[];
+  /** Related reading (LINK_REL.related). */
   related: readonly FeedLink[];
   /** Where an entry we republish comes from (Atom source, RSS source). */
   source: FeedSource | null;

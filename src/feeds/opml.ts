@@ -1,13 +1,18 @@
 import type { ContentSnapshot } from '../content/model.ts';
-import { categoryLabel, scopeTitle } from './build.ts';
+import { categoryLabel, contentUpdated, scopeTitle } from './build.ts';
 import { FORMAT_LABELS, FORMATS, scopes, type Urls } from './catalog.ts';
 import { XmlWriter } from './xml.ts';
 
 /** The OPML spec knows version values for RSS only; Atom and JSON Feed outlines carry none. */
 const OPML_VERSIONS = { rss: 'RSS2', atom: null, json: null } as const;
 
-/** OPML 2.0: every feed we publish, grouped by language, each outline with xmlUrl, htmlUrl, type and language. */
-export function renderOpml(snapshot: ContentSnapshot, urls: Urls, updated: Date): string {
+/**
+ * OPML 2.0: every feed we publish, grouped by language, each outline with xmlUrl, htmlUrl, type and language.
+ * `dateModified` is the newest date of the content the listed feeds show, not the time of loading, so a
+ * restart with unchanged content gives the same bytes (and keeps the ETag and Last-Modified).
+ */
+export function renderOpml(snapshot: ContentSnapshot, urls: Urls): string {
+  const updated = contentUpdated(snapshot);
   const w = new XmlWriter();
   w.start('opml', { version: '2.0' });
   w.start('head');

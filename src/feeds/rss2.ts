@@ -1,3 +1,4 @@
+import escapeHtml from 'escape-html';
 import type { FeedDoc, FeedEntry, FeedLink } from './model.ts';
 import { feedSkeleton, once, inert, NS, rewrite, type Edit, type XmlWriter } from './xml.ts';
 
@@ -24,7 +25,7 @@ export function renderRss2(doc: FeedDoc): string {
         case 'title':
           return { text: doc.title };
         case 'description':
-          return { text: doc.description };
+          return { text: asHtml(doc.description) };
         case 'copyright':
           return doc.copyright ? { text: doc.copyright } : undefined;
         case 'item': {
@@ -41,12 +42,21 @@ export function renderRss2(doc: FeedDoc): string {
   });
 }
 
+/**
+ * RSS says nothing of the type of `<description>`, and readers (and the W3C validator) take it as HTML, so
+ * a plain-text summary such as "AT&T <b> vs 5 < 6" is written as the HTML that shows that text: escaped
+ * once as HTML here, and once more as XML by the writer.
+ */
+function asHtml(text: string): string {
+  return escapeHtml(text);
+}
+
 function itemChild(name: string, e: FeedEntry): Edit | undefined {
   switch (name) {
     case 'title':
       return { text: e.title };
     case 'description':
-      return { text: e.summary };
+      return { text: asHtml(e.summary) };
     case 'content:encoded':
       return { cdata: e.contentHtml };
   }
@@ -58,7 +68,7 @@ function itemExtras(w: XmlWriter, e: FeedEntry, doc: FeedDoc): void {
   for (const a of e.authors) w.element('dc:creator', {}, a.name);
   for (const c of e.categories) w.element('category', { domain: c.scheme }, c.label);
   if (e.language && e.language !== doc.language) w.element('dc:language', {}, e.language);
-  for (const t of e.translations) atomLink(w, 'alternate', t);
+  for (const t of e.translations) if (t.rel) atomLink(w, t.rel, t);
   // Related items are listed in content:encoded ("Baca juga"); RSS readers show that, and repeating them
   // as atom:link elements would double the item's markup for no reader we know of.
   if (e.source) w.element('source', { url: e.source.feedUrl }, e.source.title);

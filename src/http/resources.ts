@@ -109,7 +109,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     return {
       key: pathname,
       render: (s) => ({
-        text: renderOpml(s.content, s.urls, s.content.loadedAt),
+        text: renderOpml(s.content, s.urls),
         contentType: 'text/x-opml; charset=utf-8',
         cacheControl: FEED_CACHE,
       }),
@@ -123,10 +123,9 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     return {
       key: limit === null ? pathname : `${pathname}?limit=${limit}`,
       render: (s) => {
-        const doc = buildFeed(s.content, feed, s.urls, s.related);
-        const entries = limit === null ? doc.entries : doc.entries.slice(0, limit);
+        const doc = buildFeed(s.content, feed, s.urls, s.related, limit ?? undefined);
         return {
-          text: RENDERERS[feed.format]({ ...doc, entries }),
+          text: RENDERERS[feed.format](doc),
           contentType: `${MEDIA_TYPES[feed.format]}; charset=utf-8`,
           cacheControl: FEED_CACHE,
         };

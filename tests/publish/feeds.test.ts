@@ -110,7 +110,9 @@ describe.each(['rss', 'atom'] as const)('%s feeds read back by two independent p
     }
     expect(feedLinks).toContainEqual(expect.objectContaining({ rel: 'alternate', href: `${TEST_BASE}/id/feed.${format}`, hreflang: 'id' }));
     const itemLinks = links(xml, 'item');
-    expect(itemLinks).toContainEqual({ rel: 'alternate', type: 'text/html', hreflang: 'id', href: `${TEST_BASE}/id/articles/${ARTICLE}/` });
+    // The item's own page is its only alternate; the translation (here the original) has a relation no reader takes as the link.
+    expect(itemLinks.filter((l) => l.rel === 'alternate').map((l) => l.href)).toEqual(format === 'atom' ? [`${TEST_BASE}/en/articles/${ARTICLE}/`] : []);
+    expect(itemLinks).toContainEqual({ rel: 'https://schema.org/translationOfWork', type: 'text/html', hreflang: 'id', href: `${TEST_BASE}/id/articles/${ARTICLE}/` });
   });
 });
 

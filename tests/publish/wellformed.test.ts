@@ -57,7 +57,7 @@ function doc(feedTitle: string, description: string, entries: EntryInput[]): Fee
         published: d,
         updated: d,
         categories: [{ term: e.term, label: e.label, scheme: 'http://feeds.example.test/id/categories/x/' }],
-        translations: [{ href: 'http://feeds.example.test/en/articles/a/', type: 'text/html', hreflang: 'en', title: e.translationTitle }],
+        translations: [{ href: 'http://feeds.example.test/en/articles/a/', type: 'text/html', hreflang: 'en', title: e.translationTitle, rel: 'https://schema.org/workTranslation' }],
         // Upstream URLs may carry any query; URL parsing percent-encodes what it must.
         related: [{ href: new URL(`http://upstream.example/a?q=${e.query}&b=1`).href, type: 'text/html', hreflang: null, title: e.title }],
         source: { id: 'http://upstream.example/feed', title: e.sourceTitle, feedUrl: 'http://upstream.example/feed?a=1&b=2', siteUrl: null, updated: d },
