@@ -1,17 +1,16 @@
 import { LINK_REL, type FeedDoc, type FeedEntry, type FeedLink, type FeedPerson } from './model.ts';
-import { feedSkeleton, once, rewrite, type Edit, type XmlWriter } from './xml.ts';
+import { feedSkeleton, rewrite, type Edit, type XmlWriter } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
 export function renderAtom1(doc: FeedDoc): string {
   const skeleton = feedSkeleton(doc, { generator: doc.generator.url, feedLinks: { atom: doc.selfUrl } }).atom1();
   let current: FeedEntry | undefined;
   let entries = 0;
-  // Feed-level elements must precede the entries; an empty feed gets them last.
-  const alternates = once((w) => {
-    for (const link of doc.alternates) atomLink(w, 'alternate', link);
-  });
+  // The feed's one rel="alternate" is its HTML page: newsboat takes the LAST alternate of a feed as its home page
+  // and rss-parser, gofeed and SimplePie the FIRST, whatever its type, so the feed's other formats and language
+  // versions (in RSS as atom:link, in JSON Feed under _kabar, and on the HTML pages) are not listed here.
   return rewrite(skeleton, (name, parent, attrs): Edit | undefined => {
-    if (parent === null) return { attrs: { 'xml:lang': doc.language }, append: alternates };
+    if (parent === null) return { attrs: { 'xml:lang': doc.language } };
     if (parent === 'feed') {
       switch (name) {
         case 'title':
@@ -30,7 +29,7 @@ export function renderAtom1(doc: FeedDoc): string {
           const e = doc.entries[entries++];
           if (!e) throw new Error(`feed output has more entries than the ${doc.entries.length} given`);
           current = e;
-          return { before: alternates, attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
+          return { attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
         }
       }
       return undefined;

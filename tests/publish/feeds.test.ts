@@ -101,14 +101,19 @@ describe.each(['rss', 'atom'] as const)('%s feeds read back by two independent p
     expect(item.categories.map((c) => c.label)).toEqual(['Karabakh conflict', 'Russia', 'Turkey', 'Middle East']);
   });
 
-  test('the feed links itself, its other formats and its other language; each item links its translation', async () => {
+  test('the feed links itself and its page (RSS also its other formats and language); each item links its translation', async () => {
     const xml = await get(`/en/feed.${format}`);
     const feedLinks = links(xml, 'feed');
     expect(feedLinks).toContainEqual(expect.objectContaining({ rel: 'self', href: `${TEST_BASE}/en/feed.${format}` }));
-    for (const other of ['rss', 'atom', 'json'].filter((f) => f !== format)) {
-      expect(feedLinks).toContainEqual(expect.objectContaining({ rel: 'alternate', href: `${TEST_BASE}/en/feed.${other}`, hreflang: 'en' }));
+    if (format === 'atom') {
+      // One alternate only, the HTML page: readers take the first or the last alternate as the feed's home page.
+      expect(feedLinks.filter((l) => l.rel === 'alternate')).toEqual([{ rel: 'alternate', href: `${TEST_BASE}/en/`, type: 'text/html', hreflang: 'en' }]);
+    } else {
+      for (const other of ['rss', 'atom', 'json'].filter((f) => f !== format)) {
+        expect(feedLinks).toContainEqual(expect.objectContaining({ rel: 'alternate', href: `${TEST_BASE}/en/feed.${other}`, hreflang: 'en' }));
+      }
+      expect(feedLinks).toContainEqual(expect.objectContaining({ rel: 'alternate', href: `${TEST_BASE}/id/feed.${format}`, hreflang: 'id' }));
     }
-    expect(feedLinks).toContainEqual(expect.objectContaining({ rel: 'alternate', href: `${TEST_BASE}/id/feed.${format}`, hreflang: 'id' }));
     const itemLinks = links(xml, 'item');
     // The item's own page is its only alternate; the translation (here the original) has a relation no reader takes as the link.
     expect(itemLinks.filter((l) => l.rel === 'alternate').map((l) => l.href)).toEqual(format === 'atom' ? [`${TEST_BASE}/en/articles/${ARTICLE}/`] : []);

@@ -37,7 +37,7 @@ for name in sys.argv[1:]:
     with open(name, 'rb') as f:
         d = feedparser.parse(f.read())
     t = lambda e: calendar.timegm(e.get('published_parsed') or e.get('updated_parsed')) if (e.get('published_parsed') or e.get('updated_parsed')) else None
-    out[name] = {'bozo': bool(d.bozo), 'error': str(d.get('bozo_exception', '')), 'entries': [{'link': e.get('link'), 'id': e.get('id'), 'date': t(e)} for e in d.entries]}
+    out[name] = {'bozo': bool(d.bozo), 'error': str(d.get('bozo_exception', '')), 'home': d.feed.get('link'), 'entries': [{'link': e.get('link'), 'id': e.get('id'), 'date': t(e)} for e in d.entries]}
 json.dump(out, sys.stdout)
 `;
 
@@ -52,6 +52,9 @@ let upstreamUrls: Set<string>;
 beforeAll(async () => {
   up = await startUpstream({ '/world.xml': serveFile('rss2.xml') });
   const contentDir = copyContent();
+  // An edited translation: its update date differs from its publication date, which readers must show.
+  const en = path.join(contentDir, 'articles/rusia-2000-militan-timteng-karabakh/index.en.md');
+  fs.writeFileSync(en, fs.readFileSync(en, 'utf8').replace(/^updated: .*$/m, 'updated: 2026-11-27T09:30:00+07:00'));
   fs.writeFileSync(path.join(contentDir, 'sources.yaml'), `- url: ${up.url('/world.xml')}\n  name: Wire & World\n  language: en\n`);
   s = await startService({ contentDir });
   await s.service.ingester.pollAll();
@@ -69,26 +72,27 @@ afterAll(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-/** What we publish for each entry of a feed, from its JSON Feed sibling: id → page and dates. */
-async function ours(feedUrl: string): Promise<Map<string, { url: string; published: number; modified: number }>> {
+/** What we publish for each entry of a feed, from its JSON Feed sibling: id → page and publication date. */
+async function ours(feedUrl: string): Promise<Map<string, { url: string; published: number }>> {
   const json = JSON.parse((await request(s.local(feedUrl.replace(/\.(atom|rss)$/, '.json')))).text) as {
-    items: { id: string; url: string; date_published: string; date_modified: string }[];
+    items: { id: string; url: string; date_published: string }[];
   };
   return new Map(
-    json.items.map((i) => [i.id, { url: i.url, published: Date.parse(i.date_published) / 1000, modified: Date.parse(i.date_modified) / 1000 }]),
+    json.items.map((i) => [i.id, { url: i.url, published: Date.parse(i.date_published) / 1000 }]),
   );
 }
 
 /**
- * Checks what a reader reported for one feed: every item has our id, a link to the page in the feed's
- * language (or the upstream item's own URL in a related feed), and the date we publish for it (RSS
- * `pubDate` carries the entry's update date; Atom readers show `published`).
+ * Checks what a reader reported for one feed: its home page is the feed's HTML page in its own language;
+ * every item has our id, a link to the page in the feed's language (or the upstream item's own URL in a
+ * related feed), and the publication date (RSS `pubDate` and Atom `published` alike, which `feed` writes from the same date).
  */
-async function check(reader: string, feedUrl: string, items: ReaderItem[]): Promise<void> {
+async function check(reader: string, feedUrl: string, home: string | null, items: ReaderItem[]): Promise<void> {
   const lang = new URL(feedUrl).pathname.split('/')[1]!;
   const related = feedUrl.includes('/related/');
   const expected = await ours(feedUrl);
   const where = `${reader} on ${feedUrl}`;
+  expect(home, `${where}: the feed's home page`).toBe(feedUrl.replace(/feed\.(atom|rss)$/, ''));
   expect(items.length, where).toBe(expected.size);
   expect(items.length, `${where}: the feed should have items`).toBeGreaterThan(0);
   for (const item of items) {
@@ -102,7 +106,7 @@ async function check(reader: string, feedUrl: string, items: ReaderItem[]): Prom
       expect(item.link, `${where}: the item opens a page in another language`).toMatch(new RegExp(`^${TEST_BASE}/${lang}/articles/[^/]+/$`));
     }
     expect(item.link, where).toBe(mine!.url);
-    expect(item.date, `${where}: date of ${item.id}`).toBe(feedUrl.endsWith('.rss') ? mine!.modified : mine!.published);
+    expect(item.date, `${where}: date of ${item.id}`).toBe(mine!.published);
   }
 }
 
@@ -129,12 +133,12 @@ test('Python feedparser: every item of every Atom and RSS feed links the page in
   }
   const out = JSON.parse(execFileSync(python, ['-c', FEEDPARSER_SCRIPT, ...files.values()], { encoding: 'utf8' })) as Record<
     string,
-    { bozo: boolean; error: string; entries: ReaderItem[] }
+    { bozo: boolean; error: string; home: string | null; entries: ReaderItem[] }
   >;
   for (const [url, file] of files) {
     const parsed = out[file]!;
     expect(parsed.bozo, `feedparser on ${url}: ${parsed.error}`).toBe(false);
-    await check('feedparser', url, parsed.entries);
+    await check('feedparser', url, parsed.home, parsed.entries);
   }
 });
 
@@ -166,7 +170,8 @@ test('newsboat: every item of every Atom and RSS feed links the page in the feed
     const db = new Database(cache, { readonly: true });
     try {
       const rows = db.prepare('SELECT url, guid, pubDate FROM rss_item').all() as { url: string; guid: string; pubDate: number }[];
-      await check('newsboat', url, rows.map((row) => ({ link: row.url, id: row.guid, date: row.pubDate })));
+      const feed = db.prepare('SELECT url FROM rss_feed').get() as { url: string } | undefined;
+      await check('newsboat', url, feed?.url ?? null, rows.map((row) => ({ link: row.url, id: row.guid, date: row.pubDate })));
     } finally {
       db.close();
     }
