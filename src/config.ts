@@ -36,12 +36,9 @@ export interface RetentionPolicy {
   maxItemsPerSource: number;
   /** Unrelated items the source has not listed for longer than this are removed. */
   maxAgeDays: number;
-  /** Related items kept per source (default DEFAULT_RELATED_MAX_ITEMS), those the source listed most recently first. */
-  maxRelatedItemsPerSource?: number;
+  /** Related items kept per source, those the source listed most recently first. */
+  maxRelatedItemsPerSource: number;
 }
-
-/** RETENTION_RELATED_MAX_ITEMS when unset. */
-export const DEFAULT_RELATED_MAX_ITEMS = 5000;
 
 export const SERVICE_NAME = 'kabar-feeds';
 export const SERVICE_VERSION = '0.1.0';
@@ -66,7 +63,7 @@ const envSchema = z.object({
   FETCH_MAX_REDIRECTS: intInRange('FETCH_MAX_REDIRECTS', 0, 20).default(5),
   RETENTION_MAX_ITEMS: intInRange('RETENTION_MAX_ITEMS', 1, 1_000_000).default(500),
   RETENTION_MAX_AGE_DAYS: intInRange('RETENTION_MAX_AGE_DAYS', 1, 36_500).default(180),
-  RETENTION_RELATED_MAX_ITEMS: intInRange('RETENTION_RELATED_MAX_ITEMS', 1, 1_000_000).default(DEFAULT_RELATED_MAX_ITEMS),
+  RETENTION_RELATED_MAX_ITEMS: intInRange('RETENTION_RELATED_MAX_ITEMS', 1, 1_000_000).default(5000),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */

@@ -70,7 +70,7 @@ async function main(input: IngestInput): Promise<IngestOutput> {
   const snapshot = loadContent(input.contentDir);
   const targets = relateTargets(snapshot);
   const fetchPolicy: FetchPolicy = { timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds-bench' };
-  const retention: RetentionPolicy = { maxItemsPerSource: 5000, maxAgeDays: 36_500 };
+  const retention: RetentionPolicy = { maxItemsPerSource: 5000, maxAgeDays: 36_500, maxRelatedItemsPerSource: 5000 };
   // Logs at info, as the service writes them, into /dev/null.
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: true }));
   const source: Source = { id: 'bench-wire', url: input.feedUrl, name: 'Bench Wire', schedule: '*/15 * * * *', language: 'en' };

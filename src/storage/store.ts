@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DEFAULT_RELATED_MAX_ITEMS, type RetentionPolicy } from '../config.ts';
+import type { RetentionPolicy } from '../config.ts';
 import type { UpstreamItem } from '../ingest/model.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -453,7 +453,7 @@ export function openStore(dataDir: string): Store {
     deleteWithTombstone(sourceId, expired, now, touched);
     const excess = q.beyondCount.all(sourceId, 0, retention.maxItemsPerSource);
     deleteWithTombstone(sourceId, excess, now, touched);
-    const capped = q.beyondCount.all(sourceId, 1, retention.maxRelatedItemsPerSource ?? DEFAULT_RELATED_MAX_ITEMS);
+    const capped = q.beyondCount.all(sourceId, 1, retention.maxRelatedItemsPerSource);
     deleteWithTombstone(sourceId, capped, now, touched);
     result.deleted += expired.length + excess.length + capped.length;
     result.relatedCapped += capped.length;

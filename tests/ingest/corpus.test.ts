@@ -100,7 +100,7 @@ beforeAll(async () => {
     sources,
     fetchPolicy: { timeoutMs: 10_000, maxBytes: 5 * 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds/test' },
     // Ages are not what this test is about: nothing in the corpus is old enough to be pruned.
-    retention: { maxItemsPerSource: 500, maxAgeDays: 100_000 },
+    retention: { maxItemsPerSource: 500, maxAgeDays: 100_000, maxRelatedItemsPerSource: 5000 },
     logger: silentLogger(),
     now: () => NOW,
     targets: () => [],

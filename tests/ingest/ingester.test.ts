@@ -25,7 +25,7 @@ const KARABAKH: RelateTarget = {
   rules: [[['karabakh']], [['iran', 'israel'], ['karabakh']], [['idlib'], ['russia', 'rusia'], ['turkey', 'turki']]],
 };
 const fetchPolicy = { timeoutMs: 500, maxBytes: 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds/test' };
-const retention = { maxItemsPerSource: 500, maxAgeDays: 3650 };
+const retention = { maxItemsPerSource: 500, maxAgeDays: 3650, maxRelatedItemsPerSource: 5000 };
 
 let up: Upstream;
 let store: Store;
@@ -259,7 +259,7 @@ describe('a feed with more items than retention keeps', () => {
       store: own,
       sources: [{ id: 'many', url: up.url('/many.xml'), name: 'Many', schedule: '*/15 * * * *', language: 'en' }],
       fetchPolicy,
-      retention: { maxItemsPerSource: 5, maxAgeDays: 3650 },
+      retention: { maxItemsPerSource: 5, maxAgeDays: 3650, maxRelatedItemsPerSource: 5000 },
       logger,
       now: () => clock,
       targets: () => [],

@@ -35,7 +35,7 @@ function build(schedule: string, p: string, jitterMs = 0): Ingester {
     store,
     sources: [{ id: 'feed', url: up.url(p), name: 'Feed', schedule, language: null }],
     fetchPolicy,
-    retention: { maxItemsPerSource: 100, maxAgeDays: 3650 },
+    retention: { maxItemsPerSource: 100, maxAgeDays: 3650, maxRelatedItemsPerSource: 5000 },
     logger: silentLogger(),
     targets: () => [],
     onPublishedChange: () => {},

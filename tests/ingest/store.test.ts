@@ -11,7 +11,7 @@ import { openStore, type Store } from '../../src/storage/store.ts';
 
 const T0 = new Date('2026-11-20T00:00:00Z');
 const DAY = 86_400_000;
-const retention: RetentionPolicy = { maxItemsPerSource: 100, maxAgeDays: 30 };
+const retention: RetentionPolicy = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
 
 function item(key: string, over: Partial<UpstreamItem> = {}): UpstreamItem {
   return {
@@ -64,7 +64,7 @@ describe('store', () => {
     old.close();
     const store = openStore(dir);
     stores.push(store);
-    const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+    const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
     // First stored 130 days before, but listed (as far as we know) until the last success 30 days before.
     expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 30 * DAY))).toMatchObject({ deleted: 0 });
     expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 31 * DAY))).toMatchObject({ deleted: 1 });
@@ -111,7 +111,7 @@ describe('store', () => {
 
   it('forgets a tombstone once the age limit (at least 30 days) has passed; an item listed that late is stored again', () => {
     const { store } = tempStore();
-    const keep = { maxItemsPerSource: 100, maxAgeDays: 10 };
+    const keep = { maxItemsPerSource: 100, maxAgeDays: 10, maxRelatedItemsPerSource: 5000 };
     const at = (days: number) => new Date(T0.getTime() + days * DAY);
     const a = { item: item('a'), articleIds: [] };
     const b = { item: item('b'), articleIds: [] };
@@ -156,7 +156,7 @@ describe('store', () => {
 
     it('keeps items of any date on arrival, and prunes unrelated ones by the time since the source last listed them', () => {
       const { store } = tempStore();
-      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
       const old = { item: item('old', { publishedAt: year2020 }), articleIds: [] };
       const rel = { item: item('rel', { publishedAt: year2020 }), articleIds: ['art'] };
       expect(store.commitPoll('src', [old, rel], {}, keep, T0)).toMatchObject({ inserted: 2, deleted: 0 });
@@ -172,7 +172,7 @@ describe('store', () => {
 
     it('takes a 304 as the source still listing what it listed', () => {
       const { store } = tempStore();
-      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
       const a = { item: item('a'), articleIds: [] };
       const b = { item: item('b'), articleIds: [] };
       store.commitPoll('src', [a, b], { lastSuccessAt: T0 }, keep, T0);
@@ -188,7 +188,7 @@ describe('store', () => {
 
     it('prunes unrelated items by count, those listed most recently first; related items are not counted', () => {
       const { store } = tempStore();
-      const keep = { maxItemsPerSource: 3, maxAgeDays: 3650 };
+      const keep = { maxItemsPerSource: 3, maxAgeDays: 3650, maxRelatedItemsPerSource: 5000 };
       const u = (i: number) => ({ item: item(`u${i}`, { publishedAt: new Date(T0.getTime() - (i + 1) * DAY) }), articleIds: [] });
       const rel = { item: item('rel', { publishedAt: year2020 }), articleIds: ['art'] };
       expect(store.commitPoll('src', [u(0), u(1), u(2), rel], {}, keep, T0)).toMatchObject({ inserted: 4, deleted: 0 });
@@ -214,7 +214,7 @@ describe('store', () => {
 
     it('lets related items follow the rules of unrelated ones once their article no longer relates them', () => {
       const { store } = tempStore();
-      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
       store.commitPoll('src', [{ item: item('z', { publishedAt: year2020 }), articleIds: ['art'] }], {}, keep, T0);
       expect(store.commitPoll('src', [], {}, keep, at(100))).toMatchObject({ deleted: 0 });
       // The article is taken out of the content: relateAll relates the item to nothing.
@@ -227,7 +227,7 @@ describe('store', () => {
 
     it('keeps an unrelated item that new rules relate, and stores again a pruned one that comes back related', () => {
       const { store } = tempStore();
-      const keep = { maxItemsPerSource: 100, maxAgeDays: 30 };
+      const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
       store.commitPoll('src', [{ item: item('y'), articleIds: [] }, { item: item('x'), articleIds: [] }], {}, keep, T0);
       store.recomputeRelations((i) => (i.title === 'Title y' ? ['art'] : []));
       expect(store.commitPoll('src', [], {}, keep, at(31))).toMatchObject({ deleted: 1 });
