@@ -11,6 +11,18 @@ export const REPO = path.resolve(import.meta.dirname, '../..');
 /** The base URL our test services publish under; requests go to loopback and are mapped back. */
 export const TEST_BASE = 'http://feeds.example.test';
 
+/** Rewrites one file of a content tree (`file` relative to `dir`). */
+export function edit(dir: string, file: string, change: (text: string) => string): void {
+  const p = path.join(dir, file);
+  fs.writeFileSync(p, change(fs.readFileSync(p, 'utf8')));
+}
+
+/** Writes one file of a content tree, creating its folders. */
+export function write(dir: string, file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  fs.writeFileSync(path.join(dir, file), text);
+}
+
 /** A fresh copy of the repository's content (articles and site.yaml), without upstream sources. */
 export function copyContent(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-content-'));

@@ -99,8 +99,8 @@ beforeAll(async () => {
     store,
     sources,
     fetchPolicy: { timeoutMs: 10_000, maxBytes: 5 * 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds/test' },
-    // Ages are not what this test is about: nothing in the corpus is old enough to be pruned.
-    retention: { maxItemsPerSource: 500, maxAgeDays: 100_000, maxRelatedItemsPerSource: 5000 },
+    // The defaults: age counts from when an item was last listed, so the corpus's old dates are kept.
+    retention: { maxItemsPerSource: 500, maxAgeDays: 180, maxRelatedItemsPerSource: 5000 },
     logger: silentLogger(),
     now: () => NOW,
     targets: () => [],

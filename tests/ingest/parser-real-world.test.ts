@@ -195,7 +195,7 @@ describe('through the whole ingest path', () => {
       store,
       sources: Object.keys(cases).map((id) => ({ id, url: up.url(`/${id}`), name: id, schedule: '0 0 1 1 *', language: null })),
       fetchPolicy: { timeoutMs: 5000, maxBytes: 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds/test' },
-      retention: { maxItemsPerSource: 500, maxAgeDays: 100_000, maxRelatedItemsPerSource: 5000 },
+      retention: { maxItemsPerSource: 500, maxAgeDays: 180, maxRelatedItemsPerSource: 5000 },
       logger: silentLogger(),
       now: () => NOW,
       targets: () => [],

@@ -6,20 +6,10 @@ import { afterEach, describe, expect, test } from 'vitest';
 import os from 'node:os';
 import { ContentCache, loadContent } from '../../src/content/load.ts';
 import { ContentError } from '../../src/errors.ts';
-import { copyContent, REPO, request, startService, type Running } from '../helpers/service.ts';
+import { copyContent, edit, REPO, request, type Running, startService, write } from '../helpers/service.ts';
 
 const ORIGINAL = 'articles/rusia-2000-militan-timteng-karabakh/index.id.md';
 const TRANSLATION = 'articles/rusia-2000-militan-timteng-karabakh/index.en.md';
-
-function edit(dir: string, file: string, change: (text: string) => string): void {
-  const p = path.join(dir, file);
-  fs.writeFileSync(p, change(fs.readFileSync(p, 'utf8')));
-}
-
-function write(dir: string, file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-  fs.writeFileSync(path.join(dir, file), text);
-}
 
 function problemsOf(dir: string): { file: string; field: string | null; message: string }[] {
   try {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ContentError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { copyContent, request, startService, type Running } from '../helpers/service.ts';
+import { copyContent, edit, request, type Running, startService } from '../helpers/service.ts';
 
 const SLUG = 'rusia-2000-militan-timteng-karabakh';
 const ORIGINAL = `articles/${SLUG}/index.id.md`;
@@ -14,11 +14,6 @@ afterEach(async () => {
   await s?.close();
   s = null;
 });
-
-function edit(dir: string, file: string, change: (text: string) => string): void {
-  const p = path.join(dir, file);
-  fs.writeFileSync(p, change(fs.readFileSync(p, 'utf8')));
-}
 
 /** A logger whose JSON lines the test reads back. */
 function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Record<string, unknown>[] } {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { strings } from '../../src/i18n/strings.ts';
-import { copyContent, request, startService, type Running } from '../helpers/service.ts';
+import { copyContent, edit, request, type Running, startService, write } from '../helpers/service.ts';
 
 const SLUG = 'rusia-2000-militan-timteng-karabakh';
 const TRANSLATION = `articles/${SLUG}/index.en.md`;
@@ -12,16 +12,6 @@ afterEach(async () => {
   await s?.close();
   s = null;
 });
-
-function edit(dir: string, file: string, change: (text: string) => string): void {
-  const p = path.join(dir, file);
-  fs.writeFileSync(p, change(fs.readFileSync(p, 'utf8')));
-}
-
-function write(dir: string, file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-  fs.writeFileSync(path.join(dir, file), text);
-}
 
 const page = async (run: Running, p: string) => {
   const r = await request(`${run.origin}${p}`);
