@@ -4,7 +4,7 @@ import { RepresentationCache } from './cache/cache.ts';
 import { RelatedCache } from './cache/related.ts';
 import type { Config } from './config.ts';
 import { LiveContent } from './content/live.ts';
-import { relateTargets } from './content/load.ts';
+import { relateTargets } from './content/relate-targets.ts';
 import { Urls } from './feeds/catalog.ts';
 import { createApp } from './http/app.ts';
 import { createServer } from './http/server.ts';

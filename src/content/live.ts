@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { ContentError } from '../errors.ts';
-import { ContentCache, lastGoodContent, loadContent, type ChangedFolders } from './load.ts';
+import { ContentCache } from './cache.ts';
+import { lastGoodContent, loadContent, type ChangedFolders } from './load.ts';
 import type { ContentSnapshot } from './model.ts';
 
 /**

@@ -68,7 +68,7 @@ export const siteSchema = z.strictObject({
   feedItemLimit: z.number().int().min(1).max(500).default(50),
   languages: z.record(
     languageCode,
-    z.strictObject({ title: nonEmpty, description: nonEmpty, readAlso: nonEmpty.default('Read also') }),
+    z.strictObject({ title: nonEmpty, description: nonEmpty, readAlso: nonEmpty.optional() }),
   ),
   categories: z.record(slug, z.record(languageCode, nonEmpty)).default({}),
 });

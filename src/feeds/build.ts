@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Article, ContentSnapshot, Language, SiteLanguage, Translation } from '../content/model.ts';
+import type { Article, ContentSnapshot, Language, SiteLanguage } from '../content/model.ts';
 import { SERVICE_NAME, SERVICE_VERSION } from '../config.ts';
+import { html, trusted, type SafeHtml } from '../html/html.ts';
+import { creditHtml, relatedListHtml } from '../html/fragments.ts';
 import { fill, strings } from '../i18n/strings.ts';
-import { html, trusted, type SafeHtml } from '../pages/html.ts';
 import type { PublishedItem } from '../storage/store.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
 import { LINK_REL, type FeedCategory, type FeedDoc, type FeedEntry, type FeedLink, type TranslationLink } from './model.ts';
@@ -26,22 +27,6 @@ export const NO_RELATED: RelatedReader = {
 
 /** How many related upstream items an article shows (the publisher's own "Baca juga" lists two to five). */
 export const RELATED_PER_ARTICLE = 5;
-
-const LANGUAGE_NAMES: Record<string, Record<string, string>> = {
-  id: { id: 'Indonesia', en: 'Inggris' },
-  en: { id: 'Indonesian', en: 'English' },
-};
-
-/** The name of language `code` written in language `inLang`, falling back to Intl and then the code. */
-export function languageName(code: Language, inLang: Language): string {
-  const known = LANGUAGE_NAMES[inLang]?.[code];
-  if (known) return known;
-  try {
-    return new Intl.DisplayNames([inLang], { type: 'language' }).of(code) ?? code;
-  } catch {
-    return code;
-  }
-}
 
 export function articleEntryId(site: ContentSnapshot['site'], articleId: string, lang: Language): string {
   return `tag:${site.idAuthority}:article/${articleId}/${lang}`;
@@ -99,34 +84,6 @@ export function relatedLinks(items: readonly RelatedItem[]): FeedLink[] {
     .map((i) => ({ href: i.url, type: 'text/html', hreflang: i.language, title: i.title }));
 }
 
-/** The credit that travels with every copy of an article: the original publisher, and for translations, who translated it. */
-export function creditHtml(article: Article, t: Translation, urls: Urls): SafeHtml {
-  const s = strings(t.language);
-  const original = article.translations.get(article.originalLanguage)!;
-  const source = article.credit.url
-    ? html`<a href="${article.credit.url}">${article.credit.name}</a>`
-    : html`${article.credit.name}`;
-  const note = article.credit.note;
-  if (t.isOriginal) {
-    return html`<p class="credit">${fill(note ? s.creditOriginalWithNote : s.creditOriginal, { source, note: note ?? '' })}</p>`;
-  }
-  return html`<p class="credit">${fill(note ? s.creditTranslationWithNote : s.creditTranslation, {
-    language: languageName(article.originalLanguage, t.language),
-    original: html`<a href="${urls.article(original.language, article.slug)}" hreflang="${original.language}" lang="${original.language}">${original.title}</a>`,
-    source,
-    note: note ?? '',
-    translator: t.translator?.name ?? '',
-  })}</p>`;
-}
-
-export function relatedListHtml(items: readonly RelatedItem[], heading: string): SafeHtml | '' {
-  const linked = items.filter((i) => i.url !== null);
-  if (linked.length === 0) return '';
-  return html`<aside class="related"><h2>${heading}</h2><ul>${linked.map(
-    (i) => html`<li><a href="${i.url ?? ''}"${i.language ? html` hreflang="${i.language}" lang="${i.language}"` : ''}>${i.title}</a> <small>(${i.sourceName})</small></li>`,
-  )}</ul></aside>`;
-}
-
 function categories(snapshot: ContentSnapshot, slugs: readonly string[], lang: Language, urls: Urls): FeedCategory[] {
   return slugs.map((slug) => ({
     term: slug,
@@ -137,7 +94,8 @@ function categories(snapshot: ContentSnapshot, slugs: readonly string[], lang: L
 
 function articleEntry(snapshot: ContentSnapshot, article: Article, lang: Language, urls: Urls, rel: readonly RelatedItem[]): FeedEntry {
   const t = article.translations.get(lang)!;
-  const content: SafeHtml = html`${trusted(t.bodyHtml())}${creditHtml(article, t, urls)}${relatedListHtml(rel, siteLanguage(snapshot, lang).readAlso)}`;
+  const credit = creditHtml(article, t, urls.article(article.originalLanguage, article.slug));
+  const content: SafeHtml = html`${trusted(t.bodyHtml())}${credit}${relatedListHtml(rel, siteLanguage(snapshot, lang).readAlso, lang)}`;
   return {
     id: articleEntryId(snapshot.site, article.id, lang),
     title: t.title,

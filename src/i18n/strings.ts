@@ -1,13 +1,36 @@
-import type { Language } from '../content/model.ts';
-
 /**
  * Every word a reader sees that is not written in CONTENT_DIR: page chrome, credits, links to upstream items,
- * date and time zone formats. One table per language, below both feeds/ and pages/ (STYLE 13, 16), so code never
- * picks words with `lang === 'id'`. A language without a table falls back to English; adding one is adding a
- * table here. Templates name their parts in braces (`{source}`); `fill` splits them so that callers can put
- * markup in the parts and still have the words escaped.
+ * language names, date and time zone formats, the writing direction. One table per language, below content/,
+ * feeds/, html/ and pages/ (STYLE 13, 16), so code never picks words with `lang === 'id'`. A language without a
+ * table falls back to English; adding one is adding a table here (and the language to site.yaml). Templates name
+ * their parts in braces (`{source}`); `fill` splits them so that callers can put markup in the parts and still
+ * have the words escaped.
+ *
+ * This module imports nothing: language codes are plain BCP 47 tags (content's `Language` is `string`).
  */
+type Language = string;
+
+export type Direction = 'ltr' | 'rtl';
+
 export interface Strings {
+  /**
+   * The writing direction, when the table knows it. Without it, Intl's text info for the language decides
+   * (see `direction`).
+   */
+  direction?: Direction;
+  /**
+   * Names of languages written in this language, where they must not depend on the ICU data of the Node.js
+   * that runs us (they are in feeds and pages, whose bytes must stay the same); others come from
+   * Intl.DisplayNames, then the code.
+   */
+  languageNames: Readonly<Record<Language, string>>;
+  /** Heading of the related-items list when site.yaml gives no `readAlso` for the language. */
+  readAlso: string;
+  /** Between the items of a short list (authors, categories, other languages). */
+  comma: string;
+  /** The links to the previous and next page of a list: `{page}` its number. */
+  previousPage: string;
+  nextPage: string;
   feeds: string;
   allFeeds: string;
   articles: string;
@@ -42,6 +65,11 @@ export interface Strings {
 }
 
 const EN: Strings = {
+  languageNames: { id: 'Indonesian', en: 'English', ar: 'Arabic' },
+  readAlso: 'Read also',
+  comma: ', ',
+  previousPage: '← {page}',
+  nextPage: '{page} →',
   feeds: 'Feeds',
   allFeeds: 'All feeds',
   articles: 'Articles',
@@ -69,6 +97,11 @@ const EN: Strings = {
 const STRINGS: Readonly<Record<Language, Strings>> = {
   en: EN,
   id: {
+    languageNames: { id: 'Indonesia', en: 'Inggris', ar: 'Arab' },
+    readAlso: 'Baca juga',
+    comma: ', ',
+    previousPage: '← {page}',
+    nextPage: '{page} →',
     feeds: 'Umpan',
     allFeeds: 'Semua umpan',
     articles: 'Artikel',
@@ -94,10 +127,83 @@ const STRINGS: Readonly<Record<Language, Strings>> = {
     // Waktu Indonesia Barat, Tengah, Timur.
     zones: { 420: 'WIB', 480: 'WITA', 540: 'WIT' },
   },
+  // Arabic, for the Middle East desk. Written by a non-native speaker from standard newsroom usage: a native
+  // speaker should review every entry before an Arabic site goes live.
+  ar: {
+    direction: 'rtl',
+    languageNames: { ar: 'العربية', id: 'الإندونيسية', en: 'الإنجليزية' },
+    readAlso: 'اقرأ أيضاً',
+    comma: '، ',
+    // Right to left, "previous" sits on the right and points right.
+    previousPage: '→ {page}',
+    nextPage: '{page} ←',
+    feeds: 'الخلاصات',
+    allFeeds: 'كل الخلاصات',
+    articles: 'المقالات',
+    categories: 'الأقسام',
+    whole: 'الكل',
+    related: 'قراءات ذات صلة من ناشرين آخرين',
+    alsoIn: 'بلغات أخرى',
+    published: 'نُشر في',
+    updated: 'حُدّث في',
+    by: 'بقلم',
+    source: 'المصدر',
+    nothing: 'لا شيء هنا بعد.',
+    opml: 'كل الخلاصات بصيغة OPML',
+    pages: 'الصفحات',
+    creditOriginal: 'المصدر: {source}',
+    creditOriginalWithNote: 'المصدر: {source} — {note}',
+    creditTranslation: 'مترجم عن {language}: {original}، نُشر أولاً في {source}. الترجمة: {translator}.',
+    creditTranslationWithNote: 'مترجم عن {language}: {original}، نُشر أولاً في {source} ({note}). الترجمة: {translator}.',
+    readAt: 'اقرأ في {source}',
+    dateTime: '{date}، {time} {zone}',
+    zones: {},
+  },
 };
 
 export function strings(lang: Language): Strings {
   return STRINGS[lang] ?? EN;
+}
+
+const directions = new Map<Language, Direction>();
+
+/**
+ * The direction a language is written in: its table's, else Intl's text info (`getTextInfo()` from Node 22 on,
+ * the `textInfo` getter in Node 20's V8), else left to right (also for a tag Intl cannot read).
+ */
+export function direction(lang: Language): Direction {
+  let d = directions.get(lang);
+  if (!d) {
+    d = STRINGS[lang]?.direction ?? intlDirection(lang) ?? 'ltr';
+    directions.set(lang, d);
+  }
+  return d;
+}
+
+type TextInfoLocale = Intl.Locale & { getTextInfo?: () => { direction?: string }; textInfo?: { direction?: string } };
+
+function intlDirection(lang: Language): Direction | null {
+  try {
+    const locale = new Intl.Locale(lang) as TextInfoLocale;
+    const dir = (locale.getTextInfo?.() ?? locale.textInfo)?.direction;
+    return dir === 'rtl' || dir === 'ltr' ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The name of language `code` written in language `inLang`: from `inLang`'s table, else Intl.DisplayNames (whose
+ * words depend on the ICU data of the running Node.js), else the code.
+ */
+export function languageName(code: Language, inLang: Language): string {
+  const known = STRINGS[inLang]?.languageNames[code];
+  if (known) return known;
+  try {
+    return new Intl.DisplayNames([inLang], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 /**

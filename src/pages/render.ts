@@ -1,17 +1,9 @@
 import type { Article, ContentSnapshot, Language } from '../content/model.ts';
-import {
-  categoryLabel,
-  creditHtml,
-  languageName,
-  relatedListHtml,
-  scopeTitle,
-  type RelatedItem,
-  type RelatedReader,
-  RELATED_PER_ARTICLE,
-} from '../feeds/build.ts';
+import { categoryLabel, scopeTitle, type RelatedItem, type RelatedReader, RELATED_PER_ARTICLE } from '../feeds/build.ts';
 import { FORMAT_LABELS, FORMATS, MEDIA_TYPES, scopes, type Scope, type Urls } from '../feeds/catalog.ts';
-import { html, trusted, type SafeHtml } from './html.ts';
-import { fill, strings } from '../i18n/strings.ts';
+import { creditHtml, dateHtml as date, isolate, itemLinkHtml, langAttrs, otherLanguagesHtml, relatedListHtml } from '../html/fragments.ts';
+import { html, trusted, type SafeHtml } from '../html/html.ts';
+import { direction, fill, languageName, strings } from '../i18n/strings.ts';
 
 /**
  * Simple, accessible HTML pages: one per article and language, one per language, category and related
@@ -29,7 +21,7 @@ interface PageParts {
 
 function layout(p: PageParts): string {
   return html`<!DOCTYPE html>
-<html lang="${p.lang}">
+<html lang="${p.lang}"${direction(p.lang) === 'rtl' ? html` dir="rtl"` : ''}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -60,53 +52,6 @@ function feedList(urls: Urls, lang: Language, scope: Scope): SafeHtml {
   )}</ul>`;
 }
 
-/** `+07:00` for 420 minutes east of UTC. */
-function offsetText(utcOffset: number): string {
-  const abs = Math.abs(utcOffset);
-  return `${utcOffset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
-/** The zone's name readers of `lang` know (WIB), or `UTC+7`, `UTC+5:30`, `UTC-3`, `UTC`. */
-function zoneLabel(utcOffset: number, lang: Language): string {
-  const known = strings(lang).zones[utcOffset];
-  if (known) return known;
-  if (utcOffset === 0) return 'UTC';
-  const abs = Math.abs(utcOffset);
-  return `UTC${utcOffset < 0 ? '-' : '+'}${Math.floor(abs / 60)}${abs % 60 ? `:${String(abs % 60).padStart(2, '0')}` : ''}`;
-}
-
-const FORMATTERS = new Map<Language, { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
-
-/** Building an Intl formatter costs more than formatting: one pair per language. */
-function formatters(lang: Language): { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat } {
-  let f = FORMATTERS.get(lang);
-  if (!f) {
-    f = {
-      date: new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }),
-      time: new Intl.DateTimeFormat(lang, { timeStyle: 'short', timeZone: 'UTC' }),
-    };
-    FORMATTERS.set(lang, f);
-  }
-  return f;
-}
-
-/**
- * A date as the author wrote it: in the zone of the front matter (`utcOffset`, minutes east of UTC), with the
- * zone named. Formatted as UTC after shifting by the offset, which also serves offsets no `Etc/GMT±N` zone has.
- */
-function date(d: Date, lang: Language, utcOffset = 0): SafeHtml {
-  const local = new Date(d.getTime() + utcOffset * 60_000);
-  const f = formatters(lang);
-  const text = fill(strings(lang).dateTime, {
-    date: f.date.format(local),
-    time: f.time.format(local),
-    zone: zoneLabel(utcOffset, lang),
-  }).join('');
-  // The machine-readable form keeps the author's offset too.
-  const iso = `${local.toISOString().slice(0, 19)}${utcOffset === 0 ? 'Z' : offsetText(utcOffset)}`;
-  return html`<time datetime="${iso}">${text}</time>`;
-}
-
 function articleList(urls: Urls, lang: Language, articles: readonly Article[]): SafeHtml {
   const s = strings(lang);
   const items = articles.filter((a) => a.translations.has(lang));
@@ -120,23 +65,22 @@ function articleList(urls: Urls, lang: Language, articles: readonly Article[]): 
 export function articlePage(snapshot: ContentSnapshot, urls: Urls, related: RelatedReader, article: Article, lang: Language): string {
   const t = article.translations.get(lang)!;
   const s = strings(lang);
-  const others = [...article.translations.values()].filter((o) => o.language !== lang);
   const rel = related.relatedForArticle(article.id, RELATED_PER_ARTICLE);
   const readAlso = snapshot.site.languages.find((l) => l.code === lang)!.readAlso;
   const main = html`<p><a href="${urls.language(lang)}">${snapshot.site.languages.find((l) => l.code === lang)!.title}</a></p>
 <article>
 <h1>${t.title}</h1>
-<p class="meta">${s.by} ${t.authors.map((a) => a.name).join(', ')} · ${s.published} ${date(t.published, lang, t.publishedUtcOffset)}${
+<p class="meta">${s.by} ${t.authors.map((a, i) => html`${i ? s.comma : ''}${isolate(a.name, lang)}`)} · ${s.published} ${date(t.published, lang, t.publishedUtcOffset)}${
     t.updated.getTime() !== t.published.getTime() ? html` · ${s.updated} ${date(t.updated, lang, t.updatedUtcOffset)}` : ''
   }</p>
 <p class="meta">${article.categories.map(
-    (c, i) => html`${i ? ', ' : ''}<a href="${urls.scopePage(lang, { kind: 'category', slug: c })}">${categoryLabel(snapshot, c, lang)}</a>`,
+    (c, i) => html`${i ? s.comma : ''}<a href="${urls.scopePage(lang, { kind: 'category', slug: c })}">${categoryLabel(snapshot, c, lang)}</a>`,
   )}</p>
-${others.length ? html`<p>${s.alsoIn}: ${others.map((o, i) => html`${i ? ', ' : ''}<a href="${urls.article(o.language, article.slug)}" hreflang="${o.language}" lang="${o.language}">${languageName(o.language, o.language)}</a>`)}</p>` : ''}
+${otherLanguagesHtml(article, lang, (other) => urls.article(other, article.slug))}
 ${trusted(t.bodyHtml())}
-${creditHtml(article, t, urls)}
+${creditHtml(article, t, urls.article(article.originalLanguage, article.slug))}
 </article>
-${relatedListHtml(rel, readAlso)}`;
+${relatedListHtml(rel, readAlso, lang)}`;
   return layout({
     lang,
     title: t.title,
@@ -181,8 +125,8 @@ export function scopePage(
     const pageUrl = (n: number) => (n === 1 ? here : `${here}?page=${n}`);
     body = html`${articleList(urls, lang, all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE))}${
       pages > 1
-        ? html`<nav aria-label="${s.pages}"><p>${page > 1 ? html`<a rel="prev" href="${pageUrl(page - 1)}">← ${page - 1}</a> ` : ''}${page} / ${pages}${
-            page < pages ? html` <a rel="next" href="${pageUrl(page + 1)}">${page + 1} →</a>` : ''
+        ? html`<nav aria-label="${s.pages}"><p>${page > 1 ? html`<a rel="prev" href="${pageUrl(page - 1)}">${fill(s.previousPage, { page: String(page - 1) })}</a> ` : ''}${page} / ${pages}${
+            page < pages ? html` <a rel="next" href="${pageUrl(page + 1)}">${fill(s.nextPage, { page: String(page + 1) })}</a>` : ''
           }</p></nav>`
         : ''
     }`;
@@ -215,7 +159,7 @@ function relatedItemsList(items: readonly RelatedItem[], lang: Language): SafeHt
   if (items.length === 0) return html`<p>${strings(lang).nothing}</p>`;
   return html`<ul>${items.map(
     (i) =>
-      html`<li>${i.url ? html`<a href="${i.url}"${i.language ? html` hreflang="${i.language}" lang="${i.language}"` : ''}>${i.title}</a>` : i.title} <small>(${i.sourceName}, ${date(i.publishedAt, lang)})</small></li>`,
+      html`<li>${i.url ? itemLinkHtml({ ...i, url: i.url }, lang) : i.title} <small>(${isolate(i.sourceName, lang)}, ${date(i.publishedAt, lang)})</small></li>`,
   )}</ul>`;
 }
 
@@ -224,7 +168,7 @@ export function indexPage(snapshot: ContentSnapshot, urls: Urls): string {
   const def = snapshot.site.defaultLanguage;
   const sections = snapshot.site.languages.map((l) => {
     const s = strings(l.code);
-    return html`<section lang="${l.code}">
+    return html`<section${langAttrs(l.code, def)}>
 <h2><a href="${urls.language(l.code)}">${l.title}</a> (${languageName(l.code, l.code)})</h2>
 <p>${l.description}</p>
 <ul>${scopes(snapshot).map(
@@ -235,7 +179,11 @@ export function indexPage(snapshot: ContentSnapshot, urls: Urls): string {
     )}</ul>
 </section>`;
   });
-  const main = html`<h1>${snapshot.site.languages.map((l) => l.title).join(' · ')}</h1>
+  // Each title in its own language; one written the other way round is laid out on its own.
+  const heading = snapshot.site.languages.map(
+    (l, i) => html`${i ? ' · ' : ''}${direction(l.code) === direction(def) ? l.title : html`<span${langAttrs(l.code, def)}>${l.title}</span>`}`,
+  );
+  const main = html`<h1>${heading}</h1>
 ${sections}
 <p><a href="${urls.opml()}" type="text/x-opml">${strings(def).opml}</a></p>`;
   return layout({

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import os from 'node:os';
-import { ContentCache, loadContent } from '../../src/content/load.ts';
+import { ContentCache } from '../../src/content/cache.ts';
+import { loadContent } from '../../src/content/load.ts';
 import { ContentError } from '../../src/errors.ts';
 import { copyContent, edit, REPO, request, type Running, startService, write } from '../helpers/service.ts';
 
