@@ -28,7 +28,7 @@ function layout(p: PageParts): string {
 <title>${p.title}</title>
 <link rel="canonical" href="${p.canonical}">
 ${p.head}
-<style>body{font:1.05rem/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}a{color:#0645ad}.meta,.credit,small{color:#444}nav ul,ul.feeds{padding-left:1.2rem}</style>
+<style>body{font:1.05rem/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}a{color:#0645ad}.meta,.credit,small{color:#444}nav ul,ul.feeds{padding-inline-start:1.2rem}</style>
 </head>
 <body>
 <main>
