@@ -3,7 +3,7 @@ import type { Article, ContentSnapshot, Language, SiteLanguage, Translation } fr
 import { SERVICE_NAME, SERVICE_VERSION } from '../config.ts';
 import { fill, strings } from '../i18n/strings.ts';
 import { html, trusted, type SafeHtml } from '../pages/html.ts';
-import type { PublishedItem } from '../storage/store.ts';
+import type { PublishedItem } from '../model/item.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
 import { LINK_REL, type FeedCategory, type FeedDoc, type FeedEntry, type FeedLink, type TranslationLink } from './model.ts';
 
