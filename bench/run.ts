@@ -153,8 +153,8 @@ function prepareData(): DataInfo {
   const stamp = JSON.stringify({
     version: 1,
     params,
-    generator: fileHash([path.join(REPO, 'bench', 'lib', 'generate.ts'), path.join(REPO, 'bench', 'lib', 'rng.ts')]),
-    storage: fileHash(fs.readdirSync(storageDir).map((f) => path.join(storageDir, f))),
+    generator: fileHash(['generate.ts', 'rng.ts', 'store.ts'].map((f) => path.join(REPO, 'bench', 'lib', f))),
+    storage: fileHash(listFiles(storageDir)),
   });
   if (settings.reuse && fs.existsSync(stampFile)) {
     const previous = JSON.parse(fs.readFileSync(stampFile, 'utf8')) as { stamp: string; info: DataInfo };

@@ -1,7 +1,8 @@
 /**
  * Synthetic, deterministic inputs for the benchmark: a content tree (site.yaml with 50 categories in two
  * languages, N articles each with an Indonesian original and an English translation), upstream items stored
- * through the store's own API with relations to articles, and a 1,000-item upstream RSS feed for ingestion.
+ * with relations to articles by the SQLite store's own upsert (`store.ts`), and a 1,000-item upstream RSS feed
+ * for ingestion.
  *
  * Relations must agree with the articles' `relates` rules: the service recomputes every item's relations at
  * start-up (ingester.relateAll) and would otherwise drop them. So the newest `ruled` articles carry a rule
@@ -10,9 +11,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RelateTarget } from '../../src/content/model.ts';
-import type { UpstreamItem } from '../../src/ingest/model.ts';
+import type { UpstreamItem } from '../../src/model/item.ts';
+import type { ItemToStore } from '../../src/model/poll.ts';
 import { compileRelater } from '../../src/ingest/relate.ts';
-import { openStore, type ItemToStore } from '../../src/storage/store.ts';
+import { openBulkStore } from './store.ts';
 import { CATEGORIES, PEOPLE, Rng, UPSTREAM_CATEGORIES, WORDS_EN, WORDS_ID, pad } from './rng.ts';
 
 export interface GenParams {
@@ -114,7 +116,7 @@ export function generateContent(dir: string, p: GenParams): ContentInfo {
   ].join('\n');
   write('site.yaml', site);
   // The upstream sources the stored items come from. The service publishes only items of sources listed here
-  // (syncSources deactivates the others); ids, names and URLs are those insertItemsForBenchmark gives them, so
+  // (syncSources deactivates the others); ids, names and URLs are those openBulkStore's insertItems gives them, so
   // syncing changes nothing. INGEST=off: they are never polled (.invalid does not resolve anyway).
   write(
     'sources.yaml',
@@ -243,7 +245,7 @@ export interface StoreInfo {
   ms: number;
 }
 
-/** A fresh store under `dir` with the first `count` items, inserted with insertItemsForBenchmark. */
+/** A fresh store under `dir` with the first `count` items, inserted with openBulkStore's insertItems. */
 export function generateStore(dir: string, p: GenParams, count: number): StoreInfo {
   fs.rmSync(dir, { recursive: true, force: true });
   const t0 = performance.now();
@@ -267,10 +269,10 @@ export function generateStore(dir: string, p: GenParams, count: number): StoreIn
     if (!list) bySource.set(source, (list = []));
     list.push(entry);
   }
-  const store = openStore(dir);
+  const store = openBulkStore(dir);
   try {
     for (const [source, list] of [...bySource].sort(([a], [b]) => a.localeCompare(b))) {
-      for (let i = 0; i < list.length; i += 5000) store.insertItemsForBenchmark(source, list.slice(i, i + 5000));
+      for (let i = 0; i < list.length; i += 5000) store.insertItems(source, list.slice(i, i + 5000));
     }
   } finally {
     store.close();

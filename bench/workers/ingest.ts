@@ -17,7 +17,7 @@ import { createIngester } from '../../src/ingest/ingester.ts';
 import { normaliseFeed } from '../../src/ingest/normalise.ts';
 import { parseFeed } from '../../src/ingest/parser.ts';
 import { compileRelater } from '../../src/ingest/relate.ts';
-import type { Source } from '../../src/ingest/sources.ts';
+import type { Source } from '../../src/model/source.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/storage/store.ts';
 import { median, quantile, round } from '../lib/stats.ts';

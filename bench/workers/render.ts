@@ -29,6 +29,7 @@ import { silentLogger } from '../../src/log.ts';
 import { openStore } from '../../src/storage/store.ts';
 import { DEFAULT_PARAMS, syntheticTargets, upstreamItems, type GenParams } from '../lib/generate.ts';
 import { median, quantile, round, sample, sampleInterleaved } from '../lib/stats.ts';
+import { recomputeAllRelations } from '../lib/store.ts';
 import { runWorker } from '../lib/worker.ts';
 
 export interface RenderInput {
@@ -254,7 +255,7 @@ async function main(input: RenderInput): Promise<RenderOutput> {
   let relationsChanged: boolean;
   try {
     t = performance.now();
-    relationsChanged = store.recomputeRelations((item) => relater(item));
+    relationsChanged = recomputeAllRelations(store, (item) => relater(item));
     recomputeRelationsMs = performance.now() - t;
   } finally {
     store.close();

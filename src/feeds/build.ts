@@ -4,7 +4,7 @@ import { SERVICE_NAME, SERVICE_VERSION } from '../config.ts';
 import { html, trusted, type SafeHtml } from '../html/html.ts';
 import { creditHtml, relatedListHtml } from '../html/fragments.ts';
 import { fill, strings } from '../i18n/strings.ts';
-import type { PublishedItem } from '../storage/store.ts';
+import type { PublishedItem } from '../model/item.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
 import { LINK_REL, type FeedCategory, type FeedDoc, type FeedEntry, type FeedLink, type TranslationLink } from './model.ts';
 

@@ -4,7 +4,7 @@ import type { LiveContent } from '../content/live.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
-import type { SourceStatus } from '../ingest/ingester.ts';
+import type { SourceStatus } from '../model/source.ts';
 import type { SourcesProblem } from '../ingest/sources.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';

@@ -3,13 +3,13 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
-import { RELATE_BATCH, type SourceState, type Store } from '../storage/store.ts';
+import type { Source, SourceState, SourceStatus } from '../model/source.ts';
+import { RELATE_BATCH, type Store } from '../storage/store.ts';
 import { isPrivateHost } from './addresses.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
 import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
 import { ParseError, parseFeed } from './parser.ts';
 import { compileRelater, type Relater } from './relate.ts';
-import type { Source } from './sources.ts';
 
 const HOUR_MS = 3_600_000;
 /** Store meta key: fingerprint of the relate rules the stored relations reflect. */
@@ -20,23 +20,6 @@ const MAX_RETRY_AFTER_MS = 7 * 24 * HOUR_MS;
 const POLL_CONCURRENCY = 4;
 const DEFAULT_JITTER_MS = 10_000;
 const ERROR_MAX_CHARS = 200;
-
-/** One source as GET /status shows it; times are ISO-8601. */
-export interface SourceStatus {
-  id: string;
-  name: string;
-  /** As written in sources.yaml. */
-  url: string;
-  /** Where we poll it now (differs from `url` after a permanent redirect). */
-  currentUrl: string;
-  lastAttemptAt: string | null;
-  lastSuccessAt: string | null;
-  lastStatus: number | null;
-  consecutiveFailures: number;
-  nextPollAt: string | null;
-  itemCount: number;
-  lastError: string | null;
-}
 
 export interface IngesterDeps {
   store: Store;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { UpstreamFeedInfo, UpstreamItem } from './model.ts';
+import type { UpstreamFeedInfo, UpstreamItem } from '../model/item.ts';
 import type { RawFeed, RawItem, RawLink } from './parser.ts';
 import { absoluteHttpUrl, htmlToText, sanitizeContent, textToHtml } from './sanitize.ts';
 

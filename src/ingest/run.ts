@@ -2,8 +2,8 @@ import type { RelateTarget } from '../content/model.ts';
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../storage/store.ts';
-import { createIngester, type SourceStatus } from './ingester.ts';
-import type { Source } from './sources.ts';
+import type { Source, SourceStatus } from '../model/source.ts';
+import { createIngester } from './ingester.ts';
 
 export interface RunOnceResult {
   statuses: SourceStatus[];

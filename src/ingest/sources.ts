@@ -5,17 +5,7 @@ import yaml from 'js-yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-
-/** One upstream feed from CONTENT_DIR/sources.yaml. */
-export interface Source {
-  id: string;
-  /** As written in sources.yaml (GET /status reports it verbatim). */
-  url: string;
-  name: string;
-  /** node-cron expression, five fields or six with seconds. */
-  schedule: string;
-  language: string | null;
-}
+import type { Source } from '../model/source.ts';
 
 export const DEFAULT_SCHEDULE = '*/15 * * * *';
 

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RepresentationCache } from '../cache/cache.ts';
 import type { LiveContent } from '../content/live.ts';
-import type { SourceStatus } from '../ingest/ingester.ts';
+import type { SourceStatus } from '../model/source.ts';
 
 /** Where a response came from: the cache fast path before Express, or the Express app. */
 export type ServedBy = 'cache' | 'app';

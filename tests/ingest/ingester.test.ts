@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelateTarget } from '../../src/content/model.ts';
-import { createIngester, type Ingester, type SourceStatus } from '../../src/ingest/ingester.ts';
-import type { Source } from '../../src/ingest/sources.ts';
+import { createIngester, type Ingester } from '../../src/ingest/ingester.ts';
+import type { Source, SourceStatus } from '../../src/model/source.ts';
 import Database from 'better-sqlite3';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
@@ -286,7 +286,8 @@ describe('relating a large store again', () => {
   it('works in batches that let other work run, and a newer call supersedes a running one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-relate-'));
     const own = openStore(dir);
-    own.insertItemsForBenchmark(
+    own.syncSources([{ id: 'bulk', name: 'Bulk', url: 'https://bulk.example/feed' }]);
+    own.commitPoll(
       'bulk',
       Array.from({ length: 25 }, (_, i) => ({
         item: {
@@ -295,6 +296,9 @@ describe('relating a large store again', () => {
         },
         articleIds: [],
       })),
+      {},
+      retention,
+      clock,
     );
     let rules: readonly RelateTarget[] = [{ articleId: 'idlib', rules: [[['idlib']]] }];
     let published = 0;

@@ -27,3 +27,29 @@ export interface UpstreamFeedInfo {
   /** The site's home page (RSS channel link, Atom alternate link), absolute. */
   siteUrl: string | null;
 }
+
+/** The source an upstream item is credited to, as feeds and pages show it. */
+export interface SourceCredit {
+  sourceId: string;
+  sourceName: string;
+  /** Where the source's feed lives now (after permanent redirects). */
+  sourceFeedUrl: string;
+  sourceSiteUrl: string | null;
+}
+
+/**
+ * An upstream item as stored, related to at least one of our articles, with its source's credit: its dates are
+ * always known (a missing one is the first-seen time), and `updatedAt` is never before `publishedAt`.
+ */
+export interface RelatedItem extends SourceCredit, Omit<UpstreamItem, 'publishedAt' | 'updatedAt'> {
+  publishedAt: Date;
+  updatedAt: Date;
+  /** The articles it relates to, in article id order. */
+  articleIds: string[];
+}
+
+/** What feeds and pages publish of a related item: the fields `relatedForArticles` reads, and no more. */
+export type PublishedItem = Pick<
+  RelatedItem,
+  keyof SourceCredit | 'key' | 'url' | 'title' | 'summary' | 'language' | 'publishedAt' | 'updatedAt'
+>;

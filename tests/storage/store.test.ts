@@ -1,13 +1,18 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../../src/config.ts';
-import type { UpstreamItem } from '../../src/ingest/model.ts';
-import { MIGRATIONS } from '../../src/storage/migrations.ts';
+import type { UpstreamItem } from '../../src/model/item.ts';
+import type { RelatableItem } from '../../src/model/poll.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
+
+/**
+ * What the service asks of its store, through the `Store` interface only, so that every backend runs the same
+ * suite: a backend opens a store for a directory of its own (a new one is empty; the same one again is the same
+ * store). SQLite-specific behaviour (files, schema upgrades) is in sqlite.test.ts.
+ */
+const backends: { name: string; open: (dir: string) => Store }[] = [{ name: 'sqlite', open: (dir) => openStore(dir) }];
 
 const T0 = new Date('2026-11-20T00:00:00Z');
 const DAY = 86_400_000;
@@ -20,54 +25,70 @@ function item(key: string, over: Partial<UpstreamItem> = {}): UpstreamItem {
   };
 }
 
-const stores: Store[] = [];
-function tempStore(): { store: Store; dir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-store-'));
-  const store = openStore(path.join(dir, 'data'));
-  stores.push(store);
-  store.syncSources([{ id: 'src', name: 'Source', url: 'https://up.example/feed' }]);
-  return { store, dir };
+/** Every stored item related again by `relate`, as relateAll does it: in batches (of two, so there are several). */
+function relateAll(store: Store, relate: (item: RelatableItem) => readonly string[]): boolean {
+  let changed = false;
+  for (let after: number | null = 0; after !== null; ) {
+    const batch: { changed: boolean; next: number | null } = store.recomputeRelationsBatch(relate, after, 2);
+    changed ||= batch.changed;
+    after = batch.next;
+  }
+  return changed;
 }
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-});
 
-describe('store', () => {
-  it('creates the data dir, applies migrations once, and keeps data across reopen', () => {
-    const { store, dir } = tempStore();
-    store.commitPoll('src', [{ item: item('a'), articleIds: ['art'] }], {}, retention, T0);
-    store.close();
-    const again = openStore(path.join(dir, 'data'));
-    stores.push(again);
-    expect(again.itemCount('src')).toBe(1);
-    const db = new Database(path.join(dir, 'data', 'kabar.sqlite'), { readonly: true });
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    db.close();
+describe.each(backends)('store ($name)', ({ open }) => {
+  const stores: Store[] = [];
+  function tempStore(): { store: Store; dir: string } {
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-store-')), 'data');
+    const store = open(dir);
+    stores.push(store);
+    store.syncSources([{ id: 'src', name: 'Source', url: 'https://up.example/feed' }]);
+    return { store, dir };
+  }
+  afterEach(() => {
+    for (const s of stores.splice(0)) s.close();
   });
 
-  it('upgrades a store of the previous schema without pruning early: its items count as seen at the last success', () => {
-    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-store-')), 'data');
-    fs.mkdirSync(dir);
-    const old = new Database(path.join(dir, 'kabar.sqlite'));
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
-    const lastSuccess = T0.getTime() + 100 * DAY;
-    old.prepare("INSERT INTO sources (id, name, url, current_url, last_success_at) VALUES ('src', 'Source', 'https://up.example/feed', 'https://up.example/feed', ?)").run(lastSuccess);
-    old.prepare(
-      `INSERT INTO items (source_id, item_key, title, summary, content_html, categories, published_at, updated_at, first_seen_at, content_hash)
-       VALUES ('src', 'kept', 't', 's', 'c', '[]', 0, 0, ?, 'h')`,
-    ).run(T0.getTime());
-    old.close();
-    const store = openStore(dir);
-    stores.push(store);
-    const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
-    // First stored 130 days before, but listed (as far as we know) until the last success 30 days before.
-    expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 30 * DAY))).toMatchObject({ deleted: 0 });
-    expect(store.commitPoll('src', [], {}, keep, new Date(lastSuccess + 31 * DAY))).toMatchObject({ deleted: 1 });
+  it('keeps everything across a close and reopen', () => {
+    const { store, dir } = tempStore();
+    store.updateSourceState('src', { etag: '"e1"', lastSuccessAt: T0 });
+    store.commitPoll('src', [{ item: item('a'), articleIds: ['art'] }], {}, retention, T0);
+    store.setMeta('relate-rules', 'r1');
+    store.rememberValidators('/feeds/id/rss.xml', 'h1', T0);
+    store.close();
+    const again = open(dir);
+    stores.push(again);
+    expect(again.itemCount('src')).toBe(1);
+    expect(again.sourceState('src')).toMatchObject({ etag: '"e1"', lastSuccessAt: T0 });
+    expect(again.relatedForArticle('art', 10).map((i) => i.key)).toEqual(['a']);
+    expect(again.getMeta('relate-rules')).toBe('r1');
+    expect(again.recallValidators('/feeds/id/rss.xml')).toEqual({ hash: 'h1', lastModified: T0 });
+    // Unchanged since: the same poll again changes nothing.
+    expect(again.commitPoll('src', [{ item: item('a'), articleIds: ['art'] }], {}, retention, T0)).toMatchObject({ unchanged: 1, publishedChanged: false });
+  });
+
+  it('remembers small facts and the validators of each resource, the last written winning', () => {
+    const { store } = tempStore();
+    expect(store.getMeta('k')).toBeNull();
+    store.setMeta('k', 'one');
+    store.setMeta('k', 'two');
+    expect(store.getMeta('k')).toBe('two');
+    expect(store.recallValidators('/a')).toBeNull();
+    store.rememberValidators('/a', 'h1', T0);
+    store.rememberValidators('/a', 'h2', new Date(T0.getTime() + DAY));
+    store.rememberValidators('/a?page=2', 'h3', T0);
+    expect(store.recallValidators('/a')).toEqual({ hash: 'h2', lastModified: new Date(T0.getTime() + DAY) });
+    expect(store.recallValidators('/a?page=2')).toEqual({ hash: 'h3', lastModified: T0 });
+  });
+
+  it('forgets the remembered feed URL and validators of a source whose URL changed in sources.yaml', () => {
+    const { store } = tempStore();
+    store.updateSourceState('src', { currentUrl: 'https://up.example/moved', etag: '"e"', lastModified: 'Tue, 17 Nov 2026 00:00:00 GMT' });
+    store.syncSources([{ id: 'src', name: 'Renamed', url: 'https://up.example/feed' }]);
+    expect(store.sourceState('src')).toMatchObject({ name: 'Renamed', currentUrl: 'https://up.example/moved', etag: '"e"' });
+    store.syncSources([{ id: 'src', name: 'Renamed', url: 'https://new.example/feed' }]);
+    expect(store.sourceState('src')).toMatchObject({ url: 'https://new.example/feed', currentUrl: 'https://new.example/feed', etag: null, lastModified: null });
+    expect(store.sourceState('unknown')).toBeNull();
   });
 
   it('stops publishing the items of a source taken out of sources.yaml, and publishes them again when it returns', () => {
@@ -218,10 +239,10 @@ describe('store', () => {
       store.commitPoll('src', [{ item: item('z', { publishedAt: year2020 }), articleIds: ['art'] }], {}, keep, T0);
       expect(store.commitPoll('src', [], {}, keep, at(100))).toMatchObject({ deleted: 0 });
       // The article is taken out of the content: relateAll relates the item to nothing.
-      store.recomputeRelations(() => []);
+      relateAll(store, () => []);
       expect(store.commitPoll('src', [], {}, keep, at(101))).toMatchObject({ deleted: 1 });
       // Rules that would relate it again find nothing: it is gone.
-      store.recomputeRelations(() => ['art']);
+      relateAll(store, () => ['art']);
       expect(store.itemCount('src')).toBe(0);
     });
 
@@ -229,7 +250,7 @@ describe('store', () => {
       const { store } = tempStore();
       const keep = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
       store.commitPoll('src', [{ item: item('y'), articleIds: [] }, { item: item('x'), articleIds: [] }], {}, keep, T0);
-      store.recomputeRelations((i) => (i.title === 'Title y' ? ['art'] : []));
+      relateAll(store, (i) => (i.title === 'Title y' ? ['art'] : []));
       expect(store.commitPoll('src', [], {}, keep, at(31))).toMatchObject({ deleted: 1 });
       expect(keys(store)).toEqual(['y']);
       // x was pruned while it related to nothing; listed again and related now, the tombstone does not hold it.
@@ -308,8 +329,8 @@ describe('store', () => {
     expect(poll([]).publishedChanged).toBe(false);
     expect(poll(['b']).publishedChanged).toBe(true);
     expect(store.relatedItems(10).map((i) => i.articleIds)).toEqual([['b']]);
-    expect(store.recomputeRelations(() => [])).toBe(true);
-    expect(store.recomputeRelations(() => [])).toBe(false);
+    expect(relateAll(store, () => [])).toBe(true);
+    expect(relateAll(store, () => [])).toBe(false);
     expect(store.relatedForArticle('b', 10)).toEqual([]);
   });
 
@@ -321,27 +342,6 @@ describe('store', () => {
       store.updateSourceState('src', { lastStatus: 500 + i, consecutiveFailures: i, lastError: `e${i}` });
     }
     expect(store.sourceState('src')).toMatchObject({ lastAttemptAt: t, lastStatus: 502, consecutiveFailures: 2, lastError: 'e2' });
-  });
-
-  it('takes an item hashed the first way (JSON of its columns) as unchanged, and rewrites only its hash', () => {
-    const { store, dir } = tempStore();
-    const a = item('a', { contentHtml: '<p title="q">Body – \\ "quoted"</p>' });
-    store.commitPoll('src', [{ item: a, articleIds: ['art'] }], {}, retention, T0);
-    const file = path.join(dir, 'data', 'kabar.sqlite');
-    const db = new Database(file);
-    const row = db.prepare('SELECT * FROM items WHERE item_key = ?').get('a') as Record<string, string | number | null>;
-    const columns = ['url', 'title', 'summary', 'content_html', 'language', 'categories', 'author', 'published_at', 'updated_at'];
-    const legacy = createHash('sha256').update(JSON.stringify(columns.map((c) => row[c]))).digest('hex');
-    db.prepare('UPDATE items SET content_hash = ? WHERE id = ?').run(legacy, row.id);
-    db.close();
-
-    const again = store.commitPoll('src', [{ item: a, articleIds: ['art'] }], {}, retention, T0);
-    expect(again).toMatchObject({ unchanged: 1, updated: 0, publishedChanged: false });
-    const check = new Database(file, { readonly: true });
-    expect(check.prepare('SELECT content_hash FROM items WHERE id = ?').pluck().get(row.id)).toMatch(/^v2:[0-9a-f]{64}$/);
-    check.close();
-    const edited = store.commitPoll('src', [{ item: { ...a, contentHtml: '<p title="q">Body – \\ "quoted" again</p>' }, articleIds: ['art'] }], {}, retention, T0);
-    expect(edited).toMatchObject({ updated: 1, publishedChanged: true });
   });
 
   it('tells apart items whose columns differ only in where one ends and the next begins, in null, or in a lone surrogate', () => {
@@ -359,15 +359,8 @@ describe('store', () => {
   it('recomputes relations of every stored item', () => {
     const { store } = tempStore();
     store.commitPoll('src', [{ item: item('k', { title: 'Karabakh' }), articleIds: [] }, { item: item('p'), articleIds: [] }], {}, retention, T0);
-    expect(store.recomputeRelations((i) => (i.title.includes('Karabakh') ? ['art'] : []))).toBe(true);
+    expect(relateAll(store, (i) => (i.title.includes('Karabakh') ? ['art'] : []))).toBe(true);
     expect(store.relatedForArticle('art', 10).map((i) => i.key)).toEqual(['k']);
-    expect(store.recomputeRelations((i) => (i.title.includes('Karabakh') ? ['art'] : []))).toBe(false);
-  });
-
-  it('bulk-inserts synthetic items for benchmarks', () => {
-    const { store } = tempStore();
-    store.insertItemsForBenchmark('bench', Array.from({ length: 1000 }, (_, i) => ({ item: item(`b${i}`), articleIds: i % 2 ? ['art'] : [] })));
-    expect(store.itemCount('bench')).toBe(1000);
-    expect(store.relatedForArticle('art', 20)).toHaveLength(20);
+    expect(relateAll(store, (i) => (i.title.includes('Karabakh') ? ['art'] : []))).toBe(false);
   });
 });

@@ -1,0 +1,123 @@
+import type Database from 'better-sqlite3';
+import type { SourceState, SourceStatePatch } from '../../model/source.ts';
+import type { SqliteDatabase } from './database.ts';
+
+export interface SourceRow {
+  id: string;
+  name: string;
+  url: string;
+  current_url: string;
+  site_url: string | null;
+  feed_title: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  last_attempt_at: number | null;
+  last_success_at: number | null;
+  last_status: number | null;
+  consecutive_failures: number;
+  next_poll_at: number | null;
+  last_error: string | null;
+  /** When the items of the source's current listing were fetched (the last 200); see migration 6. */
+  listed_at: number | null;
+}
+
+const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
+  currentUrl: 'current_url',
+  siteUrl: 'site_url',
+  feedTitle: 'feed_title',
+  etag: 'etag',
+  lastModified: 'last_modified',
+  lastAttemptAt: 'last_attempt_at',
+  lastSuccessAt: 'last_success_at',
+  lastStatus: 'last_status',
+  consecutiveFailures: 'consecutive_failures',
+  nextPollAt: 'next_poll_at',
+  lastError: 'last_error',
+};
+
+const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function rowToState(r: SourceRow): SourceState {
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    currentUrl: r.current_url,
+    siteUrl: r.site_url,
+    feedTitle: r.feed_title,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    lastAttemptAt: toDate(r.last_attempt_at),
+    lastSuccessAt: toDate(r.last_success_at),
+    lastStatus: r.last_status,
+    consecutiveFailures: r.consecutive_failures,
+    nextPollAt: toDate(r.next_poll_at),
+    lastError: r.last_error,
+  };
+}
+
+export type SourceTable = ReturnType<typeof sourceTable>;
+
+/** The configured sources and what polls remember about each (table `sources`). */
+export function sourceTable(db: SqliteDatabase) {
+  const q = {
+    byId: db.prepare<[string], SourceRow>('SELECT * FROM sources WHERE id = ?'),
+    insert: db.prepare('INSERT INTO sources (id, name, url, current_url) VALUES (?, ?, ?, ?)'),
+    rename: db.prepare('UPDATE sources SET name = ? WHERE id = ?'),
+    deactivateAll: db.prepare('UPDATE sources SET active = 0'),
+    activate: db.prepare('UPDATE sources SET active = 1 WHERE id = ?'),
+    resetUrl: db.prepare('UPDATE sources SET url = ?, current_url = ?, etag = NULL, last_modified = NULL WHERE id = ?'),
+    setListedAt: db.prepare<[number, string]>('UPDATE sources SET listed_at = ? WHERE id = ?'),
+  };
+
+  const sync = db.transaction((sources: readonly { id: string; name: string; url: string }[]) => {
+    // A source taken out of sources.yaml keeps its rows (it may come back) but is no longer published.
+    q.deactivateAll.run();
+    for (const s of sources) {
+      q.activate.run(s.id);
+      const row = q.byId.get(s.id);
+      if (!row) q.insert.run(s.id, s.name, s.url, s.url);
+      else {
+        if (row.name !== s.name) q.rename.run(s.name, s.id);
+        // The remembered redirect target and validators belong to the old URL.
+        if (row.url !== s.url) q.resetUrl.run(s.url, s.url, s.id);
+      }
+    }
+  });
+
+  /** One statement per set of columns a patch writes (a handful in practice: 304, success, failure). */
+  const stateUpdates = new Map<string, Database.Statement>();
+  function update(sourceId: string, patch: SourceStatePatch): void {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      const column = STATE_COLUMNS[k as keyof SourceStatePatch];
+      if (!column || v === undefined) continue;
+      sets.push(`${column} = ?`);
+      values.push(v instanceof Date ? v.getTime() : v);
+    }
+    if (sets.length === 0) return;
+    const sql = `UPDATE sources SET ${sets.join(', ')} WHERE id = ?`;
+    let statement = stateUpdates.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      stateUpdates.set(sql, statement);
+    }
+    statement.run(...values, sourceId);
+  }
+
+  return {
+    /** Makes sure every configured source has a row; a changed URL resets the remembered one. */
+    sync: (sources: readonly { id: string; name: string; url: string }[]): void => sync(sources),
+    /** The raw row, for what a poll's transaction compares (listed_at, the URLs before). */
+    row: (sourceId: string): SourceRow | undefined => q.byId.get(sourceId),
+    state(sourceId: string): SourceState | null {
+      const row = q.byId.get(sourceId);
+      return row ? rowToState(row) : null;
+    },
+    update,
+    setListedAt: (sourceId: string, at: number): void => void q.setListedAt.run(at, sourceId),
+    /** A source row that sources.yaml did not create (bulk loads for benchmarks); active, as every new row. */
+    insert: (id: string, name: string, url: string): void => void q.insert.run(id, name, url, url),
+  };
+}
