@@ -1,27 +1,21 @@
 import { loadConfig } from '../config.ts';
-import { ConfigError, ContentError } from '../errors.ts';
+import { ContentError } from '../errors.ts';
 import { readSources, SourcesError } from '../ingest/sources.ts';
 import { loadContent } from './load.ts';
 
 /**
- * `npm run check [CONTENT_DIR]`: validates, without serving, what `npm start` would read, with the service's own
- * loaders: the environment (loadConfig; a DIR argument stands for CONTENT_DIR), the content tree (loadContent)
- * and sources.yaml (readSources, which LiveSources uses too). Prints every problem with its file and field;
- * exits 1 when there is any.
+ * `npm run check [CONTENT_DIR]`: validates the content tree and sources.yaml without serving, with the service's
+ * own loaders: loadConfig resolves CONTENT_DIR (a DIR argument stands for it) as `npm start` does, loadContent
+ * reads the content, readSources reads sources.yaml (as LiveSources does). Prints every problem with its file and
+ * field; exits 1 when there is any.
+ *
+ * The rest of the environment is not checked: check runs where content is edited (an editor's shell, CI, a test
+ * runner, which sets BASE_URL=/ for its own use), not in the service's environment, and `npm start` already stops
+ * with a message naming any bad variable.
  */
 const dirArg = process.argv[2];
-const env = dirArg ? { ...process.env, CONTENT_DIR: dirArg } : process.env;
+const contentDir = loadConfig({ CONTENT_DIR: dirArg ?? process.env.CONTENT_DIR }).contentDir;
 let failed = false;
-let contentDir: string;
-try {
-  contentDir = loadConfig(env).contentDir;
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  failed = true;
-  process.stderr.write(`${err.message}\n`);
-  // The content is still checked: CONTENT_DIR alone cannot be invalid (unset or empty means ./content).
-  contentDir = loadConfig({ CONTENT_DIR: env.CONTENT_DIR }).contentDir;
-}
 try {
   const snapshot = loadContent(contentDir);
   const translations = snapshot.articles.reduce((n, a) => n + a.translations.size, 0);
