@@ -1,9 +1,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
-import { RELATE_BATCH, type SourceState, type Store } from '../storage/store.ts';
-import { pollSource as poll, type PollOutcome } from './poll.ts';
+import { RELATE_BATCH, type SourceState } from '../storage/store.ts';
+import { pollSource as poll, type PollDeps, type PollOutcome } from './poll.ts';
 import { compileRelater, type Relater } from './relate.ts';
 import { createRelateAll } from './relate-all.ts';
 import { createSchedules } from './schedule.ts';
@@ -29,11 +28,9 @@ export interface SourceStatus {
   lastError: string | null;
 }
 
-export interface IngesterDeps {
-  store: Store;
+/** A poll's own dependencies (store, fetch policy, retention), and what a scheduler adds around polls. */
+export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | 'retention'> {
   sources: readonly Source[];
-  fetchPolicy: FetchPolicy;
-  retention: RetentionPolicy;
   logger: Logger;
   now?: () => Date;
   /** The current articles' rules (content can reload, so this is asked on every poll). */
@@ -106,7 +103,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return relaterCache.relater;
   }
 
-  const pollDeps = { store, fetchPolicy, retention: deps.retention, schedules, relater, now };
+  const pollDeps: PollDeps = { store, fetchPolicy, retention: deps.retention, schedules, relater, now };
   const relations = createRelateAll({
     store,
     logger,
