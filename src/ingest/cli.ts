@@ -43,8 +43,8 @@ async function main(): Promise<number> {
   }
   const store = openStore(config.dataDir);
   try {
-    const result = await runOnce({ store, sources, fetchPolicy: config.fetch, retention: config.retention, logger, targets });
-    for (const s of result.statuses) process.stdout.write(`${summaryLine(s)}\n`);
+    const result = await runOnce({ store, sources, fetchPolicy: config.fetch, retention: config.retention, logger, targets: () => targets });
+    for (const s of result.sources) process.stdout.write(`${summaryLine(s)}\n`);
     process.stdout.write(
       `${sources.length} sources polled, ${sources.length - result.failed} ok, ${result.failed} failed\n`,
     );

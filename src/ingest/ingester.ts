@@ -1,31 +1,19 @@
-import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
 import type { Source, SourceState, SourceStatus } from '../model/source.ts';
-import { RELATE_BATCH, type Store } from '../storage/store.ts';
-import { isPrivateHost } from './addresses.ts';
-import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
-import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
-import { ParseError, parseFeed } from './parser.ts';
+import { RELATE_BATCH } from '../storage/store.ts';
+import { pollSource as poll, type PollDeps, type PollOutcome } from './poll.ts';
 import { compileRelater, type Relater } from './relate.ts';
+import { createRelateAll } from './relate-all.ts';
+import { createSchedules } from './schedule.ts';
 
-const HOUR_MS = 3_600_000;
-/** Store meta key: fingerprint of the relate rules the stored relations reflect. */
-const RELATE_RULES_KEY = 'relate-rules';
-const MAX_BACKOFF_MS = 24 * HOUR_MS;
-/** A Retry-After further away than this is treated as this (a typo upstream must not silence a source for a year). */
-const MAX_RETRY_AFTER_MS = 7 * 24 * HOUR_MS;
 const POLL_CONCURRENCY = 4;
 const DEFAULT_JITTER_MS = 10_000;
-const ERROR_MAX_CHARS = 200;
 
-export interface IngesterDeps {
-  store: Store;
+/** A poll's own dependencies (store, fetch policy, retention), and what a scheduler adds around polls. */
+export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | 'retention'> {
   sources: readonly Source[];
-  fetchPolicy: FetchPolicy;
-  retention: RetentionPolicy;
   logger: Logger;
   now?: () => Date;
   /** The current articles' rules (content can reload, so this is asked on every poll). */
@@ -42,10 +30,13 @@ export interface IngesterDeps {
 }
 
 export interface Ingester {
-  /** Never throws for upstream problems: the outcome goes to status(). */
-  pollSource(sourceId: string): Promise<void>;
-  /** Every source once, a few at a time. */
-  pollAll(): Promise<void>;
+  /**
+   * Polls one source now (or joins its running poll) and returns the outcome, which is also logged, published
+   * and in status(). Never rejects for upstream problems.
+   */
+  pollSource(sourceId: string): Promise<PollOutcome>;
+  /** Every source once, a few at a time; the outcomes in the order of the sources. */
+  pollAll(): Promise<PollOutcome[]>;
   /** Polls every source once now, then on its schedule with jitter; never two polls of one source at once. */
   start(): void;
   /**
@@ -67,37 +58,22 @@ export interface Ingester {
   relationsCurrent(): boolean;
 }
 
-/** The next `count` times a cron expression fires after the system clock's now (node-cron only knows that clock). */
-function cronTimes(expression: string, count: number): Date[] {
-  const task = cron.createTask(expression, () => {});
-  try {
-    return task.getNextRuns(count);
-  } finally {
-    void task.destroy();
-  }
-}
-
-function shortError(err: unknown): string {
-  const message =
-    err instanceof FetchError
-      ? `fetch ${err.kind}: ${err.message}`
-      : err instanceof ParseError
-        ? `parse: ${err.message}`
-        : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
-  return message.length > ERROR_MAX_CHARS ? `${message.slice(0, ERROR_MAX_CHARS - 1)}…` : message;
-}
-
+/**
+ * The scheduler around polls (src/ingest/poll.ts): node-cron schedules with jitter, at most one poll per source
+ * at a time, backoff respected between scheduled ticks, the live list of sources, and /status. It logs and
+ * publishes each poll from its outcome.
+ */
 export function createIngester(deps: IngesterDeps): Ingester {
-  const { store, fetchPolicy, retention, logger } = deps;
+  const { store, fetchPolicy, logger } = deps;
   /** The sources in service; replaced by setSources. */
   let sources: readonly Source[] = deps.sources;
   const now = deps.now ?? (() => new Date());
   const jitterMs = deps.jitterMs ?? DEFAULT_JITTER_MS;
-  const relateBatch = deps.relateBatch ?? RELATE_BATCH;
   let byId = new Map(sources.map((s) => [s.id, s]));
-  const running = new Map<string, Promise<void>>();
+  const running = new Map<string, Promise<PollOutcome>>();
   /** The cron task of each source, by id, while started. */
   const tasks = new Map<string, ScheduledTask>();
+  const schedules = createSchedules();
   let started = false;
   let stopped = false;
   let relaterCache: { targets: readonly RelateTarget[]; relater: Relater } | null = null;
@@ -110,33 +86,16 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return relaterCache.relater;
   }
 
-  /** The latest relateAll call: an older run stops at its next batch. */
-  let relateRun = 0;
-  let relating: Promise<void> | null = null;
-
-  async function relateAllRun(run: number): Promise<void> {
-    // Recomputing touches every stored item (seconds at 100k items): skip it when the rules are the ones
-    // the stored relations were computed with, as on most restarts and content edits.
-    const fingerprint = createHash('sha256').update(JSON.stringify(deps.targets())).digest('hex');
-    if (store.getMeta(RELATE_RULES_KEY) === fingerprint) return;
-    const relate = relater();
-    const started = performance.now();
-    // From the first batch on, the stored relations match no rules' fingerprint until the last batch is done:
-    // a run cut short (superseded, stopped, crashed) is redone by the next, even for the rules stored before.
-    store.setMeta(RELATE_RULES_KEY, 'relating');
-    for (let after: number | null = 0; after !== null; ) {
-      // Superseded by a newer call (which starts over with newer rules), or the ingester stops: the rules'
-      // fingerprint is not stored, so the next start relates again.
-      if (run !== relateRun || stopped) return;
-      const batch = store.recomputeRelationsBatch((item) => relate(item), after, relateBatch);
-      // Published at once: a feed rendered between batches must not keep showing relations already replaced.
-      if (batch.changed) published(null);
-      after = batch.next;
-      if (after !== null) await new Promise((resolve) => setImmediate(resolve));
-    }
-    store.setMeta(RELATE_RULES_KEY, fingerprint);
-    logger.info({ ms: Math.round(performance.now() - started) }, 'stored items related to the current rules');
-  }
+  const pollDeps: PollDeps = { store, fetchPolicy, retention: deps.retention, schedules, relater, now };
+  const relations = createRelateAll({
+    store,
+    logger,
+    targets: deps.targets,
+    relater,
+    onPublishedChange: () => published(null),
+    batch: deps.relateBatch ?? RELATE_BATCH,
+    stopped: () => stopped,
+  });
 
   function published(changedArticles: readonly string[] | null): void {
     try {
@@ -146,120 +105,81 @@ export function createIngester(deps: IngesterDeps): Ingester {
     }
   }
 
-  /** Base interval of a schedule, for the backoff. */
-  function intervalOf(source: Source): number {
-    const [a, b] = cronTimes(source.schedule, 2);
-    return a && b ? Math.max(1000, b.getTime() - a.getTime()) : 15 * 60_000;
-  }
-
-  /**
-   * Asking node-cron costs about a millisecond (most of an unchanged poll's own work). Its answer, the first
-   * run after now, stays the answer until that run: reuse it while the system clock (node-cron's) is before it.
-   */
-  const nextRuns = new Map<string, { from: number; next: Date | null }>();
-  function nextScheduled(source: Source): Date | null {
-    const at = Date.now();
-    const cached = nextRuns.get(source.id);
-    if (cached?.next && cached.from <= at && at < cached.next.getTime()) return cached.next;
-    const next = cronTimes(source.schedule, 1)[0] ?? null;
-    nextRuns.set(source.id, { from: at, next });
-    return next;
+  /** Logs a poll's outcome and publishes what it changed. */
+  function report(outcome: PollOutcome): void {
+    const log = logger.child({ source_id: outcome.sourceId, feed_url: outcome.feedUrl });
+    if (outcome.movedTo) log.info({ status: outcome.status, new_url: outcome.movedTo }, 'feed moved permanently');
+    if (outcome.truncated) {
+      log.warn({ items: outcome.truncated.items, kept: outcome.truncated.kept }, 'feed has more items than retention keeps; only the newest are read');
+    }
+    switch (outcome.kind) {
+      case 'not-modified':
+        log.info({ status: 304, deleted: outcome.counts.deleted }, 'not modified');
+        break;
+      case 'updated': {
+        const c = outcome.counts;
+        log.info(
+          {
+            status: outcome.status,
+            inserted: c.inserted,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            tombstoned: c.tombstoned,
+            deleted: c.deleted,
+            related_capped: c.relatedCapped,
+            published_changed: outcome.publishedChanged,
+            changed_articles: outcome.changedArticles?.length ?? 'any',
+          },
+          'polled',
+        );
+        break;
+      }
+      case 'failed': {
+        const fields = {
+          status: outcome.status,
+          stage: outcome.stage,
+          err: outcome.upstream ? (outcome.error as Error).message : outcome.error,
+          next_poll_at: outcome.retryAt.toISOString(),
+        };
+        if (outcome.upstream) log.warn(fields, 'poll failed');
+        else log.error(fields, 'poll failed');
+        return;
+      }
+    }
+    if (outcome.publishedChanged) published(outcome.changedArticles);
   }
 
   function backingOff(state: SourceState | null, at: Date): boolean {
     return !!state && state.consecutiveFailures > 0 && !!state.nextPollAt && state.nextPollAt.getTime() > at.getTime();
   }
 
-  async function poll(source: Source): Promise<void> {
-    const state = store.sourceState(source.id);
-    if (!state) throw new Error(`no state for source ${source.id}`);
-    const attemptAt = now();
-    const log = logger.child({ source_id: source.id, feed_url: state.currentUrl });
-    try {
-      // A source the operator configured on a private network may go anywhere; any other may reach public addresses only.
-      const reach: Reach = (await isPrivateHost(new URL(state.url).hostname)) ? 'any' : 'public';
-      const res = await fetchFeed(state.currentUrl, { etag: state.etag, lastModified: state.lastModified }, fetchPolicy, now, reach);
-      const currentUrl = res.permanentUrl ?? state.currentUrl;
-      if (res.permanentUrl) log.info({ status: res.status, new_url: res.permanentUrl }, 'feed moved permanently');
-      const success = {
-        currentUrl,
-        lastAttemptAt: attemptAt,
-        lastSuccessAt: attemptAt,
-        lastStatus: res.status,
-        consecutiveFailures: 0,
-        nextPollAt: nextScheduled(source),
-        lastError: null,
-      };
-      if (res.kind === 'not-modified') {
-        // 304: nothing to parse; the source still lists what it listed (those items count as seen), and the
-        // items it no longer lists go on ageing.
-        const result = store.commitNotModified(source.id, success, retention, attemptAt);
-        log.info({ status: 304, deleted: result.deleted }, 'not modified');
-        if (result.publishedChanged) published(result.changedArticles);
-        return;
-      }
-      const parsed = await parseFeed(res.text);
-      const feed = newestItems(parsed, retention.maxItemsPerSource, attemptAt);
-      if (feed !== parsed) {
-        log.warn({ items: parsed.items.length, kept: feed.items.length }, 'feed has more items than retention keeps; only the newest are read');
-      }
-      const info = feedInfo(feed, res.finalUrl);
-      const items = normaliseFeed(feed, { feedUrl: res.finalUrl, sourceLanguage: source.language, now: attemptAt });
-      const relate = relater();
-      const result = store.commitPoll(
-        source.id,
-        items.map((item) => ({ item, articleIds: relate(item) })),
-        { ...success, etag: res.validators.etag, lastModified: res.validators.lastModified, siteUrl: info.siteUrl, feedTitle: info.title },
-        retention,
-        attemptAt,
-      );
-      const { changedArticles, ...counts } = result;
-      log.info({ status: res.status, ...counts, changed_articles: changedArticles?.length ?? 'any' }, 'polled');
-      if (result.publishedChanged) published(changedArticles);
-    } catch (err) {
-      const failures = state.consecutiveFailures + 1;
-      let nextPollAt = new Date(attemptAt.getTime() + Math.min(intervalOf(source) * 2 ** (failures - 1), MAX_BACKOFF_MS));
-      if (err instanceof FetchError && err.retryAfter) {
-        nextPollAt = new Date(
-          Math.min(Math.max(err.retryAfter.getTime(), attemptAt.getTime()), attemptAt.getTime() + MAX_RETRY_AFTER_MS),
-        );
-      }
-      const status = err instanceof FetchError ? err.status : err instanceof ParseError ? 200 : null;
-      const upstream = err instanceof FetchError || err instanceof ParseError;
-      store.updateSourceState(source.id, {
-        lastAttemptAt: attemptAt,
-        lastStatus: status,
-        consecutiveFailures: failures,
-        nextPollAt,
-        lastError: shortError(err),
-      });
-      (upstream ? log.warn.bind(log) : log.error.bind(log))(
-        { status, err: upstream ? (err as Error).message : err, next_poll_at: nextPollAt.toISOString() },
-        'poll failed',
-      );
-    }
-  }
-
-  function pollSource(sourceId: string): Promise<void> {
+  function pollSource(sourceId: string): Promise<PollOutcome> {
     const source = byId.get(sourceId);
     if (!source) return Promise.reject(new Error(`unknown source ${JSON.stringify(sourceId)}`));
     const inFlight = running.get(sourceId);
     if (inFlight) return inFlight;
-    const p = poll(source).finally(() => running.delete(sourceId));
+    const p = poll(pollDeps, source)
+      .then((outcome) => {
+        report(outcome);
+        return outcome;
+      })
+      .finally(() => running.delete(sourceId));
     running.set(sourceId, p);
     return p;
   }
 
-  async function pollEach(list: readonly Source[]): Promise<void> {
-    const queue = [...list];
+  async function pollEach(list: readonly Source[]): Promise<PollOutcome[]> {
+    const queue = list.map((source, index) => ({ source, index }));
+    const outcomes: PollOutcome[] = new Array(list.length);
     const worker = async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) await pollSource(s.id);
+      for (let next = queue.shift(); next; next = queue.shift()) outcomes[next.index] = await pollSource(next.source.id);
     };
     await Promise.all(Array.from({ length: Math.min(POLL_CONCURRENCY, queue.length) }, worker));
+    return outcomes;
   }
 
   /** A scheduled (not explicit) poll: skipped while one runs or while the source backs off. */
-  function scheduledPoll(source: Source): Promise<void> {
+  function scheduledPoll(source: Source): Promise<unknown> {
     // Also a tick of a source taken out of sources.yaml just now.
     if (stopped || !byId.has(source.id)) return Promise.resolve();
     if (running.has(source.id)) {
@@ -304,19 +224,19 @@ export function createIngester(deps: IngesterDeps): Ingester {
       if (byId.has(id)) continue;
       // A poll of it already running finishes; nothing schedules it again.
       unschedule(id);
-      nextRuns.delete(id);
+      schedules.forget(id);
     }
     const fresh: Source[] = [];
     for (const source of sources) {
       const old = before.get(source.id);
       // A new name or language is read at the next poll; the schedule stays.
       if (old && old.schedule === source.schedule && old.url === source.url) continue;
-      nextRuns.delete(source.id);
+      schedules.forget(source.id);
       if (!old || old.url !== source.url) fresh.push(source);
       else {
         // Rescheduled: /status shows the next run of the new schedule (a source backing off keeps its delay).
         const state = store.sourceState(source.id);
-        if (state?.nextPollAt && !backingOff(state, now())) store.updateSourceState(source.id, { nextPollAt: nextScheduled(source) });
+        if (state?.nextPollAt && !backingOff(state, now())) store.updateSourceState(source.id, { nextPollAt: schedules.next(source) });
       }
       if (started) {
         unschedule(source.id);
@@ -347,7 +267,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       tasks.clear();
       for (const t of all) await t.destroy();
       // A running relateAll stops at its next batch.
-      if (relating) await relating;
+      await relations.running();
       const pending = [...running.values()];
       if (pending.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
@@ -377,18 +297,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
         };
       });
     },
-    relateAll() {
-      const p: Promise<void> = relateAllRun(++relateRun)
-        .catch((err: unknown) => logger.error({ err }, 'relating stored items failed'))
-        .finally(() => {
-          if (relating === p) relating = null;
-        });
-      relating = p;
-      return p;
-    },
+    relateAll: () => relations.run(),
     async whenIdle() {
-      while (running.size > 0 || relating) await Promise.allSettled([...running.values(), ...(relating ? [relating] : [])]);
+      for (let relating = relations.running(); running.size > 0 || relating; relating = relations.running()) {
+        await Promise.allSettled([...running.values(), ...(relating ? [relating] : [])]);
+      }
     },
-    relationsCurrent: () => relating === null,
+    relationsCurrent: () => relations.current(),
   };
 }

@@ -1,49 +1,40 @@
-import type { RelateTarget } from '../content/model.ts';
-import type { FetchPolicy, RetentionPolicy } from '../config.ts';
-import type { Logger } from '../log.ts';
-import type { Store } from '../storage/store.ts';
-import type { Source, SourceStatus } from '../model/source.ts';
-import { createIngester } from './ingester.ts';
+import type { SourceStatus } from '../model/source.ts';
+import { createIngester, type IngesterDeps } from './ingester.ts';
+import type { PollOutcome } from './poll.ts';
+
+/** What a run needs: the ingester's dependencies, less those of a long-running service (publishing, schedules). */
+export type RunOnceDeps = Omit<IngesterDeps, 'onPublishedChange' | 'jitterMs' | 'relateBatch'>;
+
+/** One source after the run: its poll's outcome, and its state as /status shows it. */
+export interface SourceRun {
+  outcome: PollOutcome;
+  status: SourceStatus;
+}
 
 export interface RunOnceResult {
-  statuses: SourceStatus[];
+  /** In the order of the sources. */
+  sources: SourceRun[];
   /** Sources whose poll in this run failed. */
   failed: number;
   publishedChanged: boolean;
 }
 
 /** Polls every source once (what `npm run ingest` does, without the process around it). */
-export async function runOnce(deps: {
-  store: Store;
-  sources: Source[];
-  fetchPolicy: FetchPolicy;
-  retention: RetentionPolicy;
-  logger: Logger;
-  targets: readonly RelateTarget[];
-  now?: () => Date;
-}): Promise<RunOnceResult> {
-  let publishedChanged = false;
-  const startedAt = (deps.now ?? (() => new Date()))();
-  const ingester = createIngester({
-    ...deps,
-    targets: () => deps.targets,
-    onPublishedChange: () => {
-      publishedChanged = true;
-    },
-  });
-  await ingester.pollAll();
-  const statuses = ingester.status();
-  const failed = statuses.filter(
-    (s) => s.lastAttemptAt !== null && Date.parse(s.lastAttemptAt) >= startedAt.getTime() && s.lastSuccessAt !== s.lastAttemptAt,
-  ).length;
-  return { statuses, failed, publishedChanged };
+export async function runOnce(deps: RunOnceDeps): Promise<RunOnceResult> {
+  const ingester = createIngester({ ...deps, onPublishedChange: () => {} });
+  const outcomes = await ingester.pollAll();
+  const statuses = new Map(ingester.status().map((s) => [s.id, s]));
+  return {
+    sources: outcomes.map((outcome) => ({ outcome, status: statuses.get(outcome.sourceId)! })),
+    failed: outcomes.filter((o) => o.kind === 'failed').length,
+    publishedChanged: outcomes.some((o) => o.kind !== 'failed' && o.publishedChanged),
+  };
 }
 
 /** One line per source for humans: `ok   id  200  12 items` or `FAIL id  -  fetch timeout: ...`. */
-export function summaryLine(s: SourceStatus): string {
-  const ok = s.lastAttemptAt !== null && s.lastSuccessAt === s.lastAttemptAt;
-  const status = s.lastStatus === null ? '-' : String(s.lastStatus);
-  return ok
-    ? `ok    ${s.id}  ${status}  ${s.itemCount} items`
-    : `FAIL  ${s.id}  ${status}  ${s.lastError ?? 'not polled'}  (${s.itemCount} items kept, next poll ${s.nextPollAt ?? '-'})`;
+export function summaryLine({ outcome, status: s }: SourceRun): string {
+  const status = outcome.status === null ? '-' : String(outcome.status);
+  return outcome.kind === 'failed'
+    ? `FAIL  ${s.id}  ${status}  ${outcome.message}  (${s.itemCount} items kept, next poll ${outcome.retryAt.toISOString()})`
+    : `ok    ${s.id}  ${status}  ${s.itemCount} items`;
 }

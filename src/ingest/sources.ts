@@ -9,14 +9,34 @@ import type { Source } from '../model/source.ts';
 
 export const DEFAULT_SCHEDULE = '*/15 * * * *';
 
+/** The checks of `url`: absolute http(s), no credentials (they would end up in /status and the logs). */
+function checkUrl(value: string, ctx: z.RefinementCtx): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must use http or https' });
+  if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry credentials' });
+}
+
 const entrySchema = z.object({
-  url: z.string().min(1),
+  url: z.string().min(1).superRefine(checkUrl),
   id: z
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'must be letters, digits, ".", "_" or "-"')
     .optional(),
   name: z.string().min(1).optional(),
-  schedule: z.string().min(1).optional(),
+  schedule: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const schedule = value.trim();
+      if (!validateCron(schedule)) ctx.addIssue({ code: 'custom', message: `is not a valid cron expression: ${JSON.stringify(schedule)}` });
+    })
+    .optional(),
   language: z
     .string()
     .regex(/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i, 'must be a language tag such as "en" or "pt-BR"')
@@ -33,17 +53,47 @@ export function sourceIdFromUrl(url: URL): string {
     .slice(0, 80);
 }
 
+/** One problem of sources.yaml: `field` is the entry's field (`sources[1].url`), null for the file as a whole. */
+export interface SourcesProblem {
+  file: 'sources.yaml';
+  field: string | null;
+  message: string;
+}
+
 /**
- * Reads CONTENT_DIR/sources.yaml. A missing file means no upstream sources; a bad entry is a ConfigError
- * naming the entry (index and URL) and the field.
+ * sources.yaml cannot be used; every problem found is listed, not only the first (as ContentError does for the
+ * content). A ConfigError whose keys are the fields at fault.
  */
-export function loadSources(contentDir: string): Source[] {
+export class SourcesError extends ConfigError {
+  constructor(readonly problems: readonly SourcesProblem[]) {
+    super(
+      problems.length === 1
+        ? problems[0]!.message
+        : `sources.yaml has ${problems.length} problems:\n${problems.map((p) => `  ${p.message}`).join('\n')}`,
+      [...new Set(problems.map((p) => p.field ?? 'sources.yaml'))],
+    );
+  }
+}
+
+/** What sources.yaml holds: the valid entries, and the problems of the others (the file is usable when there are none). */
+export interface SourcesRead {
+  sources: Source[];
+  problems: SourcesProblem[];
+}
+
+/**
+ * Reads and checks CONTENT_DIR/sources.yaml, every entry, collecting every problem with its entry (index and URL)
+ * and field. A missing file means no upstream sources. Throws only when the file exists but cannot be read.
+ */
+export function readSources(contentDir: string): SourcesRead {
   const file = path.join(contentDir, 'sources.yaml');
+  const sources: Source[] = [];
+  const problems: SourcesProblem[] = [];
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { sources, problems };
     throw err;
   }
   let doc: unknown;
@@ -51,59 +101,60 @@ export function loadSources(contentDir: string): Source[] {
     // Core schema, as for site.yaml and front matter: values stay strings unless plainly numbers or booleans.
     doc = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: 'sources.yaml' });
   } catch (err) {
-    throw new ConfigError(`sources.yaml is not valid YAML: ${(err as Error).message}`, ['sources.yaml']);
+    problems.push({ file: 'sources.yaml', field: null, message: `sources.yaml is not valid YAML: ${(err as Error).message}` });
+    return { sources, problems };
   }
-  if (doc === null || doc === undefined) return [];
+  if (doc === null || doc === undefined) return { sources, problems };
   if (!Array.isArray(doc)) {
-    throw new ConfigError('sources.yaml must be a list of entries such as "- url: https://..."', ['sources.yaml']);
+    problems.push({ file: 'sources.yaml', field: null, message: 'sources.yaml must be a list of entries such as "- url: https://..."' });
+    return { sources, problems };
   }
 
-  const sources: Source[] = [];
   const seen = new Map<string, number>();
   doc.forEach((raw: unknown, index) => {
     const rawUrl = typeof raw === 'object' && raw !== null && 'url' in raw ? String(raw.url) : '(no url)';
-    const fail = (field: string, message: string): never => {
-      throw new ConfigError(`sources.yaml entry ${index} (${rawUrl}): ${field} ${message}`, [
-        `sources[${index}].${field}`,
-      ]);
+    const problem = (field: string, message: string): void => {
+      problems.push({ file: 'sources.yaml', field: `sources[${index}].${field}`, message: `sources.yaml entry ${index} (${rawUrl}): ${field} ${message}` });
     };
     const parsed = entrySchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.length > 0 ? issue.path.map(String).join('.') : 'entry';
-      fail(issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? 'entry') : field, issue.message);
+    const issues = parsed.success ? [] : parsed.error.issues;
+    for (const issue of issues) {
+      if (issue.code === 'unrecognized_keys') {
+        // One problem per unknown field, each named.
+        for (const key of issue.keys) problem(key, issue.keys.length === 1 ? issue.message : `Unrecognized key: ${JSON.stringify(key)}`);
+      } else {
+        problem(issue.path.length > 0 ? issue.path.map(String).join('.') : 'entry', issue.message);
+      }
     }
-    const entry = parsed.data!;
-    let url: URL;
-    try {
-      url = new URL(entry.url);
-    } catch {
-      return fail('url', 'must be an absolute URL');
+    // The entry's id, if it has one whatever its other problems, so a duplicate is reported in the same pass.
+    const entry: { url?: unknown; id?: unknown } = typeof raw === 'object' && raw !== null ? raw : {};
+    const valid = (field: 'url' | 'id') => typeof entry[field] === 'string' && !issues.some((i) => i.path[0] === field);
+    let id: string | null = null;
+    if (entry.id !== undefined) id = valid('id') ? (entry.id as string) : null;
+    else if (valid('url')) id = sourceIdFromUrl(new URL(entry.url as string));
+    if (id !== null) {
+      const previous = seen.get(id);
+      if (previous !== undefined) problem('id', `duplicates the id of entry ${previous}: ${JSON.stringify(id)}`);
+      else seen.set(id, index);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('url', 'must use http or https');
-    if (url.username || url.password) fail('url', 'must not carry credentials');
-    const schedule = entry.schedule?.trim() ?? DEFAULT_SCHEDULE;
-    if (!validateCron(schedule)) fail('schedule', `is not a valid cron expression: ${JSON.stringify(schedule)}`);
-    const id = entry.id ?? sourceIdFromUrl(url);
-    const previous = seen.get(id);
-    if (previous !== undefined) fail('id', `duplicates the id of entry ${previous}: ${JSON.stringify(id)}`);
-    seen.set(id, index);
+    if (!parsed.success || id === null || seen.get(id) !== index) return;
+    const url = new URL(parsed.data.url);
     sources.push({
       id,
-      url: entry.url,
-      name: entry.name ?? url.hostname.replace(/^www\./, ''),
-      schedule,
-      language: entry.language ?? null,
+      url: parsed.data.url,
+      name: parsed.data.name ?? url.hostname.replace(/^www\./, ''),
+      schedule: parsed.data.schedule?.trim() ?? DEFAULT_SCHEDULE,
+      language: parsed.data.language ?? null,
     });
   });
-  return sources;
+  return { sources, problems };
 }
 
-/** One problem of a refused sources.yaml, in the shape /healthz gives content problems. */
-export interface SourcesProblem {
-  file: 'sources.yaml';
-  field: string | null;
-  message: string;
+/** The sources of CONTENT_DIR/sources.yaml; a SourcesError lists every problem when there is any. */
+export function loadSources(contentDir: string): Source[] {
+  const { sources, problems } = readSources(contentDir);
+  if (problems.length > 0) throw new SourcesError(problems);
+  return sources;
 }
 
 /**
@@ -117,7 +168,7 @@ export class LiveSources {
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners: Array<(sources: readonly Source[]) => void> = [];
 
-  /** Throws ConfigError when sources.yaml is invalid at start-up. */
+  /** Throws SourcesError (a ConfigError listing every problem) when sources.yaml is invalid at start-up. */
   constructor(
     readonly contentDir: string,
     private readonly logger: Logger,
@@ -145,11 +196,10 @@ export class LiveSources {
       next = loadSources(this.contentDir);
     } catch (err) {
       // A file that cannot be read (permissions, a folder in its place) is refused like an invalid one.
-      this.problem = [
-        err instanceof ConfigError
-          ? { file: 'sources.yaml', field: err.keys.find((k) => k !== 'sources.yaml') ?? null, message: err.message }
-          : { file: 'sources.yaml', field: null, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` },
-      ];
+      this.problem =
+        err instanceof SourcesError
+          ? [...err.problems]
+          : [{ file: 'sources.yaml', field: null, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }];
       this.logger.error({ problems: this.problem }, 'sources.yaml change rejected; the sources in service go on');
       return false;
     }

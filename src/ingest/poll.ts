@@ -1,0 +1,182 @@
+import type { FetchPolicy, RetentionPolicy } from '../config.ts';
+import type { PollResult } from '../model/poll.ts';
+import type { Source, SourceStatePatch } from '../model/source.ts';
+import type { Store } from '../storage/store.ts';
+import { isPrivateHost } from './addresses.ts';
+import { nextPollAfterFailure } from './backoff.ts';
+import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
+import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
+import { ParseError, parseFeed } from './parser.ts';
+import type { Relater } from './relate.ts';
+import type { Schedules } from './schedule.ts';
+
+const ERROR_MAX_CHARS = 200;
+
+/** What one poll needs: where to store, how to fetch and keep, the schedules, the current rules, the clock. */
+export interface PollDeps {
+  store: Store;
+  fetchPolicy: FetchPolicy;
+  retention: RetentionPolicy;
+  schedules: Pick<Schedules, 'next' | 'intervalMs'>;
+  /** The relater of the current articles' rules (content can reload, so it is asked on every poll). */
+  relater: () => Relater;
+  now: () => Date;
+}
+
+/** The step of a poll that failed. */
+export type PollStage = 'fetch' | 'parse' | 'normalise' | 'relate' | 'store';
+
+/** What a stored poll did to the source's items. */
+export type PollCounts = Pick<PollResult, 'inserted' | 'updated' | 'unchanged' | 'tombstoned' | 'deleted' | 'relatedCapped'>;
+
+/** What every outcome says, whatever happened. */
+interface Attempt {
+  sourceId: string;
+  /** The URL polled (the source's current URL when the poll started). */
+  feedUrl: string;
+  attemptAt: Date;
+  /** Where a permanent redirect said the feed lives now (remembered when the poll succeeds), else null. */
+  movedTo: string | null;
+  /** The feed had more items than retention keeps: only the newest `kept` of `items` were read. */
+  truncated: { items: number; kept: number } | null;
+}
+
+/** A poll that stored what the source lists: its items (a 200), or that they are unchanged (a 304). */
+interface Stored extends Attempt {
+  /** The HTTP status of the final response. */
+  status: number;
+  counts: PollCounts;
+  /** Whether anything we publish changed (a related item or a relation). */
+  publishedChanged: boolean;
+  /** The articles whose related items may have changed; null when it may be any of them. */
+  changedArticles: string[] | null;
+  /** Where the source is polled from now on. */
+  currentUrl: string;
+  nextPollAt: Date | null;
+}
+
+/**
+ * The outcome of one poll, as a value: the ingester logs it, publishes from it and reports it; `npm run ingest`
+ * counts it. The source's state in the store (GET /status) was written from the same facts in the same step.
+ */
+export type PollOutcome =
+  | (Stored & { kind: 'updated' })
+  | (Stored & { kind: 'not-modified' })
+  | (Attempt & {
+      kind: 'failed';
+      stage: PollStage;
+      /** A problem of the upstream (fetch or parse), as opposed to one of ours (a bug, the database). */
+      upstream: boolean;
+      error: unknown;
+      /** The short message /status shows as `lastError`. */
+      message: string;
+      /** The HTTP status involved, if any (200 for a feed that does not parse). */
+      status: number | null;
+      consecutiveFailures: number;
+      /** The next poll, after the backoff or the upstream's Retry-After. */
+      retryAt: Date;
+    });
+
+/** The message /status shows for a failure: `fetch timeout: ...`, `parse: ...`, capped in length. */
+export function shortError(err: unknown): string {
+  const message =
+    err instanceof FetchError
+      ? `fetch ${err.kind}: ${err.message}`
+      : err instanceof ParseError
+        ? `parse: ${err.message}`
+        : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
+  return message.length > ERROR_MAX_CHARS ? `${message.slice(0, ERROR_MAX_CHARS - 1)}…` : message;
+}
+
+const countsOf = ({ inserted, updated, unchanged, tombstoned, deleted, relatedCapped }: PollResult): PollCounts => ({
+  inserted,
+  updated,
+  unchanged,
+  tombstoned,
+  deleted,
+  relatedCapped,
+});
+
+/**
+ * Polls one source once: fetch (conditional GET), parse, normalise, relate, and commit in one transaction, or
+ * record the failure with the next poll time. Never throws for upstream problems or for a failing step: every
+ * such end is an outcome. Throws only when the source has no state (not synced) or the failure cannot be stored.
+ */
+export async function pollSource(deps: PollDeps, source: Source): Promise<PollOutcome> {
+  const { store, fetchPolicy, retention, schedules, now } = deps;
+  const state = store.sourceState(source.id);
+  if (!state) throw new Error(`no state for source ${source.id}`);
+  const attemptAt = now();
+  const attempt: Attempt = { sourceId: source.id, feedUrl: state.currentUrl, attemptAt, movedTo: null, truncated: null };
+  let stage: PollStage = 'fetch';
+  try {
+    // A source the operator configured on a private network may go anywhere; any other may reach public addresses only.
+    const reach: Reach = (await isPrivateHost(new URL(state.url).hostname)) ? 'any' : 'public';
+    const res = await fetchFeed(state.currentUrl, { etag: state.etag, lastModified: state.lastModified }, fetchPolicy, now, reach);
+    attempt.movedTo = res.permanentUrl;
+    const currentUrl = res.permanentUrl ?? state.currentUrl;
+    const success = {
+      currentUrl,
+      lastAttemptAt: attemptAt,
+      lastSuccessAt: attemptAt,
+      lastStatus: res.status,
+      consecutiveFailures: 0,
+      nextPollAt: schedules.next(source),
+      lastError: null,
+    } satisfies SourceStatePatch;
+    const stored = (kind: 'updated' | 'not-modified', result: PollResult): PollOutcome => ({
+      ...attempt,
+      kind,
+      status: res.status,
+      counts: countsOf(result),
+      publishedChanged: result.publishedChanged,
+      changedArticles: result.changedArticles,
+      currentUrl,
+      nextPollAt: success.nextPollAt,
+    });
+    if (res.kind === 'not-modified') {
+      // 304: nothing to parse; the source still lists what it listed (those items count as seen), and the
+      // items it no longer lists go on ageing.
+      stage = 'store';
+      return stored('not-modified', store.commitNotModified(source.id, success, retention, attemptAt));
+    }
+    stage = 'parse';
+    const parsed = await parseFeed(res.text);
+    stage = 'normalise';
+    const feed = newestItems(parsed, retention.maxItemsPerSource, attemptAt);
+    if (feed !== parsed) attempt.truncated = { items: parsed.items.length, kept: feed.items.length };
+    const info = feedInfo(feed, res.finalUrl);
+    const items = normaliseFeed(feed, { feedUrl: res.finalUrl, sourceLanguage: source.language, now: attemptAt });
+    stage = 'relate';
+    const relate = deps.relater();
+    const related = items.map((item) => ({ item, articleIds: relate(item) }));
+    stage = 'store';
+    const result = store.commitPoll(
+      source.id,
+      related,
+      { ...success, etag: res.validators.etag, lastModified: res.validators.lastModified, siteUrl: info.siteUrl, feedTitle: info.title },
+      retention,
+      attemptAt,
+    );
+    return stored('updated', result);
+  } catch (error) {
+    const consecutiveFailures = state.consecutiveFailures + 1;
+    const retryAt = nextPollAfterFailure({
+      attemptAt,
+      consecutiveFailures,
+      intervalMs: schedules.intervalMs(source),
+      retryAfter: error instanceof FetchError ? error.retryAfter : null,
+    });
+    const status = error instanceof FetchError ? error.status : error instanceof ParseError ? 200 : null;
+    const message = shortError(error);
+    store.updateSourceState(source.id, {
+      lastAttemptAt: attemptAt,
+      lastStatus: status,
+      consecutiveFailures,
+      nextPollAt: retryAt,
+      lastError: message,
+    });
+    const upstream = error instanceof FetchError || error instanceof ParseError;
+    return { ...attempt, kind: 'failed', stage, upstream, error, message, status, consecutiveFailures, retryAt };
+  }
+}
