@@ -15,9 +15,6 @@ import { loadSite } from './site.ts';
  * across files (assemble.ts), and keeps what it made in the cache (cache.ts) for the next load and restart.
  */
 
-// ingest/cli.ts still imports it from here.
-export { relateTargets } from './relate-targets.ts';
-
 /**
  * Which article folders (names under articles/) may have changed since the cache last saw the tree. Folders
  * outside it are taken from the cache as they were, without a stat; null (the default) checks every folder

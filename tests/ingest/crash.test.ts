@@ -8,9 +8,9 @@ import { neverEndingBody, serveFile, startUpstream, type Upstream } from './help
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Runs `npm run ingest`'s entry (tsx src/ingest/cli.ts) with its own CONTENT_DIR and DATA_DIR. */
+/** Runs `npm run ingest`'s entry (tsx src/cli/ingest.ts) with its own CONTENT_DIR and DATA_DIR. */
 function runCli(env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/ingest/cli.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/ingest.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -154,14 +154,14 @@ describe('npm run check', () => {
   const tsx = path.join(REPO, 'node_modules/.bin/tsx');
 
   test('passes on the shipped content', async () => {
-    const { stdout } = await run(tsx, ['src/content/check.ts', path.join(REPO, 'content')], { cwd: REPO });
+    const { stdout } = await run(tsx, ['src/cli/check.ts', path.join(REPO, 'content')], { cwd: REPO });
     expect(stdout).toContain('content ok: 1 articles, 2 files');
   });
 
   test('fails with exit code 1 and names the file and field', async () => {
     const dir = copyContent();
     edit(dir, ORIGINAL, (t) => t.replace('categories: [konflik-karabakh,', 'categories: [sepak-bola,'));
-    const err = await run(tsx, ['src/content/check.ts', dir], { cwd: REPO }).then(
+    const err = await run(tsx, ['src/cli/check.ts', dir], { cwd: REPO }).then(
       () => null,
       (e: { code: number; stderr: string }) => e,
     );

@@ -5,13 +5,14 @@
  */
 import { pino } from 'pino';
 import { loadConfig } from '../config.ts';
-import { loadContent, relateTargets } from '../content/load.ts';
+import { loadContent } from '../content/load.ts';
+import { relateTargets } from '../content/relate-targets.ts';
 import type { RelateTarget } from '../content/model.ts';
 import { ConfigError, ContentError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { openStore } from '../storage/store.ts';
-import { runOnce, summaryLine } from './run.ts';
-import { loadSources } from './sources.ts';
+import { runOnce, summaryLine } from '../ingest/run.ts';
+import { loadSources } from '../ingest/sources.ts';
 
 async function main(): Promise<number> {
   let config;

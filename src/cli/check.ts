@@ -1,7 +1,7 @@
 import { loadConfig } from '../config.ts';
 import { ContentError } from '../errors.ts';
 import { readSources, SourcesError } from '../ingest/sources.ts';
-import { loadContent } from './load.ts';
+import { loadContent } from '../content/load.ts';
 
 /**
  * `npm run check [CONTENT_DIR]`: validates the content tree and sources.yaml without serving, with the service's
