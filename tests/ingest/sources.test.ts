@@ -103,7 +103,7 @@ describe('every problem of sources.yaml at once', () => {
   it('npm run check prints every problem and exits 1', async () => {
     const dir = copyContent();
     fs.writeFileSync(path.join(dir, 'sources.yaml'), BROKEN);
-    const err = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/content/check.ts', dir], { cwd: REPO }).then(
+    const err = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/cli/check.ts', dir], { cwd: REPO }).then(
       () => null,
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
@@ -118,7 +118,7 @@ describe('every problem of sources.yaml at once', () => {
   it('npm run check finds CONTENT_DIR as the service does, and leaves the other variables to npm start', async () => {
     const dir = copyContent();
     fs.writeFileSync(path.join(dir, 'sources.yaml'), '- url: https://ok.example/a\n- url: https://ok.example/b\n');
-    const { stdout } = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/content/check.ts'], {
+    const { stdout } = await promisify(execFile)(path.join(REPO, 'node_modules/.bin/tsx'), ['src/cli/check.ts'], {
       cwd: REPO,
       // A shell with a variable the service would refuse: check is about the content, not this shell.
       env: { ...process.env, CONTENT_DIR: path.relative(REPO, dir), FETCH_TIMEOUT_MS: 'soon' },
