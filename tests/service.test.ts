@@ -4,7 +4,7 @@ import { parseFeed } from '@rowanmanning/feed-parser';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { copyContent, request, startService, TEST_BASE, type Running } from './helpers/service.ts';
-import { fixture, serveFile, startUpstream, statusOnly, type Upstream } from './ingest/helpers/upstream-server.ts';
+import { fixture, serveFile, startUpstream, statusOnly, type Upstream } from './helpers/upstream-server.ts';
 
 /**
  * The whole service with upstream ingestion: a fixture publisher on loopback, our feeds and pages

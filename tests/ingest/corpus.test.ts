@@ -9,7 +9,7 @@ import { createIngester, type Ingester } from '../../src/ingest/ingester.ts';
 import type { Source, SourceStatus } from '../../src/model/source.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
-import { serveBytes, startUpstream, type Upstream } from './helpers/upstream-server.ts';
+import { serveBytes, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
 /**
  * The corpus (tests/fixtures/corpus/, origins in SOURCES.md): feed files from public parsers' test suites,

@@ -14,7 +14,7 @@ import {
   startUpstream,
   statusOnly,
   type Upstream,
-} from './helpers/upstream-server.ts';
+} from '../helpers/upstream-server.ts';
 
 const policy: FetchPolicy = { timeoutMs: 1500, maxBytes: 64 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds/test (+http://localhost/)' };
 const none = { etag: null, lastModified: null };

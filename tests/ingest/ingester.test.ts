@@ -18,7 +18,7 @@ import {
   startUpstream,
   statusOnly,
   type Upstream,
-} from './helpers/upstream-server.ts';
+} from '../helpers/upstream-server.ts';
 
 const KARABAKH: RelateTarget = {
   articleId: 'karabakh',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { copyContent, request, startService, type Running } from '../helpers/service.ts';
-import { serveFile, startUpstream, type Upstream } from './helpers/upstream-server.ts';
+import { serveFile, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
 let up: Upstream;
 let s: Running | null = null;

@@ -8,7 +8,7 @@ import { LiveSources } from '../../src/ingest/sources.ts';
 import { createLogger } from '../../src/log.ts';
 import { openStore } from '../../src/storage/store.ts';
 import { copyContent, REPO } from '../helpers/service.ts';
-import { fixture, redirect, serveBytes, serveFile, startUpstream, statusOnly, type Upstream } from './helpers/upstream-server.ts';
+import { fixture, redirect, serveBytes, serveFile, startUpstream, statusOnly, type Upstream } from '../helpers/upstream-server.ts';
 
 /** Log keys are snake_case (STYLE.md: `source_id`, `feed_url`, `status`); pino's own are too. */
 const KEY = /^[a-z0-9_]+$/;

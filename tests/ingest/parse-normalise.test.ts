@@ -3,7 +3,7 @@ import { decodeBody } from '../../src/ingest/charset.ts';
 import { normaliseFeed } from '../../src/ingest/normalise.ts';
 import { ParseError, parseFeed } from '../../src/ingest/parser.ts';
 import { htmlToText, sanitizeContent } from '../../src/ingest/sanitize.ts';
-import { fixture } from './helpers/upstream-server.ts';
+import { fixture } from '../helpers/upstream-server.ts';
 
 const NOW = new Date('2026-11-20T00:00:00Z');
 

@@ -8,7 +8,7 @@ import { normaliseFeed } from '../../src/ingest/normalise.ts';
 import { ParseError, parseFeed } from '../../src/ingest/parser.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
-import { serveBytes, startUpstream, type Upstream } from './helpers/upstream-server.ts';
+import { serveBytes, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
 /** The classes of real-world feeds that used to end as errors (issue 9, section 3), one fixture each. */
 const CORPUS = path.resolve(import.meta.dirname, '../fixtures/corpus');

@@ -8,7 +8,7 @@ import { pollSource, type PollDeps } from '../../src/ingest/poll.ts';
 import { compileRelater } from '../../src/ingest/relate.ts';
 import type { Source } from '../../src/model/source.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
-import { fixture, redirect, serveBytes, serveFile, startUpstream, statusOnly, type Upstream } from './helpers/upstream-server.ts';
+import { fixture, redirect, serveBytes, serveFile, startUpstream, statusOnly, type Upstream } from '../helpers/upstream-server.ts';
 
 const T0 = new Date('2026-11-20T10:00:00.000Z');
 const NEXT_RUN = new Date('2026-11-20T10:15:00.000Z');

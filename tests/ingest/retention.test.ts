@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { copyContent, request, startService, type Running } from '../helpers/service.ts';
-import { serveBytes, serveFile, startUpstream, type Upstream } from './helpers/upstream-server.ts';
+import { serveBytes, serveFile, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
 /**
  * Retention against the archive case of issue 9: a source whose items are from November 2020 (the week of the

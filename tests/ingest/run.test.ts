@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOnce, summaryLine } from '../../src/ingest/run.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openStore } from '../../src/storage/store.ts';
-import { serveFile, startUpstream, statusOnly, type Upstream } from './helpers/upstream-server.ts';
+import { serveFile, startUpstream, statusOnly, type Upstream } from '../helpers/upstream-server.ts';
 
 const T0 = new Date('2026-11-20T10:00:00.000Z');
 let up: Upstream;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createIngester, type Ingester } from '../../src/ingest/ingester.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
-import { serveFile, startUpstream, statusOnly, type Handler, type Upstream } from './helpers/upstream-server.ts';
+import { serveFile, startUpstream, statusOnly, type Handler, type Upstream } from '../helpers/upstream-server.ts';
 
 const T0 = new Date('2026-11-20T10:00:00.000Z');
 // Long enough that the fetch's own time limit (a faked timer too) never fires in these tests.

@@ -7,7 +7,7 @@ import Parser from 'rss-parser';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FEEDPARSER_MISSING, findFeedparserPython } from '../helpers/readers.ts';
 import { copyContent, request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
-import { fixture, serveFile, startUpstream, type Upstream } from '../ingest/helpers/upstream-server.ts';
+import { fixture, serveFile, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
 /**
  * Our feeds as two real readers see them: Python's feedparser (Debian python3-feedparser) and newsboat

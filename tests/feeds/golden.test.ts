@@ -8,7 +8,7 @@ import { REPO, TEST_BASE } from '../helpers/service.ts';
 
 /**
  * Whole rendered feeds kept as golden files: a change to any byte of our output shows up in review.
- * Update them deliberately with `npx vitest run tests/publish/golden.test.ts -u`.
+ * Update them deliberately with `npx vitest run tests/feeds/golden.test.ts -u`.
  */
 
 const related: RelatedItem = {

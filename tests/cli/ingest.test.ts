@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/store.ts';
-import { neverEndingBody, serveFile, startUpstream, type Upstream } from './helpers/upstream-server.ts';
+import { neverEndingBody, serveFile, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

@@ -4,9 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyContent, REPO, request, TEST_BASE } from '../helpers/service.ts';
+import { copyContent, REPO, request, TEST_BASE } from './helpers/service.ts';
 
-/** `npm start`'s entry run from source (as tests/ingest/crash.test.ts runs the ingest CLI), on loopback. */
+/** `npm start`'s entry run from source (as tests/cli/ingest.test.ts runs the ingest CLI), on loopback. */
 function start(env: Record<string, string>, viaTerminal = false): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
   const fullEnv = {
     PATH: process.env.PATH ?? '',

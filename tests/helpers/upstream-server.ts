@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/upstream');
+export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/upstream');
 
 export function fixture(name: string): Buffer {
   return fs.readFileSync(path.join(FIXTURES, name));
