@@ -262,7 +262,7 @@ export function generateStore(dir: string, p: GenParams, count: number): StoreIn
       checked++;
       const expected = relater(entry.item).sort().join(',');
       if (expected !== entry.articleIds.join(',')) {
-        throw new Error(`generator bug: item ${entry.item.key} relates to [${entry.articleIds}] but the rules say [${expected}]`);
+        throw new Error(`generator bug: item ${entry.item.key} relates to [${entry.articleIds.join(',')}] but the rules say [${expected}]`);
       }
     }
     let list = bySource.get(source);
