@@ -1,7 +1,7 @@
 /**
  * Synthetic, deterministic inputs for the benchmark: a content tree (site.yaml with 50 categories in two
  * languages, N articles each with an Indonesian original and an English translation), upstream items stored
- * with relations to articles by the SQLite store's own upsert (`store.ts`), and a 1,000-item upstream RSS feed
+ * with relations to articles by the SQLite store's own upsert (`./store.ts`), and a 1,000-item upstream RSS feed
  * for ingestion.
  *
  * Relations must agree with the articles' `relates` rules: the service recomputes every item's relations at

@@ -5,7 +5,7 @@ import type { FeedDoc } from './model.ts';
 import { stripInvalidXmlChars } from '../text.ts';
 
 /**
- * The small layer that fills the gaps of the `feed` package (see shared/notes/dependencies.md): `feed`
+ * The small layer that fills the gaps of the `feed` package (README.md, "Dependencies, and why each"): `feed`
  * lays out the document (structure, ids, links, dates), then we stream its output through saxes into an
  * XmlWriter, setting every free-text value and adding every element `feed` cannot express (xml:lang,
  * hreflang links, rel="related", Atom source, labels) on the way. Every value is escaped by escape-html;
