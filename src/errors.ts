@@ -1,4 +1,4 @@
-/**
+/*
  * The few errors the service raises on purpose. The HTTP layer maps them to status codes in one place
  * (src/http/errors.ts) by class, never by message text.
  */

@@ -26,8 +26,8 @@ function start(env: Record<string, string>, viaTerminal = false): { child: Child
     : spawn(command[0]!, command.slice(1), { cwd: REPO, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   running.push(child);
   return { child, out: () => out, err: () => err, exit };
@@ -56,7 +56,7 @@ describe('npm start', () => {
     expect((await request(`${url}/healthz`)).status).toBe(200);
     await until(() => /"msg":"listening"/.test(s.out()), 'the listening log');
     expect(s.err().trimEnd().split('\n')).toHaveLength(1);
-    for (const line of s.out().trimEnd().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const line of s.out().trimEnd().split('\n')) expect((): unknown => JSON.parse(line), line).not.toThrow();
     s.child.kill('SIGTERM');
     expect(await s.exit).toBe(0);
   });

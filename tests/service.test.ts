@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseFeed } from '@rowanmanning/feed-parser';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JsonFeed } from './helpers/json-feed.ts';
 import { copyContent, request, startService, TEST_BASE, type Running } from './helpers/service.ts';
 import { fixture, serveFile, startUpstream, statusOnly, type Upstream } from './helpers/upstream-server.ts';
 
@@ -79,8 +80,8 @@ describe('related items in what readers see', () => {
       (await request(`${s.origin}/en/feed.rss`)).text,
     );
     expect((rss.items[0] as unknown as { contentEncoded: string }).contentEncoded).toContain('<h2>Read also</h2>');
-    const json = JSON.parse((await request(`${s.origin}/en/feed.json`)).text);
-    expect(json.items[0]._kabar.related.map((r: { title: string }) => r.title)).toContain('Russia and Turkey agree new patrols in Idlib');
+    const json = JSON.parse((await request(`${s.origin}/en/feed.json`)).text) as JsonFeed;
+    expect(json.items[0]!._kabar.related.map((r) => r.title)).toContain('Russia and Turkey agree new patrols in Idlib');
   });
 
   test('the article page shows them', async () => {
@@ -104,8 +105,8 @@ describe('related items in what readers see', () => {
 
     const atom = (await request(`${s.origin}/en/related/feed.atom`)).text;
     expect(atom).toContain(`<source><id>${up.url('/world.xml')}</id><title type="text">Wire &amp; World</title>`);
-    const json = JSON.parse((await request(`${s.origin}/id/related/feed.json`)).text);
-    expect(json.items[0]._kabar.source.feed_url).toBe(up.url('/world.xml'));
+    const json = JSON.parse((await request(`${s.origin}/id/related/feed.json`)).text) as JsonFeed;
+    expect(json.items[0]!._kabar.source!.feed_url).toBe(up.url('/world.xml'));
   });
 
   test('an unchanged poll (304 upstream) keeps every ETag; a changed one refreshes the affected feeds', async () => {

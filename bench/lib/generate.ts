@@ -1,7 +1,7 @@
 /**
  * Synthetic, deterministic inputs for the benchmark: a content tree (site.yaml with 50 categories in two
  * languages, N articles each with an Indonesian original and an English translation), upstream items stored
- * with relations to articles by the SQLite store's own upsert (`store.ts`), and a 1,000-item upstream RSS feed
+ * with relations to articles by the SQLite store's own upsert (`./store.ts`), and a 1,000-item upstream RSS feed
  * for ingestion.
  *
  * Relations must agree with the articles' `relates` rules: the service recomputes every item's relations at
@@ -262,7 +262,7 @@ export function generateStore(dir: string, p: GenParams, count: number): StoreIn
       checked++;
       const expected = relater(entry.item).sort().join(',');
       if (expected !== entry.articleIds.join(',')) {
-        throw new Error(`generator bug: item ${entry.item.key} relates to [${entry.articleIds}] but the rules say [${expected}]`);
+        throw new Error(`generator bug: item ${entry.item.key} relates to [${entry.articleIds.join(',')}] but the rules say [${expected}]`);
       }
     }
     let list = bySource.get(source);

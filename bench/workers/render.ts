@@ -107,7 +107,7 @@ export interface RenderOutput {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function main(input: RenderInput): Promise<RenderOutput> {
+function main(input: RenderInput): RenderOutput {
   const params = input.params ?? DEFAULT_PARAMS;
   const logger = silentLogger();
   const cacheFile = path.join(input.workDir, 'render-content-cache.json');

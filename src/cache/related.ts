@@ -43,7 +43,7 @@ export class RelatedCache implements RelatedReader {
       if (this.perArticle.size + missing.length > this.maxArticles) this.perArticle.clear();
       for (const [id, items] of this.store.relatedForArticles(missing, limitPerArticle)) {
         let byLimit = this.perArticle.get(id);
-        if (!byLimit) this.perArticle.set(id, (byLimit = new Map()));
+        if (!byLimit) this.perArticle.set(id, (byLimit = new Map<number, RelatedItem[]>()));
         byLimit.set(limitPerArticle, items);
         out.set(id, items);
       }

@@ -4,7 +4,7 @@ import { lazyMarkdown } from './markdown.ts';
 import type { Site } from './model.ts';
 import { readBody, type FileOutcome } from './parse.ts';
 
-/**
+/*
  * The start-up cache (`content-cache.json` in DATA_DIR): what earlier loads made of each file, and the last
  * content that loaded without problems, kept across restarts.
  */

@@ -10,7 +10,7 @@ import { Problems } from './problems.ts';
 import type { OriginalInput, TranslationInput } from './schema.ts';
 import { loadSite } from './site.ts';
 
-/**
+/*
  * Loading the content tree: lists the article files, parses the changed ones (parse.ts, site.ts), links them
  * across files (assemble.ts), and keeps what it made in the cache (cache.ts) for the next load and restart.
  */

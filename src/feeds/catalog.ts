@@ -60,7 +60,7 @@ const FEED_PATH = /^\/([a-z]{2,3}(?:-[A-Za-z0-9]+)*)\/(?:(categories)\/([a-z0-9-
 
 /**
  * Maps a request path to a feed key without checking that the language or category exists
- * (that is `feedExists`' job). Returns null when the path is not shaped like a feed URL.
+ * (that is `missingFeedReason`'s job). Returns null when the path is not shaped like a feed URL.
  */
 export function parseFeedPath(pathname: string): FeedKey | null {
   const m = FEED_PATH.exec(pathname);

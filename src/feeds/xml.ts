@@ -5,7 +5,7 @@ import type { FeedDoc } from './model.ts';
 import { stripInvalidXmlChars } from '../text.ts';
 
 /**
- * The small layer that fills the gaps of the `feed` package (see shared/notes/dependencies.md): `feed`
+ * The small layer that fills the gaps of the `feed` package (README.md, "Dependencies, and why each"): `feed`
  * lays out the document (structure, ids, links, dates), then we stream its output through saxes into an
  * XmlWriter, setting every free-text value and adding every element `feed` cannot express (xml:lang,
  * hreflang links, rel="related", Atom source, labels) on the way. Every value is escaped by escape-html;
@@ -26,6 +26,7 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
  * the real values are written by the XmlWriter afterwards.
  */
 export function inert(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are blanked with the markup ones, deliberately
   return stripInvalidXmlChars(text).replace(/[<>&"\]\u0000-\u001F]/g, ' ').trim() || '-';
 }
 
@@ -44,7 +45,9 @@ export function xmlAttr(value: string): string {
 }
 
 /** Anything xmlText or xmlAttr would change: controls (tab, LF, CR included), U+FFFE/U+FFFF, surrogates. */
+// eslint-disable-next-line no-control-regex -- finding control characters is what these two tests are for
 const TEXT_WORK = /[\u0000-\u0008\u000B\u000C\r\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
+// eslint-disable-next-line no-control-regex -- as above
 const ATTR_WORK = /[\u0000-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
 
 /** Attributes to write, in order; a null or undefined value leaves the attribute out. */

@@ -2,7 +2,7 @@ import type { Article, Language, Translation } from '../content/model.ts';
 import { direction, fill, languageName, strings } from '../i18n/strings.ts';
 import { html, type SafeHtml } from './html.ts';
 
-/**
+/*
  * The HTML both feeds (entry content) and pages show: credits, the "Baca juga" list, dates in the article's own
  * zone, links to other languages. Below feeds/ and pages/, so neither imports the other for them; what they need
  * from a feed or page (a URL) is passed in.

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/**
+/*
  * Conditional requests on GET and HEAD (RFC 9110 section 13), the one implementation both the fast path
  * and Express use. `fresh` (express's) only knows If-None-Match and If-Modified-Since, reads dates with
  * Date.parse (so an ISO 8601 string counts) and has no notion of a date in the future, so it is not used.

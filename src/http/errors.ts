@@ -4,6 +4,8 @@ import type { Logger } from '../log.ts';
 
 /** The one place errors become HTTP statuses: a short plain-text message, never a stack trace. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
+  // Express takes a handler for an error handler only if it declares four parameters, so `_next` stays.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- see above
   return (err: unknown, req, res, _next) => {
     let status = 500;
     let message = 'Internal Server Error: the error was logged';

@@ -1,10 +1,10 @@
 /**
  * Every word a reader sees that is not written in CONTENT_DIR: page chrome, credits, links to upstream items,
- * language names, date and time zone formats, the writing direction. One table per language, below content/,
- * feeds/, html/ and pages/ (STYLE 13, 16), so code never picks words with `lang === 'id'`. A language without a
- * table falls back to English; adding one is adding a table here (and the language to site.yaml). Templates name
- * their parts in braces (`{source}`); `fill` splits them so that callers can put markup in the parts and still
- * have the words escaped.
+ * language names, date and time zone formats, the writing direction. One table per language, imported by content/,
+ * feeds/, html/ and pages/, so code never picks words with `lang === 'id'`. A language without a table falls back
+ * to English; adding one is adding a table here (and the language to site.yaml). Templates name their parts in
+ * braces (`{source}`); `fill` splits them so that callers can put markup in the parts and still have the words
+ * escaped.
  *
  * This module imports nothing: language codes are plain BCP 47 tags (content's `Language` is `string`).
  */

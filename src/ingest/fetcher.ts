@@ -100,7 +100,7 @@ export async function fetchFeed(
     current?.destroy(err);
   }, policy.timeoutMs);
 
-  const asTimeout = (err: unknown, status: number | null = null): unknown =>
+  const asTimeout = <E>(err: E, status: number | null = null): E | FetchError =>
     timedOut ? new FetchError(`timed out after ${policy.timeoutMs} ms`, 'timeout', status) : err;
 
   try {

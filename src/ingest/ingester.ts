@@ -170,7 +170,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
 
   async function pollEach(list: readonly Source[]): Promise<PollOutcome[]> {
     const queue = list.map((source, index) => ({ source, index }));
-    const outcomes: PollOutcome[] = new Array(list.length);
+    const outcomes = new Array<PollOutcome>(list.length);
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) outcomes[next.index] = await pollSource(next.source.id);
     };

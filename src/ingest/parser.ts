@@ -137,7 +137,7 @@ function categoriesOf(item: Custom): string[] {
 
 function nodeText(raw: unknown): { value: string | null; isText: boolean } {
   if (!Array.isArray(raw) || raw.length === 0) return { value: null, isText: false };
-  const first = raw[0];
+  const first: unknown = raw[0];
   const type = attrs(first).type ?? 'text';
   const value = text(first);
   return { value, isText: type === 'text' || type === 'text/plain' };
@@ -155,7 +155,7 @@ function withChannel(doc: XmlObject, rootName: string): XmlObject {
   const root = doc[rootName];
   const rootObject: XmlObject = root && typeof root === 'object' && !Array.isArray(root) ? (root as XmlObject) : {};
   const channels = rootObject.channel;
-  const first = Array.isArray(channels) ? channels[0] : undefined;
+  const first: unknown = Array.isArray(channels) ? channels[0] : undefined;
   rootObject.channel = [first && typeof first === 'object' ? first : {}];
   return { ...doc, [rootName]: rootObject };
 }
@@ -227,7 +227,7 @@ export async function parseFeed(input: string): Promise<RawFeed> {
   const format = formatOf(root, body, rootAt);
   let parsed: Parser.Output<Custom> & Custom;
   try {
-    parsed = (await feedParser().parseString(body)) as Parser.Output<Custom> & Custom;
+    parsed = await feedParser().parseString(body);
   } catch (err) {
     throw malformed(err);
   }
@@ -238,8 +238,7 @@ export async function parseFeed(input: string): Promise<RawFeed> {
   // rss-parser loses the order of text and elements inside an element: Atom type="xhtml" constructs, and RSS
   // text elements holding raw markup, are read again.
   const markup = format === 'atom' ? atomXhtml(body) : rssMarkup(body);
-  const items: RawItem[] = parsed.items.map((it, index) => {
-    const item = it as Custom & Parser.Item;
+  const items: RawItem[] = parsed.items.map((item, index) => {
     const a = (item.attrs as Record<string, string> | undefined) ?? {};
     if (format === 'atom') {
       const base = a['xml:base'] ?? feedBase;

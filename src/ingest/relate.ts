@@ -1,6 +1,6 @@
 import type { RelateTarget } from '../content/model.ts';
 
-const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_ASCII = /[\x80-\uffff]/;
 
 /** Case- and diacritic-insensitive form: NFKD, combining marks removed, lower case, spaces collapsed. */
 export function foldText(s: string): string {

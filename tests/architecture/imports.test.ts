@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 import { REPO } from '../helpers/service.ts';
 
 /**
- * Imports point down the data's path (STYLE.md 13): the folders of src/ form no cycle. Each folder is one node,
+ * Imports point down the data's path: the folders of src/ form no cycle. Each folder is one node,
  * and so is each file at the top of src/ (config.ts, errors.ts, log.ts, service.ts, main.ts); an import inside one
  * folder is not an edge. The test names the cycle it finds, so the import to move is plain to see.
  */

@@ -242,12 +242,12 @@ describe('content changes while serving', () => {
     const after = await request(`${s.origin}/id/feed.rss`);
     expect(after.status).toBe(200);
     expect(after.headers.etag).toBe(before.headers.etag);
-    const health = JSON.parse((await request(`${s.origin}/healthz`)).text);
+    const health = JSON.parse((await request(`${s.origin}/healthz`)).text) as { content: { rejectedChange: unknown[] | null } };
     expect(health.content.rejectedChange).toContainEqual(expect.objectContaining({ file: ORIGINAL, field: 'published' }));
     // Fixing it clears the report.
     edit(s.contentDir, ORIGINAL, (t) => t.replace('published: kemarin', 'published: 2020-11-03T20:00:00+07:00'));
     s.service.content.reload();
-    expect(JSON.parse((await request(`${s.origin}/healthz`)).text).content.rejectedChange).toBeNull();
+    expect((JSON.parse((await request(`${s.origin}/healthz`)).text) as typeof health).content.rejectedChange).toBeNull();
   });
 
   test('re-rendering unchanged content keeps ETag and Last-Modified', async () => {

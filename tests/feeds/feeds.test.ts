@@ -2,6 +2,7 @@ import { parseFeed } from '@rowanmanning/feed-parser';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import Parser from 'rss-parser';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JsonFeed } from '../helpers/json-feed.ts';
 import { request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
 
 const ARTICLE = 'rusia-2000-militan-timteng-karabakh';
@@ -129,13 +130,13 @@ test('the Atom feed states its language with xml:lang and entries credit the tra
 });
 
 test('JSON Feed 1.1 carries language, authors, categories with labels and translations', async () => {
-  const feed = JSON.parse(await get('/en/categories/konflik-karabakh/feed.json'));
+  const feed = JSON.parse(await get('/en/categories/konflik-karabakh/feed.json')) as JsonFeed;
   expect(feed.version).toBe('https://jsonfeed.org/version/1.1');
   expect(feed.language).toBe('en');
   expect(feed.feed_url).toBe(`${TEST_BASE}/en/categories/konflik-karabakh/feed.json`);
   expect(feed.home_page_url).toBe(`${TEST_BASE}/en/categories/konflik-karabakh/`);
   expect(feed.author).toBeUndefined();
-  const item = feed.items[0];
+  const item = feed.items[0]!;
   expect(item).toMatchObject({
     id: ITEM_ID('en'),
     url: `${TEST_BASE}/en/articles/${ARTICLE}/`,

@@ -57,7 +57,7 @@ test('Python feedparser shows the same title and summary in RSS, Atom and JSON F
   const files: Record<string, string> = {};
   for (const format of ['rss', 'atom']) {
     files[format] = path.join(work, `feed.${format}`);
-    fs.writeFileSync(files[format]!, (await request(`${s.origin}/en/feed.${format}`)).body);
+    fs.writeFileSync(files[format], (await request(`${s.origin}/en/feed.${format}`)).body);
   }
   const script = `
 import json, sys, feedparser

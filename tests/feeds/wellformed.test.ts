@@ -4,6 +4,7 @@ import { expect, test } from 'vitest';
 import type { FeedDoc, FeedEntry } from '../../src/feeds/model.ts';
 import { RENDERERS } from '../../src/feeds/render.ts';
 import { xmlAttr, xmlText } from '../../src/feeds/xml.ts';
+import type { JsonFeed } from '../helpers/json-feed.ts';
 
 /** Text made to break XML writers: any Unicode (lone surrogates included) mixed with markup and controls. */
 const nasty = fc
@@ -70,12 +71,12 @@ function doc(feedTitle: string, description: string, entries: EntryInput[]): Fee
 
 function assertWellFormed(xml: string): void {
   const parser = new SaxesParser({ xmlns: true });
-  let error: Error | null = null;
+  const errors: Error[] = [];
   parser.on('error', (e) => {
-    error ??= e;
+    errors.push(e);
   });
   parser.write(xml).close();
-  if (error) throw error;
+  if (errors[0]) throw errors[0];
 }
 
 /** The attributes of every `tag` element, as a strict XML 1.0 parser reads them. */
@@ -135,9 +136,9 @@ test('RSS, Atom and JSON output is well-formed for any text, and reads back as w
       // Atom lists only HTML pages as alternates (readers take the first or the last as the home page or link).
       expect(attributes(atom, 'link').filter((l) => l.rel === 'alternate' && l.type !== 'text/html')).toEqual([]);
 
-      const json = JSON.parse(RENDERERS.json(feed));
+      const json = JSON.parse(RENDERERS.json(feed)) as JsonFeed;
       expect(json.title).toBe(title);
-      expect(json.items.map((i: { content_html: string }) => i.content_html)).toEqual(entries.map((e) => e.contentHtml));
+      expect(json.items.map((i) => i.content_html)).toEqual(entries.map((e) => e.contentHtml));
     }),
     // A fixed seed keeps CI reproducible; FC_SEED=random explores new inputs (and prints the seed on failure).
     { numRuns: 500, ...(process.env.FC_SEED === 'random' ? {} : { seed: Number(process.env.FC_SEED ?? 20261125) }) },

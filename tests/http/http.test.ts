@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JsonFeed } from '../helpers/json-feed.ts';
 import { request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
 
 /**
@@ -180,7 +181,7 @@ describe('errors a client can act on', () => {
   test('?limit=N gives the first N items of the same feed', async () => {
     const r = await request(`${s.origin}/id/feed.json?limit=1`);
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.text).items).toHaveLength(1);
+    expect((JSON.parse(r.text) as JsonFeed).items).toHaveLength(1);
   });
 
   test('other methods get 405 with Allow; CORS preflight is answered', async () => {
@@ -352,7 +353,7 @@ describe('query parameters we do not read, as link sharers add them', () => {
   test('limit and page still apply beside them', async () => {
     const one = await request(`${s.origin}/id/feed.json?utm_source=x&limit=1`);
     expect(one.status).toBe(200);
-    expect(JSON.parse(one.text).items).toHaveLength(1);
+    expect((JSON.parse(one.text) as JsonFeed).items).toHaveLength(1);
     expect(one.headers.etag).toBe((await request(`${s.origin}/id/feed.json?limit=1`)).headers.etag);
   });
 

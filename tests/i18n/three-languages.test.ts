@@ -4,6 +4,7 @@ import { DOMParser, type Element } from '@xmldom/xmldom';
 import yaml from 'js-yaml';
 import { SaxesParser } from 'saxes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { JsonFeed } from '../helpers/json-feed.ts';
 import { copyContent, REPO, request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
 
 /**
@@ -84,7 +85,7 @@ describe('a site in three languages (id, en, ar) from configuration alone', () =
     expect(list.length).toBe(3 * byLanguage('id'));
     for (const { xmlUrl } of list) {
       const body = await get(three, xmlUrl);
-      if (xmlUrl.endsWith('.json')) expect(() => JSON.parse(body), xmlUrl).not.toThrow();
+      if (xmlUrl.endsWith('.json')) expect((): unknown => JSON.parse(body), xmlUrl).not.toThrow();
       else expect(() => wellFormed(body), xmlUrl).not.toThrow();
     }
   });
@@ -140,7 +141,7 @@ describe('a site in three languages (id, en, ar) from configuration alone', () =
     expect(atom).toContain('<title type="text">أخبار الشرق الأوسط</title>');
     // Entry content in Arabic words: the credit and the related list's heading come from the ar strings and site.yaml.
     expect(atom).toContain('مترجم عن الإندونيسية: ');
-    expect(JSON.parse(await get(three, '/ar/feed.json')).language).toBe('ar');
+    expect((JSON.parse(await get(three, '/ar/feed.json')) as JsonFeed).language).toBe('ar');
     expect(await get(three, '/ar/feed.rss')).toContain('<language>ar</language>');
   });
 

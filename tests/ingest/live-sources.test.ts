@@ -38,8 +38,8 @@ async function status(run: Running): Promise<Status[]> {
   return JSON.parse(r.text) as Status[];
 }
 
-async function health(run: Running): Promise<{ status: string; sources: { rejectedChange: { file: string; field: string | null; message: string }[] | null } }> {
-  return JSON.parse((await request(`${run.origin}/healthz`)).text);
+async function health(run: Running) {
+  return JSON.parse((await request(`${run.origin}/healthz`)).text) as { status: string; sources: { rejectedChange: { file: string; field: string | null; message: string }[] | null } };
 }
 
 const hits = (p: string) => up.requests.filter((r) => r.path === p).length;
@@ -108,7 +108,7 @@ describe('sources.yaml is picked up without a restart', () => {
     const h = await health(s);
     expect(h.status).toBe('degraded');
     expect(h.sources.rejectedChange).toEqual([
-      expect.objectContaining({ file: 'sources.yaml', field: 'sources[1].schedule', message: expect.stringContaining('every minute') }),
+      expect.objectContaining({ file: 'sources.yaml', field: 'sources[1].schedule', message: expect.stringContaining('every minute') as unknown }),
     ]);
     expect((await status(s)).map((x) => x.id)).toEqual(before.map((x) => x.id));
 

@@ -10,7 +10,7 @@ import { openStore } from '../../src/storage/store.ts';
 import { copyContent, REPO } from '../helpers/service.ts';
 import { fixture, redirect, serveBytes, serveFile, startUpstream, statusOnly, type Upstream } from '../helpers/upstream-server.ts';
 
-/** Log keys are snake_case (STYLE.md: `source_id`, `feed_url`, `status`); pino's own are too. */
+/** Log keys are snake_case (`source_id`, `feed_url`, `status`); pino's own are too. */
 const KEY = /^[a-z0-9_]+$/;
 
 /** Every key of a log record at any depth, but inside `err` (pino's error serialiser writes those). */

@@ -110,7 +110,7 @@ describe('a poll returns its outcome', () => {
       stage: 'parse',
       upstream: true,
       status: 200,
-      message: expect.stringMatching(/^parse: malformed feed/),
+      message: expect.stringMatching(/^parse: malformed feed/) as unknown,
       consecutiveFailures: 1,
       retryAt: new Date(T0.getTime() + 15 * 60_000),
     });

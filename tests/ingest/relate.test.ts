@@ -57,7 +57,7 @@ function referenceRelater(targets: readonly RelateTarget[]) {
           return alts.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${alts.join('|')})`, 'u') : null;
         }),
       )
-      .filter((rule) => rule.every((r) => r !== null)) as RegExp[][],
+      .filter((rule): rule is RegExp[] => rule.every((r) => r !== null)),
   }));
   return (i: { title: string; summary: string; categories: readonly string[] }) => {
     const haystack = fold([i.title, i.summary, ...i.categories].join(' \n '));

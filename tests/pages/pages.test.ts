@@ -52,7 +52,7 @@ describe('dates on pages are shown in the article’s own time zone', () => {
     s = await startService();
     const { contentDir, dataDir } = s;
     await s.close();
-    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'content-cache.json'), 'utf8')).files.length).toBeGreaterThan(0);
+    expect((JSON.parse(fs.readFileSync(path.join(dataDir, 'content-cache.json'), 'utf8')) as { files: unknown[] }).files.length).toBeGreaterThan(0);
     s = await startService({ contentDir, dataDir });
     expect(await page(s, `/id/articles/${SLUG}/`)).toContain('3 November 2020 20.00 WIB');
   });

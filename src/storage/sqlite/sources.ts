@@ -111,7 +111,7 @@ export function sourceTable(db: SqliteDatabase) {
     sync: (sources: readonly { id: string; name: string; url: string }[]): void => sync(sources),
     /** The raw row, for what a poll's transaction compares (listed_at, the URLs before). */
     row: (sourceId: string): SourceRow | undefined => q.byId.get(sourceId),
-    state(sourceId: string): SourceState | null {
+    state: (sourceId: string): SourceState | null => {
       const row = q.byId.get(sourceId);
       return row ? rowToState(row) : null;
     },

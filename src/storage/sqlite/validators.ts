@@ -10,7 +10,7 @@ export function validatorTable(db: SqliteDatabase) {
      ON CONFLICT (resource) DO UPDATE SET hash = excluded.hash, last_modified = excluded.last_modified`,
   );
   return {
-    recall(resource: string): { hash: string; lastModified: Date } | null {
+    recall: (resource: string): { hash: string; lastModified: Date } | null => {
       const row = recall.get(resource);
       return row ? { hash: row.hash, lastModified: new Date(row.last_modified) } : null;
     },
