@@ -34,6 +34,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Watch CONTENT_DIR (the content and sources.yaml) for changes (default true). */
   watchContent?: boolean;
+  /** Upper bound of the random delay of scheduled polls (the ingester's default: 10 s). */
+  pollJitterMs?: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       cache.invalidate();
     },
     push: subscriber,
+    ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
   });
   content.onChange(() => {
     cache.invalidate();
