@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.ts';
+import { ConfigError } from '../../../src/errors.ts';
 import { parseLinkHeader } from '../../../src/ingest/link-header.ts';
 import { parseFeed } from '../../../src/ingest/parser.ts';
 import { discoverHub } from '../../../src/ingest/websub/discover.ts';
@@ -82,6 +84,14 @@ describe('WEBSUB_SUBSCRIBE', () => {
     await running?.close();
     await hub.close();
     await up.close();
+  });
+
+  it('is on, off, or unset (auto), and anything else stops the start naming it', () => {
+    expect(loadConfig({}).websubSubscribe).toBe('auto');
+    expect(loadConfig({ WEBSUB_SUBSCRIBE: 'on' }).websubSubscribe).toBe('on');
+    expect(loadConfig({ WEBSUB_SUBSCRIBE: 'off' }).websubSubscribe).toBe('off');
+    expect(() => loadConfig({ WEBSUB_SUBSCRIBE: 'yes' })).toThrow(ConfigError);
+    expect(() => loadConfig({ WEBSUB_SUBSCRIBE: 'yes' })).toThrow(/WEBSUB_SUBSCRIBE/);
   });
 
   it.each([
