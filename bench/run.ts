@@ -22,6 +22,7 @@ import { cpuMsOf, cpuSnapshot, cpuWindow, machineInfo, memoryOf, waitForQuiet, w
 import { combineRuns, runWrk, type WrkResult } from './lib/wrk.ts';
 import type { BareRoute } from './servers/bare.ts';
 import type { IngestInput, IngestOutput } from './workers/ingest.ts';
+import type { PushInput, PushOutput } from './workers/push.ts';
 import type { RenderInput, RenderOutput } from './workers/render.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -616,6 +617,9 @@ async function main(): Promise<void> {
     await stopChild(upstream.child, 5000);
   }
 
+  log('upstream push to the related feed (WebSub callback, in its own process)');
+  const push = await quietly('push worker', () => runWorkerProcess<PushInput, PushOutput>('push', serverCore, { repo: REPO, workDir: WORK, pushes: 100, warmup: 5 }, 5 * 60_000), 2);
+
   const command = await serviceCommand();
   log(`first start of the service (${command.args.join(' ')}), until its first 200`);
   const firstStart = await startService(command, await freePort(), serverCore, path.join(WORK, 'service-first-start.log'));
@@ -721,6 +725,13 @@ async function main(): Promise<void> {
       warnings.push(`src/ changed while the benchmark ran (${srcState(machine.git)} at the start, ${srcState(end)} at the end): phases may have measured different versions.`);
     }
     const result: BenchResult = { ...partial, targets: targets(partial), warnings, noise };
+    result.targets.push({
+      name: `Upstream push to the related feed (signed POST to the callback until GET lists the item; ${push.pushes} pushes)`,
+      target: '< 1 s',
+      measured: `p99 ${push.p99Ms} ms (median ${push.medianMs} ms, max ${push.maxMs} ms)`,
+      met: push.maxMs < 1000,
+      disturbed: disturbed('push worker'),
+    });
     result.meta.benchSeconds = round((performance.now() - started) / 1000, 0);
     fs.mkdirSync(RESULTS, { recursive: true });
     fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);

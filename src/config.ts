@@ -15,6 +15,11 @@ export interface Config {
   ingest: boolean;
   fetch: FetchPolicy;
   retention: RetentionPolicy;
+  /**
+   * WEBSUB_SUBSCRIBE: subscribe to the WebSub hubs upstream feeds advertise. 'auto' (unset): only when BASE_URL
+   * is public, as a hub on the Internet must be able to call it back.
+   */
+  websubSubscribe: 'on' | 'off' | 'auto';
 }
 
 export interface FetchPolicy {
@@ -64,6 +69,7 @@ const envSchema = z.object({
   RETENTION_MAX_ITEMS: intInRange('RETENTION_MAX_ITEMS', 1, 1_000_000).default(500),
   RETENTION_MAX_AGE_DAYS: intInRange('RETENTION_MAX_AGE_DAYS', 1, 36_500).default(180),
   RETENTION_RELATED_MAX_ITEMS: intInRange('RETENTION_RELATED_MAX_ITEMS', 1, 1_000_000).default(5000),
+  WEBSUB_SUBSCRIBE: z.enum(['on', 'off'], { message: 'WEBSUB_SUBSCRIBE must be "on" or "off"' }).optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -114,5 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxAgeDays: e.RETENTION_MAX_AGE_DAYS,
       maxRelatedItemsPerSource: e.RETENTION_RELATED_MAX_ITEMS,
     },
+    websubSubscribe: e.WEBSUB_SUBSCRIBE ?? 'auto',
   };
 }

@@ -10,6 +10,8 @@ import { createApp } from './http/app.ts';
 import { createServer } from './http/server.ts';
 import { createIngester, type Ingester } from './ingest/ingester.ts';
 import { LiveSources } from './ingest/sources.ts';
+import { createPushCallback } from './ingest/websub/callback.ts';
+import { baseUrlIsPublic, createSubscriber, type Subscriber } from './ingest/websub/subscriber.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { openStore, type Store } from './storage/store.ts';
@@ -21,6 +23,8 @@ export interface Service {
   sources: LiveSources;
   store: Store;
   ingester: Ingester;
+  /** Our WebSub subscriptions to upstream hubs. */
+  subscriber: Subscriber;
   cache: RepresentationCache;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
@@ -30,6 +34,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Watch CONTENT_DIR (the content and sources.yaml) for changes (default true). */
   watchContent?: boolean;
+  /** Upper bound of the random delay of scheduled polls (the ingester's default: 10 s). */
+  pollJitterMs?: number;
 }
 
 /**
@@ -45,6 +51,14 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const cache = new RepresentationCache(now, { memory: store, onRender: (type, ms) => metrics.render(type, ms) });
   const related = new RelatedCache(store);
   const urls = new Urls(config.baseUrl);
+  const subscriber = createSubscriber({
+    store,
+    baseUrl: config.baseUrl,
+    enabled: config.websubSubscribe === 'on' || (config.websubSubscribe === 'auto' && baseUrlIsPublic(config.baseUrl)),
+    fetchPolicy: config.fetch,
+    logger,
+    now,
+  });
   const ingester = createIngester({
     store,
     sources: sources.current,
@@ -59,6 +73,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       else related.clear();
       cache.invalidate();
     },
+    push: subscriber,
+    ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
   });
   content.onChange(() => {
     cache.invalidate();
@@ -83,6 +99,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     metrics,
     sourceStatus: () => ingester.status(),
     sourcesRejectedChange: () => sources.rejectedChange,
+    pushCallback: createPushCallback({ store, subscriber, ingester, logger, now }),
+    maxPushBytes: config.fetch.maxBytes,
   });
   const server = createServer(app, cache, metrics);
   let closed = false;
@@ -92,6 +110,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sources,
     store,
     ingester,
+    subscriber,
     cache,
     async close() {
       if (closed) return;

@@ -4,6 +4,7 @@ import type { LiveContent } from '../content/live.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
+import type { PushCallback } from '../model/push.ts';
 import type { SourceStatus } from '../model/source.ts';
 import type { SourcesProblem } from '../ingest/sources.ts';
 import type { Logger } from '../log.ts';
@@ -11,6 +12,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { errorHandler } from './errors.ts';
 import { parseTarget, resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
+import { websubCallbackRouter } from './websub-callback.ts';
 
 export interface AppDeps {
   content: LiveContent;
@@ -23,6 +25,10 @@ export interface AppDeps {
   /** The problems of a refused sources.yaml change, null when the file in service is the newest. */
   sourcesRejectedChange?: () => readonly SourcesProblem[] | null;
   metrics: Metrics;
+  /** Where upstream WebSub hubs verify our subscriptions and push feeds; without it, no such route. */
+  pushCallback?: PushCallback;
+  /** The largest pushed body read (FETCH_MAX_BYTES, as for a polled one). */
+  maxPushBytes?: number;
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
@@ -78,6 +84,8 @@ export function createApp(deps: AppDeps): Express {
     const text = await deps.metrics.text();
     res.set({ ...NO_STORE, 'content-type': deps.metrics.contentType }).send(text);
   });
+
+  if (deps.pushCallback) app.use(websubCallbackRouter(deps.pushCallback, deps.maxPushBytes ?? 5 * 1024 * 1024));
 
   app.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import type { FetchPolicy } from '../config.ts';
 import { AddressRefused, PUBLIC_ONLY_AGENTS, publicOnlyLookup, refusedLiteralHost } from './addresses.ts';
 import { decodeBody } from './charset.ts';
+import { parseLinkHeader, type HeaderLink } from './link-header.ts';
 
 export type FetchErrorKind = 'timeout' | 'too-large' | 'http' | 'redirect' | 'network' | 'protocol' | 'address';
 
@@ -48,6 +49,8 @@ export type FetchResult =
       charset: string;
       contentType: string | null;
       validators: Validators;
+      /** The response's `Link` headers (WebSub discovery reads `rel="hub"` and `rel="self"` there first). */
+      links: HeaderLink[];
     });
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -182,11 +185,18 @@ export async function fetchFeed(
         charset,
         contentType,
         validators: { etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null },
+        links: parseLinkHeader(linkValues(res), target.href),
       };
     }
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Every `Link` header value of a response. */
+function linkValues(res: http.IncomingMessage): string[] {
+  const link: string | string[] | undefined = res.headers.link;
+  return link === undefined ? [] : Array.isArray(link) ? link : [link];
 }
 
 /** Reads the (decompressed) body, stopping and closing the connection once it passes `maxBytes`. */

@@ -4,12 +4,18 @@ import type { Logger } from '../log.ts';
 import type { Source, SourceState, SourceStatus } from '../model/source.ts';
 import { RELATE_BATCH } from '../storage/store.ts';
 import { pollSource as poll, type PollDeps, type PollOutcome } from './poll.ts';
+import { ingestPush, type PushOutcome } from './push.ts';
 import { compileRelater, type Relater } from './relate.ts';
 import { createRelateAll } from './relate-all.ts';
-import { createSchedules } from './schedule.ts';
+import { createSchedules, type Schedules } from './schedule.ts';
+import { pushActive, type Subscriber } from './websub/subscriber.ts';
 
 const POLL_CONCURRENCY = 4;
 const DEFAULT_JITTER_MS = 10_000;
+/** While a hub pushes a source, it is polled at most this often (the fallback, should pushes stop coming). */
+export const PUSHED_POLL_INTERVAL_MS = 6 * 3600_000;
+/** How often leases are checked for renewal. */
+const RENEW_CHECK_MS = 60_000;
 
 /** A poll's own dependencies (store, fetch policy, retention), and what a scheduler adds around polls. */
 export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | 'retention'> {
@@ -27,6 +33,8 @@ export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | '
   jitterMs?: number;
   /** Items related per batch by relateAll (default RELATE_BATCH), between which the event loop runs. */
   relateBatch?: number;
+  /** Our WebSub subscriptions to upstream hubs; without it, sources are only polled. */
+  push?: Subscriber;
 }
 
 export interface Ingester {
@@ -56,6 +64,15 @@ export interface Ingester {
   whenIdle(): Promise<void>;
   /** False while relateAll is relating stored items to new rules. */
   relationsCurrent(): boolean;
+  /**
+   * Stores a feed a hub pushed for a source in service (its signature checked by the caller), through the poll's
+   * pipeline, and publishes what changed at once; the outcome is also logged. Rejects for a source not in service.
+   */
+  receivePush(sourceId: string, text: string): Promise<PushOutcome>;
+  /** Renews the WebSub leases that are due (done every minute while started). */
+  renewPushLeases(): Promise<void>;
+  /** Whether the source is in service (in sources.yaml now). */
+  hasSource(sourceId: string): boolean;
 }
 
 /**
@@ -77,6 +94,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
   let started = false;
   let stopped = false;
   let relaterCache: { targets: readonly RelateTarget[]; relater: Relater } | null = null;
+  let renewTimer: NodeJS.Timeout | null = null;
+  const push = deps.push;
 
   store.syncSources(sources);
 
@@ -86,7 +105,16 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return relaterCache.relater;
   }
 
-  const pollDeps: PollDeps = { store, fetchPolicy, retention: deps.retention, schedules, relater, now };
+  /** While a hub pushes a source, its next poll is not before PUSHED_POLL_INTERVAL_MS from now. */
+  const pollSchedules: Pick<Schedules, 'next' | 'intervalMs'> = {
+    next(source) {
+      const next = schedules.next(source);
+      if (!next || !push?.isPushed(source.id)) return next;
+      return new Date(Math.max(next.getTime(), now().getTime() + PUSHED_POLL_INTERVAL_MS));
+    },
+    intervalMs: (source) => schedules.intervalMs(source),
+  };
+  const pollDeps: PollDeps = { store, fetchPolicy, retention: deps.retention, schedules: pollSchedules, relater, now };
   const relations = createRelateAll({
     store,
     logger,
@@ -117,6 +145,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
         log.info({ status: 304, deleted: outcome.counts.deleted }, 'not modified');
         break;
       case 'updated': {
+        const source = byId.get(outcome.sourceId);
+        if (push && source) push.discovered(source, outcome.hub);
         const c = outcome.counts;
         log.info(
           {
@@ -186,8 +216,13 @@ export function createIngester(deps: IngesterDeps): Ingester {
       logger.debug({ source_id: source.id }, 'poll still running, tick skipped');
       return Promise.resolve();
     }
-    if (backingOff(store.sourceState(source.id), now())) {
+    const state = store.sourceState(source.id);
+    if (backingOff(state, now())) {
       logger.debug({ source_id: source.id }, 'backing off, tick skipped');
+      return Promise.resolve();
+    }
+    if (push?.isPushed(source.id) && state?.nextPollAt && state.nextPollAt.getTime() > now().getTime()) {
+      logger.debug({ source_id: source.id }, 'pushed by its hub, tick skipped');
       return Promise.resolve();
     }
     return pollSource(source.id).catch((err: unknown) => logger.error({ source_id: source.id, err }, 'poll crashed'));
@@ -225,6 +260,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       // A poll of it already running finishes; nothing schedules it again.
       unschedule(id);
       schedules.forget(id);
+      push?.removed(id);
     }
     const fresh: Source[] = [];
     for (const source of sources) {
@@ -259,16 +295,25 @@ export function createIngester(deps: IngesterDeps): Ingester {
       stopped = false;
       for (const source of sources) schedule(source);
       pollFirst(sources);
+      if (push) {
+        push.start(sources);
+        renewTimer = setInterval(() => {
+          push.renewDue(sources).catch((err: unknown) => logger.error({ err }, 'websub renewal crashed'));
+        }, RENEW_CHECK_MS);
+        renewTimer.unref();
+      }
     },
     async stop() {
       stopped = true;
       started = false;
+      if (renewTimer) clearInterval(renewTimer);
+      renewTimer = null;
       const all = [...tasks.values()];
       tasks.clear();
       for (const t of all) await t.destroy();
       // A running relateAll stops at its next batch.
       await relations.running();
-      const pending = [...running.values()];
+      const pending: Promise<unknown>[] = [...running.values(), ...(push ? [push.whenIdle()] : [])];
       if (pending.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       // Each fetch ends by its own time limit; waiting a little longer than that is the bound.
@@ -282,6 +327,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       return sources.map((s) => {
         const st = store.sourceState(s.id);
         const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+        const sub = store.pushSubscription(s.id);
         return {
           id: s.id,
           name: s.name,
@@ -294,6 +340,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
           nextPollAt: iso(st?.nextPollAt),
           itemCount: store.itemCount(s.id),
           lastError: st?.lastError ?? null,
+          pushed: pushActive(sub, now()),
+          hub: sub?.hub ?? null,
+          leaseEndsAt: iso(sub?.leaseEndsAt),
+          lastPushAt: iso(sub?.lastPushAt),
         };
       });
     },
@@ -304,5 +354,26 @@ export function createIngester(deps: IngesterDeps): Ingester {
       }
     },
     relationsCurrent: () => relations.current(),
+    async receivePush(sourceId, text) {
+      const source = byId.get(sourceId);
+      if (!source) throw new Error(`unknown source ${JSON.stringify(sourceId)}`);
+      const outcome = await ingestPush(pollDeps, source, text, now());
+      const log = logger.child({ source_id: sourceId });
+      if (outcome.kind === 'failed') {
+        const fields = { stage: outcome.stage, err: outcome.upstream ? (outcome.error as Error).message : outcome.error };
+        if (outcome.upstream) log.warn(fields, 'push not stored');
+        else log.error(fields, 'push not stored');
+        return outcome;
+      }
+      const c = outcome.counts;
+      log.info(
+        { inserted: c.inserted, updated: c.updated, unchanged: c.unchanged, published_changed: outcome.publishedChanged, changed_articles: outcome.changedArticles?.length ?? 'any' },
+        'push stored',
+      );
+      if (outcome.publishedChanged) published(outcome.changedArticles);
+      return outcome;
+    },
+    renewPushLeases: () => push?.renewDue(sources) ?? Promise.resolve(),
+    hasSource: (sourceId) => byId.has(sourceId),
   };
 }

@@ -38,6 +38,11 @@ export interface RawFeed {
   links: RawLink[];
   language: string | null;
   base: string | null;
+  /**
+   * The feed's own `rel="hub"` and `rel="self"` links (WebSub discovery): Atom's feed links, an RSS channel's
+   * `atom:link` (or FeedBurner's `atom10:link`).
+   */
+  websubLinks: RawLink[];
   items: RawItem[];
 }
 
@@ -50,7 +55,13 @@ const parserOptions = {
   // keeps its items in <channel>.
   defaultRSS: 2,
   customFields: {
-    feed: [['$', 'attrs', { keepArray: true }], ['link', 'links', { keepArray: true }], ['xml:lang', 'lang']],
+    feed: [
+      ['$', 'attrs', { keepArray: true }],
+      ['link', 'links', { keepArray: true }],
+      ['xml:lang', 'lang'],
+      ['atom:link', 'atomLinks', { keepArray: true }],
+      ['atom10:link', 'atom10Links', { keepArray: true }],
+    ],
     item: [
       ['$', 'attrs', { keepArray: true }],
       ['link', 'links', { keepArray: true }],
@@ -234,6 +245,9 @@ export async function parseFeed(input: string): Promise<RawFeed> {
   const feedAttrs = (parsed.attrs as Record<string, string> | undefined) ?? {};
   const feedBase = format === 'atom' ? (feedAttrs['xml:base'] ?? null) : null;
   const feedLinks = format === 'atom' ? linksOf(parsed.links, feedBase) : linksOf(parsed.link ? [parsed.link] : [], null);
+  const websubLinks = (format === 'atom' ? feedLinks : [...linksOf(parsed.atomLinks, null), ...linksOf(parsed.atom10Links, null)]).filter(
+    (l) => l.rel === 'hub' || l.rel === 'self',
+  );
 
   // rss-parser loses the order of text and elements inside an element: Atom type="xhtml" constructs, and RSS
   // text elements holding raw markup, are read again.
@@ -286,6 +300,7 @@ export async function parseFeed(input: string): Promise<RawFeed> {
     links: feedLinks,
     language: feedAttrs['xml:lang'] ?? (typeof parsed.language === 'string' ? parsed.language : null),
     base: feedBase,
+    websubLinks,
     items,
   };
 }

@@ -1,14 +1,16 @@
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { PollResult } from '../model/poll.ts';
+import type { HubLink } from '../model/push.ts';
 import type { Source, SourceStatePatch } from '../model/source.ts';
 import type { Store } from '../storage/store.ts';
 import { isPrivateHost } from './addresses.ts';
 import { nextPollAfterFailure } from './backoff.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
 import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
-import { ParseError, parseFeed } from './parser.ts';
+import { ParseError, parseFeed, type RawFeed } from './parser.ts';
 import type { Relater } from './relate.ts';
 import type { Schedules } from './schedule.ts';
+import { discoverHub } from './websub/discover.ts';
 
 const ERROR_MAX_CHARS = 200;
 
@@ -60,7 +62,11 @@ interface Stored extends Attempt {
  * counts it. The source's state in the store (GET /status) was written from the same facts in the same step.
  */
 export type PollOutcome =
-  | (Stored & { kind: 'updated' })
+  | (Stored & {
+      kind: 'updated';
+      /** The WebSub hub the feed advertises (its Link headers, else its own links), null when none. */
+      hub: HubLink | null;
+    })
   | (Stored & { kind: 'not-modified' })
   | (Attempt & {
       kind: 'failed';
@@ -97,6 +103,51 @@ const countsOf = ({ inserted, updated, unchanged, tombstoned, deleted, relatedCa
   relatedCapped,
 });
 
+/** A feed's text to store, wherever it came from (a poll's response, a hub's push). */
+export interface FeedText {
+  text: string;
+  /** Where the feed lives: the base of its relative links, and the last resort of its items' keys. */
+  feedUrl: string;
+  /** When it was received. */
+  at: Date;
+}
+
+/** What storing a feed's text did, and the feed as parsed (its hub and self links are read from it). */
+export interface Ingested {
+  result: PollResult;
+  feed: RawFeed;
+  /** The feed had more items than retention keeps: only the newest `kept` of `items` were read. */
+  truncated: { items: number; kept: number } | null;
+}
+
+/**
+ * The pipeline after the fetch, shared by polls and pushes: parse, normalise and sanitise (the newest items
+ * retention keeps), relate, and commit in one transaction with `state` (the source's feed title and site are
+ * added to it). `onStage` hears each step as it starts, so a failure names its step. Throws what the step threw.
+ */
+export async function ingestText(
+  deps: Pick<PollDeps, 'store' | 'retention' | 'relater'>,
+  source: Source,
+  input: FeedText,
+  state: SourceStatePatch,
+  onStage: (stage: PollStage) => void,
+): Promise<Ingested> {
+  const { store, retention } = deps;
+  onStage('parse');
+  const parsed = await parseFeed(input.text);
+  onStage('normalise');
+  const feed = newestItems(parsed, retention.maxItemsPerSource, input.at);
+  const truncated = feed !== parsed ? { items: parsed.items.length, kept: feed.items.length } : null;
+  const info = feedInfo(feed, input.feedUrl);
+  const items = normaliseFeed(feed, { feedUrl: input.feedUrl, sourceLanguage: source.language, now: input.at });
+  onStage('relate');
+  const relate = deps.relater();
+  const related = items.map((item) => ({ item, articleIds: relate(item) }));
+  onStage('store');
+  const result = store.commitPoll(source.id, related, { ...state, siteUrl: info.siteUrl, feedTitle: info.title }, retention, input.at);
+  return { result, feed: parsed, truncated };
+}
+
 /**
  * Polls one source once: fetch (conditional GET), parse, normalise, relate, and commit in one transaction, or
  * record the failure with the next poll time. Never throws for upstream problems or for a failing step: every
@@ -124,7 +175,7 @@ export async function pollSource(deps: PollDeps, source: Source): Promise<PollOu
       nextPollAt: schedules.next(source),
       lastError: null,
     } satisfies SourceStatePatch;
-    const stored = (kind: 'updated' | 'not-modified', result: PollResult): PollOutcome => ({
+    const stored = <K extends 'updated' | 'not-modified'>(kind: K, result: PollResult) => ({
       ...attempt,
       kind,
       status: res.status,
@@ -140,25 +191,17 @@ export async function pollSource(deps: PollDeps, source: Source): Promise<PollOu
       stage = 'store';
       return stored('not-modified', store.commitNotModified(source.id, success, retention, attemptAt));
     }
-    stage = 'parse';
-    const parsed = await parseFeed(res.text);
-    stage = 'normalise';
-    const feed = newestItems(parsed, retention.maxItemsPerSource, attemptAt);
-    if (feed !== parsed) attempt.truncated = { items: parsed.items.length, kept: feed.items.length };
-    const info = feedInfo(feed, res.finalUrl);
-    const items = normaliseFeed(feed, { feedUrl: res.finalUrl, sourceLanguage: source.language, now: attemptAt });
-    stage = 'relate';
-    const relate = deps.relater();
-    const related = items.map((item) => ({ item, articleIds: relate(item) }));
-    stage = 'store';
-    const result = store.commitPoll(
-      source.id,
-      related,
-      { ...success, etag: res.validators.etag, lastModified: res.validators.lastModified, siteUrl: info.siteUrl, feedTitle: info.title },
-      retention,
-      attemptAt,
+    const { result, feed, truncated } = await ingestText(
+      deps,
+      source,
+      { text: res.text, feedUrl: res.finalUrl, at: attemptAt },
+      { ...success, etag: res.validators.etag, lastModified: res.validators.lastModified },
+      (next) => {
+        stage = next;
+      },
     );
-    return stored('updated', result);
+    attempt.truncated = truncated;
+    return { ...stored('updated', result), hub: discoverHub(res.links, feed, res.finalUrl) };
   } catch (error) {
     const consecutiveFailures = state.consecutiveFailures + 1;
     const retryAt = nextPollAfterFailure({

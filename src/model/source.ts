@@ -35,10 +35,14 @@ export type SourceStatePatch = Partial<Omit<SourceState, 'id' | 'name' | 'url'>>
 /** Dates as ISO-8601 text, as JSON carries them. */
 type Iso<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
 
-/** One source as GET /status shows it: its state (times ISO-8601), without the validators, and its item count. */
+/**
+ * One source as GET /status shows it: its state (times ISO-8601), without the validators, its item count, and
+ * whether its WebSub hub pushes it (`pushed`: a verified subscription whose lease has not ended), at which hub,
+ * until when, and when the last push (with a good signature) came.
+ */
 export type SourceStatus = Iso<
   Pick<
     SourceState,
     'id' | 'name' | 'url' | 'currentUrl' | 'lastAttemptAt' | 'lastSuccessAt' | 'lastStatus' | 'consecutiveFailures' | 'nextPollAt' | 'lastError'
   >
-> & { itemCount: number };
+> & { itemCount: number; pushed: boolean; hub: string | null; leaseEndsAt: string | null; lastPushAt: string | null };

@@ -1,11 +1,13 @@
 import type { RetentionPolicy } from '../config.ts';
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
 import type { ItemToStore, PollResult, RelatableItem } from '../model/poll.ts';
+import type { PushSubscription } from '../model/push.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
 import { closeDatabase, openDatabase } from './sqlite/database.ts';
 import { itemTable } from './sqlite/items.ts';
 import { metaTable } from './sqlite/meta.ts';
 import { pollCommits } from './sqlite/polls.ts';
+import { pushTable } from './sqlite/push.ts';
 import { relationTable } from './sqlite/relations.ts';
 import { sourceTable } from './sqlite/sources.ts';
 import { validatorTable } from './sqlite/validators.ts';
@@ -63,6 +65,14 @@ export interface Store {
   /** The body hash and Last-Modified a published resource (path and query) last had; null if never stored. */
   recallValidators(resource: string): { hash: string; lastModified: Date } | null;
   rememberValidators(resource: string, hash: string, lastModified: Date): void;
+  /** Our subscription of a source's topic at its upstream WebSub hub, null when there is none. */
+  pushSubscription(sourceId: string): PushSubscription | null;
+  /** Every such subscription, removed sources' included (they are unsubscribed), by source id. */
+  pushSubscriptions(): PushSubscription[];
+  /** Creates or replaces the subscription of `subscription.sourceId`. */
+  savePushSubscription(subscription: PushSubscription): void;
+  /** Forgets a source's subscription (the hub verified our unsubscription, or denied it). */
+  forgetPushSubscription(sourceId: string): void;
   close(): void;
 }
 
@@ -75,6 +85,7 @@ export function openStore(dataDir: string): Store {
   const polls = pollCommits(db, sources, items);
   const meta = metaTable(db);
   const validators = validatorTable(db);
+  const push = pushTable(db);
   return {
     syncSources: sources.sync,
     sourceState: sources.state,
@@ -90,6 +101,10 @@ export function openStore(dataDir: string): Store {
     setMeta: meta.set,
     recallValidators: validators.recall,
     rememberValidators: validators.remember,
+    pushSubscription: push.get,
+    pushSubscriptions: push.all,
+    savePushSubscription: push.save,
+    forgetPushSubscription: push.remove,
     close: () => closeDatabase(db),
   };
 }

@@ -43,7 +43,7 @@ export interface Running {
 }
 
 export async function startService(
-  opts: { contentDir?: string; dataDir?: string; env?: Record<string, string>; now?: () => Date; logger?: Logger; watch?: boolean } = {},
+  opts: { contentDir?: string; dataDir?: string; env?: Record<string, string>; now?: () => Date; logger?: Logger; watch?: boolean; pollJitterMs?: number } = {},
 ): Promise<Running> {
   const contentDir = opts.contentDir ?? copyContent();
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-data-'));
@@ -59,6 +59,7 @@ export async function startService(
   const service = createService(config, opts.logger ?? silentLogger(), {
     ...(opts.now ? { now: opts.now } : {}),
     watchContent: opts.watch ?? false,
+    ...(opts.pollJitterMs !== undefined ? { pollJitterMs: opts.pollJitterMs } : {}),
   });
   await new Promise<void>((resolve) => service.server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;

@@ -236,7 +236,11 @@ describe('ingester against a fixture upstream', () => {
     const st = ingester.status();
     expect(st.map((s) => s.id)).toEqual(Object.keys(paths));
     expect(Object.keys(st[0]!).sort()).toEqual(
-      ['consecutiveFailures', 'currentUrl', 'id', 'itemCount', 'lastAttemptAt', 'lastError', 'lastStatus', 'lastSuccessAt', 'name', 'nextPollAt', 'url'].sort(),
+      [
+        'consecutiveFailures', 'currentUrl', 'id', 'itemCount', 'lastAttemptAt', 'lastError', 'lastStatus', 'lastSuccessAt', 'name', 'nextPollAt', 'url',
+        // WebSub (issue 11): whether the source's hub pushes it, which hub, the lease's end, the last push.
+        'pushed', 'hub', 'leaseEndsAt', 'lastPushAt',
+      ].sort(),
     );
   });
 });

@@ -69,6 +69,8 @@ describe('a poll returns its outcome', () => {
       nextPollAt: NEXT_RUN,
       movedTo: null,
       truncated: null,
+      // The fixture advertises no WebSub hub.
+      hub: null,
     });
     // The store holds what the outcome says.
     expect(store.sourceState('rss2')).toMatchObject({ lastStatus: 200, lastSuccessAt: T0, nextPollAt: NEXT_RUN, consecutiveFailures: 0 });

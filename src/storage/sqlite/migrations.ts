@@ -124,4 +124,24 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE substr(content_hash, 1, 3) <> 'v2:';
     `,
   },
+  {
+    version: 9,
+    name: 'our subscriptions to upstream WebSub hubs, one per source',
+    // pending: the request ('subscribe' or 'unsubscribe') the hub has not verified yet; only that one is answered.
+    // A source taken out of sources.yaml keeps its row until the hub verifies the unsubscription.
+    sql: `
+      CREATE TABLE push_subscriptions (
+        source_id TEXT PRIMARY KEY REFERENCES sources (id),
+        hub TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        pending TEXT,
+        requested_at BIGINT NOT NULL,
+        verified_at BIGINT,
+        lease_ends_at BIGINT,
+        last_push_at BIGINT,
+        last_error TEXT
+      );
+    `,
+  },
 ];
