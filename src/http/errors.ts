@@ -19,6 +19,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       // Express signals an undecodable URL this way.
       status = 400;
       message = 'Bad Request: the request URL is not validly percent-encoded';
+    } else if (typeof err === 'object' && err !== null && 'type' in err && err.type === 'entity.too.large') {
+      // body-parser (a push to a WebSub callback) over its limit, FETCH_MAX_BYTES.
+      status = 413;
+      message = 'Content Too Large: the body is over FETCH_MAX_BYTES';
     } else {
       logger.error({ err, path: req.path, method: req.method }, 'request failed');
     }

@@ -186,6 +186,14 @@ describe('subscriptions to upstream hubs', () => {
     }
   });
 
+  it('answers a push over FETCH_MAX_BYTES with 413, storing nothing', async () => {
+    const before = status('pushed')!.itemCount;
+    const huge = `${rss(FIRST)}${' '.repeat(5 * 1024 * 1024 + 1)}`;
+    const code = await post(`${running.origin}/websub/callback/pushed`, huge, { 'content-type': 'application/rss+xml', 'x-hub-signature': 'sha256=00' });
+    expect(code).toBe(413);
+    expect(status('pushed')!.itemCount).toBe(before);
+  });
+
   it('renews the lease before it ends, with the same callback and secret', async () => {
     const leaseEnd = new Date(status('pushed')!.leaseEndsAt!).getTime();
     const secret = hub.requests[0]!.secret;
