@@ -15,6 +15,8 @@ export interface Config {
   ingest: boolean;
   fetch: FetchPolicy;
   retention: RetentionPolicy;
+  /** When set, GET /stats, /stats.json and /metrics ask for `Authorization: Bearer <it>`; else they are open. */
+  adminToken: string | null;
 }
 
 export interface FetchPolicy {
@@ -64,6 +66,12 @@ const envSchema = z.object({
   RETENTION_MAX_ITEMS: intInRange('RETENTION_MAX_ITEMS', 1, 1_000_000).default(500),
   RETENTION_MAX_AGE_DAYS: intInRange('RETENTION_MAX_AGE_DAYS', 1, 36_500).default(180),
   RETENTION_RELATED_MAX_ITEMS: intInRange('RETENTION_RELATED_MAX_ITEMS', 1, 1_000_000).default(5000),
+  // A bearer token is a token68 (RFC 9110 11.2); shorter than 16 characters it is too easy to guess.
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'ADMIN_TOKEN must be letters, digits and -._~+/ (a bearer token), optionally ending in =')
+    .min(16, 'ADMIN_TOKEN must be at least 16 characters')
+    .optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -114,5 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxAgeDays: e.RETENTION_MAX_AGE_DAYS,
       maxRelatedItemsPerSource: e.RETENTION_RELATED_MAX_ITEMS,
     },
+    adminToken: e.ADMIN_TOKEN ?? null,
   };
 }

@@ -12,6 +12,8 @@ import { createIngester, type Ingester } from './ingest/ingester.ts';
 import { LiveSources } from './ingest/sources.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { ReaderCounter } from './stats/counter.ts';
+import { readerReport } from './stats/report.ts';
 import { openStore, type Store } from './storage/store.ts';
 
 export interface Service {
@@ -22,6 +24,8 @@ export interface Service {
   store: Store;
   ingester: Ingester;
   cache: RepresentationCache;
+  /** Who reads each feed: buffered on the request path, written to the store every few seconds. */
+  readers: ReaderCounter;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -73,7 +77,19 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sources.watch();
   }
 
-  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status(), relationsCurrent: () => ingester.relationsCurrent() });
+  const readers = new ReaderCounter(store, now);
+  readers.start();
+  const report = () => readerReport((from, to) => store.readersByDay(from, to), now(), (feed) => `${config.baseUrl}${feed}`);
+  const metrics = new Metrics({
+    content,
+    cache,
+    sourceStatus: () => ingester.status(),
+    relationsCurrent: () => ingester.relationsCurrent(),
+    readersToday: () => {
+      readers.flush();
+      return { ...report().today, dropped: readers.dropped };
+    },
+  });
   const app = createApp({
     content,
     related,
@@ -83,8 +99,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     metrics,
     sourceStatus: () => ingester.status(),
     sourcesRejectedChange: () => sources.rejectedChange,
+    readers,
+    readerReport: report,
+    adminToken: config.adminToken,
   });
-  const server = createServer(app, cache, metrics);
+  const server = createServer(app, cache, metrics, readers);
   let closed = false;
   return {
     server,
@@ -93,6 +112,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     store,
     ingester,
     cache,
+    readers,
     async close() {
       if (closed) return;
       closed = true;
@@ -103,6 +123,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      readers.stop();
       store.close();
     },
   };

@@ -1,11 +1,13 @@
 import type { RetentionPolicy } from '../config.ts';
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
 import type { ItemToStore, PollResult, RelatableItem } from '../model/poll.ts';
+import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
 import { closeDatabase, openDatabase } from './sqlite/database.ts';
 import { itemTable } from './sqlite/items.ts';
 import { metaTable } from './sqlite/meta.ts';
 import { pollCommits } from './sqlite/polls.ts';
+import { readerTables } from './sqlite/readers.ts';
 import { relationTable } from './sqlite/relations.ts';
 import { sourceTable } from './sqlite/sources.ts';
 import { validatorTable } from './sqlite/validators.ts';
@@ -63,6 +65,13 @@ export interface Store {
   /** The body hash and Last-Modified a published resource (path and query) last had; null if never stored. */
   recallValidators(resource: string): { hash: string; lastModified: Date } | null;
   rememberValidators(resource: string, hash: string, lastModified: Date): void;
+  /**
+   * Stores one batch of who read us on `day` (UTC), in one transaction: each report replaces an earlier one of the
+   * same aggregator, feed and subscription that day; a poller already seen that day is not counted again.
+   */
+  recordReaders(day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date): void;
+  /** Who read each feed on each day from `from` to `to` (inclusive), by day then feed; feeds and days with nothing are left out. */
+  readersByDay(from: Day, to: Day): ReaderDay[];
   close(): void;
 }
 
@@ -75,6 +84,7 @@ export function openStore(dataDir: string): Store {
   const polls = pollCommits(db, sources, items);
   const meta = metaTable(db);
   const validators = validatorTable(db);
+  const readers = readerTables(db);
   return {
     syncSources: sources.sync,
     sourceState: sources.state,
@@ -90,6 +100,8 @@ export function openStore(dataDir: string): Store {
     setMeta: meta.set,
     recallValidators: validators.recall,
     rememberValidators: validators.remember,
+    recordReaders: readers.record,
+    readersByDay: readers.byDay,
     close: () => closeDatabase(db),
   };
 }
