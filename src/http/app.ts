@@ -117,13 +117,13 @@ export function createApp(deps: AppDeps): Express {
     const content = deps.content.current;
     let resource;
     try {
-      resource = resolveResource(pathname, query, content);
+      resource = resolveResource(pathname, query, content, deps.urls);
     } catch (err) {
       // `/id` for `/id/`: redirect to the canonical, slash-terminated page if there is one. Only a path
       // starting with one slash can be one; `//host` or `/\host` as a Location would leave the site.
       if (err instanceof NotFoundError && !pathname.endsWith('/') && /^\/[^/\\]/.test(pathname)) {
         try {
-          resolveResource(`${pathname}/`, query, content);
+          resolveResource(`${pathname}/`, query, content, deps.urls);
           const search = query.size > 0 ? `?${query.toString()}` : '';
           res.redirect(301, `${pathname}/${search}`);
           return;
