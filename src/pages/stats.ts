@@ -52,7 +52,8 @@ ${chart(f.days, words(t.chart, { feed: f.feed, subscribers: last.subscribers, po
 <main>
 <h1>${t.title}</h1>
 <p>${words(t.intro, { days: report.days.length })}</p>
-<p><small>${t.privacy} ${report.from} – ${report.to} (UTC)</small></p>
+<p><small>${t.privacy}</small></p>
+<p><time datetime="${report.from}">${report.from}</time> – <time datetime="${report.to}">${report.to}</time> (UTC)</p>
 <p><strong>${words(t.today, { subscribers: report.today.subscribers, pollers: report.today.pollers })}</strong></p>
 ${aggregators.length > 0 ? html`<h2>${t.byAggregator}</h2><ul>${aggregators.map(([a, n]) => html`<li>${a}: ${n}</li>`)}</ul>` : ''}
 ${report.feeds.length === 0 ? html`<p>${t.nothing}</p>` : feeds}
