@@ -17,6 +17,7 @@ import { DEFAULT_PARAMS, generateContent, generateStore, upstreamFeed, type Cont
 import { alive, freePort, httpGet, installCleanup, pinned, runToEnd, sleep, spawnTracked, stopChild, waitForLine, type HttpResult } from './lib/proc.ts';
 import { renderMarkdown, type BenchResult, type LoadCase, type StartupFigures, type Target } from './lib/report.ts';
 import { CATEGORIES } from './lib/rng.ts';
+import { measureSmallFeed, SMALL_FEED, type SmallFeedCase } from './lib/small-feed.ts';
 import { median, round } from './lib/stats.ts';
 import { cpuMsOf, cpuSnapshot, cpuWindow, machineInfo, memoryOf, waitForQuiet, wrkVersion, type MachineInfo } from './lib/sys.ts';
 import { combineRuns, runWrk, type WrkResult } from './lib/wrk.ts';
@@ -494,8 +495,20 @@ async function contentChange(base: string, content: ContentInfo): Promise<BenchR
 // ---------------------------------------------------------------------------------------------------------
 // Targets
 
+/** The small feed and its 304 with aggregator headers, CPU per response against bare (bench/lib/small-feed.ts). */
+let smallFeed: SmallFeedCase[] = [];
+
 function targets(r: Omit<BenchResult, 'targets' | 'warnings' | 'noise'>): Target[] {
   const out: Target[] = [];
+  for (const c of smallFeed) {
+    out.push({
+      name: `Small feed ${c.case}, ${SMALL_FEED} with aggregator headers: CPU per response`,
+      target: '≥ 0.95 (bare node:http CPU ÷ ours)',
+      measured: `${round(c.ratio, 2)} (${c.ours.cpuUsPerResponse} vs bare ${c.bare.cpuUsPerResponse} µs)`,
+      met: c.ratio >= 0.95,
+      disturbed: disturbed('small feed'),
+    });
+  }
   for (const c of r.http.cases) {
     out.push({
       name: `${c.case === '304 (If-None-Match)' ? 'Conditional 304' : `Cached feed ${c.case}`}, ${c.feed}`,
@@ -664,6 +677,9 @@ async function main(): Promise<void> {
         cases.push(lc);
       }
     }
+    log('load: small feed and its 304 with aggregator headers (ours, then bare)');
+    const slice = { sliceS: Math.max(1, Math.round(settings.durationS / settings.rounds)), rounds: settings.rounds, warmupS: settings.warmupS };
+    smallFeed = await quietly('small feed', () => measureSmallFeed({ serverCore, loadCore, connections: settings.connections, ...slice }));
     const afterLoad = memoryOf(pid);
     const bareAfterLoad = memoryOf(bare.child.pid!);
 

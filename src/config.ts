@@ -20,6 +20,8 @@ export interface Config {
    * is public, as a hub on the Internet must be able to call it back.
    */
   websubSubscribe: 'on' | 'off' | 'auto';
+  /** When set, GET /stats, /stats.json and /metrics ask for `Authorization: Bearer <it>`; else they are open. */
+  adminToken: string | null;
 }
 
 export interface FetchPolicy {
@@ -70,6 +72,12 @@ const envSchema = z.object({
   RETENTION_MAX_AGE_DAYS: intInRange('RETENTION_MAX_AGE_DAYS', 1, 36_500).default(180),
   RETENTION_RELATED_MAX_ITEMS: intInRange('RETENTION_RELATED_MAX_ITEMS', 1, 1_000_000).default(5000),
   WEBSUB_SUBSCRIBE: z.enum(['on', 'off'], { message: 'WEBSUB_SUBSCRIBE must be "on" or "off"' }).optional(),
+  // A bearer token is a token68 (RFC 9110 11.2); shorter than 16 characters it is too easy to guess.
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'ADMIN_TOKEN must be letters, digits and -._~+/ (a bearer token), optionally ending in =')
+    .min(16, 'ADMIN_TOKEN must be at least 16 characters')
+    .optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -121,5 +129,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxRelatedItemsPerSource: e.RETENTION_RELATED_MAX_ITEMS,
     },
     websubSubscribe: e.WEBSUB_SUBSCRIBE ?? 'auto',
+    adminToken: e.ADMIN_TOKEN ?? null,
   };
 }

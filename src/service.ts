@@ -14,6 +14,8 @@ import { createPushCallback } from './ingest/websub/callback.ts';
 import { baseUrlIsPublic, createSubscriber, type Subscriber } from './ingest/websub/subscriber.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
+import { ReaderCounter } from './stats/counter.ts';
+import { readerReport } from './stats/report.ts';
 import { openStore, type Store } from './storage/store.ts';
 
 export interface Service {
@@ -26,6 +28,8 @@ export interface Service {
   /** Our WebSub subscriptions to upstream hubs. */
   subscriber: Subscriber;
   cache: RepresentationCache;
+  /** Who reads each feed: buffered on the request path, written to the store every few seconds. */
+  readers: ReaderCounter;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -89,7 +93,19 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sources.watch();
   }
 
-  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status(), relationsCurrent: () => ingester.relationsCurrent() });
+  const readers = new ReaderCounter(store, now);
+  readers.start();
+  const report = () => readerReport((from, to) => store.readersByDay(from, to), now(), (feed) => `${config.baseUrl}${feed}`);
+  const metrics = new Metrics({
+    content,
+    cache,
+    sourceStatus: () => ingester.status(),
+    relationsCurrent: () => ingester.relationsCurrent(),
+    readersToday: () => {
+      readers.flush();
+      return { ...report().today, dropped: readers.dropped };
+    },
+  });
   const app = createApp({
     content,
     related,
@@ -101,8 +117,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sourcesRejectedChange: () => sources.rejectedChange,
     pushCallback: createPushCallback({ store, subscriber, ingester, logger, now }),
     maxPushBytes: config.fetch.maxBytes,
+    readers,
+    readerReport: report,
+    adminToken: config.adminToken,
   });
-  const server = createServer(app, cache, metrics);
+  const server = createServer(app, cache, metrics, readers);
   let closed = false;
   return {
     server,
@@ -112,6 +131,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     ingester,
     subscriber,
     cache,
+    readers,
     async close() {
       if (closed) return;
       closed = true;
@@ -122,6 +142,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      readers.stop();
       store.close();
     },
   };

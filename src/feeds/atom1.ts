@@ -1,5 +1,5 @@
 import { LINK_REL, type FeedDoc, type FeedEntry, type FeedLink, type FeedPerson } from './model.ts';
-import { feedSkeleton, rewrite, type Edit, type XmlWriter } from './xml.ts';
+import { feedSkeleton, NS, once, rewrite, writeHistory, type Edit, type XmlWriter } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
 export function renderAtom1(doc: FeedDoc): string {
@@ -9,8 +9,10 @@ export function renderAtom1(doc: FeedDoc): string {
   // The feed's one rel="alternate" is its HTML page: newsboat takes the LAST alternate of a feed as its home page
   // and rss-parser, gofeed and SimplePie the FIRST, whatever its type, so the feed's other formats and language
   // versions (in RSS as atom:link, in JSON Feed under _kabar, and on the HTML pages) are not listed here.
+  // Feed-level elements precede the entries (or end an empty feed).
+  const history = once((w) => writeHistory(w, 'link', doc.history, 'application/atom+xml'));
   return rewrite(skeleton, (name, parent, attrs): Edit | undefined => {
-    if (parent === null) return { attrs: { 'xml:lang': doc.language } };
+    if (parent === null) return { attrs: { 'xml:lang': doc.language, 'xmlns:fh': doc.history?.archive ? NS.fh : null }, append: history };
     if (parent === 'feed') {
       switch (name) {
         case 'title':
@@ -29,7 +31,7 @@ export function renderAtom1(doc: FeedDoc): string {
           const e = doc.entries[entries++];
           if (!e) throw new Error(`feed output has more entries than the ${doc.entries.length} given`);
           current = e;
-          return { attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
+          return { before: history, attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
         }
       }
       return undefined;

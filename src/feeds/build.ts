@@ -6,7 +6,8 @@ import { creditHtml, relatedListHtml } from '../html/fragments.ts';
 import { fill, strings } from '../i18n/strings.ts';
 import type { PublishedItem } from '../model/item.ts';
 import { FORMATS, MEDIA_TYPES, type FeedKey, type Scope, type Urls } from './catalog.ts';
-import { LINK_REL, type FeedCategory, type FeedDoc, type FeedEntry, type FeedLink, type TranslationLink } from './model.ts';
+import { LINK_REL, type FeedCategory, type FeedDoc, type FeedEntry, type FeedHistory, type FeedLink, type TranslationLink } from './model.ts';
+import { articlesByMonth } from './months.ts';
 
 /** An upstream item as the store hands it to the publishing side: only the fields feeds and pages read. */
 export type RelatedItem = PublishedItem;
@@ -180,11 +181,26 @@ function newestShown(items: readonly RelatedItem[], floor: Date): Date {
   return newest;
 }
 
+/** What an archive document (src/feeds/archive.ts) shows instead of the newest articles, and its links. */
+export interface ArchivePart {
+  articles: readonly Article[];
+  history: FeedHistory;
+}
+
 /**
  * Builds the format-neutral feed for one key. Pure: the same snapshot and store contents give the same
- * feed, so rendered bytes (and their ETag) change only when what we publish changes.
+ * feed, so rendered bytes (and their ETag) change only when what we publish changes. With `archive`, the
+ * feed is an archive document of those articles, without related reading (which changes with every poll;
+ * an archive document must not).
  */
-export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, related: RelatedReader, limit?: number): FeedDoc {
+export function buildFeed(
+  snapshot: ContentSnapshot,
+  key: FeedKey,
+  urls: Urls,
+  related: RelatedReader,
+  limit?: number,
+  archive?: ArchivePart,
+): FeedDoc {
   const { language: lang, scope } = key;
   const l = siteLanguage(snapshot, lang);
   const max = snapshot.site.feedItemLimit;
@@ -196,8 +212,9 @@ export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, r
       return { entry, newest: entry.updated };
     });
   } else {
-    const chosen: Article[] = [];
-    for (const a of snapshot.articles) {
+    const chosen: Article[] = archive ? [...archive.articles] : [];
+    if (archive) related = NO_RELATED;
+    else for (const a of snapshot.articles) {
       if (chosen.length >= max) break;
       if (!a.translations.has(lang)) continue;
       if (scope.kind === 'category' && !a.categories.includes(scope.slug)) continue;
@@ -252,5 +269,20 @@ export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, r
     copyright: snapshot.site.copyright,
     generator: { name: SERVICE_NAME, version: SERVICE_VERSION, url: urls.home() },
     entries,
+    history: archive ? archive.history : subscriptionHistory(snapshot, key, urls, entries.length),
   };
+}
+
+/**
+ * A site or category feed whose archive holds more than it shows links the archive document of its newest month,
+ * where walking back begins. One that shows every article of its scope links none: there is nothing more to
+ * fetch (and an archive document with no neighbour is one the W3C validator flags as incomplete).
+ */
+function subscriptionHistory(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, shown: number): FeedHistory | null {
+  if (key.scope.kind === 'related') return null;
+  const months = articlesByMonth(snapshot, key.language, key.scope);
+  let total = 0;
+  for (const list of months.values()) total += list.length;
+  if (months.size <= 1 && total <= shown) return null;
+  return { archive: false, current: null, prevArchive: urls.archive(key, [...months.keys()].at(-1)!), nextArchive: null };
 }

@@ -50,6 +50,14 @@ export class Urls {
   feed(key: FeedKey): string {
     return `${this.scopePage(key.language, key.scope)}feed.${key.format}`;
   }
+  /**
+   * An archive document of a site or category feed (RFC 5005): the articles published in one UTC month,
+   * `/{lang}/archive/2020-11.atom`, or with the version of its bytes, `/{lang}/archive/2020-11.3f2a9c0d1e4b5a6c.atom`,
+   * which never changes (see src/feeds/archive.ts).
+   */
+  archive(key: FeedKey, month: string, version: string | null = null): string {
+    return `${this.scopePage(key.language, key.scope)}archive/${month}${version === null ? '' : `.${version}`}.${key.format}`;
+  }
   opml(): string {
     return `${this.base}/feeds.opml`;
   }
@@ -69,6 +77,17 @@ export function parseFeedPath(pathname: string): FeedKey | null {
   const format = m[5] as Format;
   const scope: Scope = m[2] ? { kind: 'category', slug: m[3]! } : m[4] ? { kind: 'related' } : { kind: 'site' };
   return { language, scope, format };
+}
+
+const ARCHIVE_PATH =
+  /^\/([a-z]{2,3}(?:-[A-Za-z0-9]+)*)\/(?:categories\/([a-z0-9-]+)\/)?archive\/(\d{4}-(?:0[1-9]|1[0-2]))(?:\.([0-9a-f]{16}))?\.(rss|atom|json)$/;
+
+/** An archive document's path as its feed, month and version (null: the month's current document); null if not one. */
+export function parseArchivePath(pathname: string): { key: FeedKey; month: string; version: string | null } | null {
+  const m = ARCHIVE_PATH.exec(pathname);
+  if (!m) return null;
+  const scope: Scope = m[2] ? { kind: 'category', slug: m[2] } : { kind: 'site' };
+  return { key: { language: m[1]!, scope, format: m[5] as Format }, month: m[3]!, version: m[4] ?? null };
 }
 
 /** A stable string for a key, used as a cache key. */

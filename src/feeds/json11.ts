@@ -1,5 +1,5 @@
 import { Feed } from 'feed';
-import type { FeedDoc } from './model.ts';
+import type { FeedDoc, FeedHistory } from './model.ts';
 
 const VERSION_1_1 = 'https://jsonfeed.org/version/1.1';
 
@@ -39,6 +39,8 @@ export function renderJson11(doc: FeedDoc): string {
       id: doc.id,
       updated: doc.updated.toISOString(),
       alternates: doc.alternates.map((l) => ({ url: l.href, type: l.type, language: l.hreflang, title: l.title })),
+      // RFC 5005 in JSON Feed, which has no field for it: the same links under the same names.
+      ...(doc.history ? { history: historyJson(doc.history) } : {}),
     },
     items: items.map((raw, i) => {
       const e = doc.entries[i]!;
@@ -60,4 +62,13 @@ export function renderJson11(doc: FeedDoc): string {
     }),
   };
   return JSON.stringify(out, null, 2) + '\n';
+}
+
+function historyJson(h: FeedHistory): Record<string, string | boolean> {
+  return {
+    ...(h.archive ? { archive: true } : {}),
+    ...(h.current ? { current: h.current } : {}),
+    ...(h.prevArchive ? { prev_archive: h.prevArchive } : {}),
+    ...(h.nextArchive ? { next_archive: h.nextArchive } : {}),
+  };
 }

@@ -84,6 +84,18 @@ export interface FeedEntry {
   image: { url: string; alt: string } | null;
 }
 
+/**
+ * Feed History (RFC 5005): where the rest of a feed's entries are. A subscription feed links its newest archive
+ * document (`prevArchive`); an archive document (`archive`, written `<fh:archive/>`) links the subscription feed
+ * (`current`) and its neighbours. None of these is `rel="alternate"`, which readers take as the home page.
+ */
+export interface FeedHistory {
+  archive: boolean;
+  current: string | null;
+  prevArchive: string | null;
+  nextArchive: string | null;
+}
+
 export interface FeedDoc {
   id: string;
   title: string;
@@ -98,4 +110,6 @@ export interface FeedDoc {
   copyright: string | null;
   generator: { name: string; version: string; url: string };
   entries: readonly FeedEntry[];
+  /** Links to the archive (RFC 5005), null for a feed that has none (the related items). */
+  history: FeedHistory | null;
 }

@@ -1,6 +1,6 @@
 import escapeHtml from 'escape-html';
 import type { FeedDoc, FeedEntry, FeedLink } from './model.ts';
-import { feedSkeleton, once, inert, NS, rewrite, type Edit, type XmlWriter } from './xml.ts';
+import { feedSkeleton, once, inert, NS, rewrite, writeHistory, type Edit, type XmlWriter } from './xml.ts';
 
 /** RSS 2.0 with the Atom, Dublin Core and content modules. */
 export function renderRss2(doc: FeedDoc): string {
@@ -15,10 +15,11 @@ export function renderRss2(doc: FeedDoc): string {
   // Channel elements must precede the items; an empty channel gets them last.
   const alternates = once((w) => {
     for (const link of doc.alternates) atomLink(w, 'alternate', link);
+    writeHistory(w, 'atom:link', doc.history, 'application/rss+xml');
   });
   return rewrite(skeleton, (name, parent): Edit | undefined => {
     // `feed` declares dc only when items have content; our items always do, but an empty feed has none.
-    if (parent === null) return { attrs: { 'xmlns:dc': NS.dc } };
+    if (parent === null) return { attrs: { 'xmlns:dc': NS.dc, 'xmlns:fh': doc.history?.archive ? NS.fh : null } };
     if (name === 'channel') return { append: alternates };
     if (parent === 'channel') {
       switch (name) {

@@ -1,7 +1,7 @@
 import escapeHtml from 'escape-html';
 import { Feed, type FeedOptions } from 'feed';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import type { FeedDoc } from './model.ts';
+import type { FeedDoc, FeedHistory } from './model.ts';
 import { stripInvalidXmlChars } from '../text.ts';
 
 /**
@@ -16,7 +16,21 @@ export const NS = {
   atom: 'http://www.w3.org/2005/Atom',
   dc: 'http://purl.org/dc/elements/1.1/',
   content: 'http://purl.org/rss/1.0/modules/content/',
+  /** Feed History (RFC 5005): `<fh:archive/>`. */
+  fh: 'http://purl.org/syndication/history/1.0',
 } as const;
+
+/**
+ * RFC 5005's links (current, prev-archive, next-archive) as `qname` elements (`link` in Atom, `atom:link` in
+ * RSS), then `<fh:archive/>` in an archive document. The root must declare NS.fh when `history.archive`.
+ */
+export function writeHistory(w: XmlWriter, qname: string, history: FeedHistory | null, type: string): void {
+  if (!history) return;
+  if (history.current) w.element(qname, { rel: 'current', type, href: history.current });
+  if (history.prevArchive) w.element(qname, { rel: 'prev-archive', type, href: history.prevArchive });
+  if (history.nextArchive) w.element(qname, { rel: 'next-archive', type, href: history.nextArchive });
+  if (history.archive) w.element('fh:archive');
+}
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
 

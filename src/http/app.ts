@@ -9,6 +9,10 @@ import type { SourceStatus } from '../model/source.ts';
 import type { SourcesProblem } from '../ingest/sources.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { ReaderReport } from '../model/readers.ts';
+import { statsPage } from '../pages/stats.ts';
+import type { ReaderCounter } from '../stats/counter.ts';
+import { adminGuard } from './admin.ts';
 import { errorHandler } from './errors.ts';
 import { parseTarget, resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
@@ -29,6 +33,12 @@ export interface AppDeps {
   pushCallback?: PushCallback;
   /** The largest pushed body read (FETCH_MAX_BYTES, as for a polled one). */
   maxPushBytes?: number;
+  /** Counts who reads each feed (off the hot path). */
+  readers: ReaderCounter;
+  /** The last 30 days of who read us, from the store. */
+  readerReport: () => ReaderReport;
+  /** ADMIN_TOKEN: guards /stats, /stats.json and /metrics when set. */
+  adminToken: string | null;
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
@@ -80,7 +90,21 @@ export function createApp(deps: AppDeps): Express {
     res.set(NO_STORE).json(deps.sourceStatus());
   });
 
-  app.get('/metrics', async (_req, res) => {
+  const admin = adminGuard(deps.adminToken);
+  // The newsroom's pages: never cached, never indexed, not offered cross-origin.
+  const PRIVATE = { 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'x-content-type-options': 'nosniff' };
+  const report = () => {
+    deps.readers.flush();
+    return deps.readerReport();
+  };
+  app.get('/stats', admin, (_req, res) => {
+    res.set({ ...PRIVATE, 'content-type': 'text/html; charset=utf-8' }).send(statsPage(report(), deps.content.current.site.defaultLanguage));
+  });
+  app.get('/stats.json', admin, (_req, res) => {
+    res.set(PRIVATE).json(report());
+  });
+
+  app.get('/metrics', admin, async (_req, res) => {
     const text = await deps.metrics.text();
     res.set({ ...NO_STORE, 'content-type': deps.metrics.contentType }).send(text);
   });
@@ -101,13 +125,13 @@ export function createApp(deps: AppDeps): Express {
     const content = deps.content.current;
     let resource;
     try {
-      resource = resolveResource(pathname, query, content);
+      resource = resolveResource(pathname, query, content, deps.urls);
     } catch (err) {
       // `/id` for `/id/`: redirect to the canonical, slash-terminated page if there is one. Only a path
       // starting with one slash can be one; `//host` or `/\host` as a Location would leave the site.
       if (err instanceof NotFoundError && !pathname.endsWith('/') && /^\/[^/\\]/.test(pathname)) {
         try {
-          resolveResource(`${pathname}/`, query, content);
+          resolveResource(`${pathname}/`, query, content, deps.urls);
           const search = query.size > 0 ? `?${query.toString()}` : '';
           res.redirect(301, `${pathname}/${search}`);
           return;
@@ -122,6 +146,7 @@ export function createApp(deps: AppDeps): Express {
       resource.render({ content: deps.content.current, related: deps.related, urls: deps.urls }),
     );
     sendRepresentation(req, res, rep, deps.cache.now);
+    deps.readers.record(resource.key, req.headers['user-agent'], req.socket.remoteAddress);
   });
 
   app.use(errorHandler(deps.logger));

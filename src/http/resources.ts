@@ -1,8 +1,9 @@
 import type { Rendered } from '../cache/cache.ts';
 import type { ContentSnapshot } from '../content/model.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
+import { archiveMonths, archiveVersions, buildArchive, isClosed } from '../feeds/archive.ts';
 import { buildFeed, type RelatedReader } from '../feeds/build.ts';
-import { MEDIA_TYPES, missingFeedReason, parseFeedPath, type Scope, type Urls } from '../feeds/catalog.ts';
+import { MEDIA_TYPES, missingFeedReason, parseArchivePath, parseFeedPath, type Scope, type Urls } from '../feeds/catalog.ts';
 import { renderOpml } from '../feeds/opml.ts';
 import { RENDERERS } from '../feeds/render.ts';
 import { articlePage, indexPage, PAGE_SIZE, scopeArticles, scopePage } from '../pages/render.ts';
@@ -21,6 +22,8 @@ export interface PublishedState {
 /** Aggregators poll every few minutes; five minutes of freshness, then revalidation with a 304. */
 const FEED_CACHE = 'public, max-age=300, stale-while-revalidate=60, stale-if-error=86400';
 const PAGE_CACHE = 'public, max-age=300';
+/** A closed archive document at its versioned URL: other bytes would have another URL (src/feeds/archive.ts). */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HTML = 'text/html; charset=utf-8';
 
 export interface ResourceRequest {
@@ -101,7 +104,7 @@ export function parseTarget(target: string): { pathname: string; query: URLSearc
 
 const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)\/([^/]+)\/)?$/;
 
-export function resolveResource(pathname: string, query: URLSearchParams, content: ContentSnapshot): ResourceRequest {
+export function resolveResource(pathname: string, query: URLSearchParams, content: ContentSnapshot, urls: Urls): ResourceRequest {
   if (pathname === '/') {
     return { key: '/', render: (s) => ({ text: indexPage(s.content, s.urls), contentType: HTML, cacheControl: PAGE_CACHE }) };
   }
@@ -130,6 +133,33 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
           cacheControl: FEED_CACHE,
         };
       },
+    };
+  }
+  const archive = parseArchivePath(pathname);
+  if (archive) {
+    const reason = missingFeedReason(content, archive.key);
+    if (reason) throw new NotFoundError(reason);
+    const key = { feed: archive.key, month: archive.month };
+    const months = archiveMonths(content, archive.key);
+    if (!months.includes(archive.month)) {
+      throw new NotFoundError(`no archive for ${archive.month}: ${months.length > 0 ? `its months are ${months[0]} to ${months.at(-1)!}` : 'nothing is published in it'}`);
+    }
+    let cacheControl = FEED_CACHE;
+    if (archive.version !== null) {
+      const current = archiveVersions(content, archive.key, urls).get(archive.month)!;
+      // The open month has no versioned URL: its bytes change with each article of the month.
+      if (archive.version !== current || !isClosed(content, key)) {
+        throw new NotFoundError(`this version of ${archive.month} is not current; the current one is ${urls.archive(archive.key, archive.month)}`);
+      }
+      cacheControl = IMMUTABLE;
+    }
+    return {
+      key: pathname,
+      render: (s) => ({
+        text: RENDERERS[archive.key.format](buildArchive(s.content, key, s.urls)),
+        contentType: `${MEDIA_TYPES[archive.key.format]}; charset=utf-8`,
+        cacheControl,
+      }),
     };
   }
   const m = LANG_PAGE.exec(pathname);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Express } from 'express';
 import type { RepresentationCache } from '../cache/cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { ReaderCounter } from '../stats/counter.ts';
 import { fastCacheKey } from './resources.ts';
 import { sendRepresentation } from './send.ts';
 
@@ -10,14 +11,16 @@ import { sendRepresentation } from './send.ts';
  * HEAD, already rendered, its query canonical once the parameters we do not read are dropped, as
  * `?utm_source=...`) is answered from the cache here, before Express does its
  * per-request work, which costs several times more than sending the bytes. Everything else goes to Express.
+ * Who asked is handed to the reader counter as three references (src/stats/counter.ts does the rest later).
  */
-export function createServer(app: Express, cache: RepresentationCache, metrics: Metrics): http.Server {
+export function createServer(app: Express, cache: RepresentationCache, metrics: Metrics, readers: ReaderCounter): http.Server {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
       const key = fastCacheKey(req.url ?? '/');
       const rep = key === null ? undefined : cache.peek(key);
       if (rep) {
         metrics.response('cache', sendRepresentation(req, res, rep, cache.now));
+        readers.record(key!, req.headers['user-agent'], req.socket.remoteAddress);
         return;
       }
     }

@@ -62,6 +62,22 @@ export interface Strings {
   dateTime: string;
   /** Names of UTC offsets (in minutes east of UTC) readers of this language know; others are shown as `UTC+7`. */
   zones: Readonly<Record<number, string>>;
+  /** The newsroom's page of who reads us (/stats). */
+  stats: {
+    title: string;
+    /** What is counted: `{days}` the days shown. */
+    intro: string;
+    /** What is not stored. */
+    privacy: string;
+    subscribers: string;
+    pollers: string;
+    /** Today's totals: `{subscribers}`, `{pollers}`. */
+    today: string;
+    /** A chart's text alternative: `{feed}`, `{subscribers}`, `{pollers}` on the last day. */
+    chart: string;
+    byAggregator: string;
+    nothing: string;
+  };
 }
 
 const EN: Strings = {
@@ -92,6 +108,17 @@ const EN: Strings = {
   readAt: 'Read at {source}',
   dateTime: '{date}, {time} {zone}',
   zones: {},
+  stats: {
+    title: 'Who reads us',
+    intro: 'Per feed and day (UTC), the last {days} days: the subscribers aggregators report (the latest figure of each aggregator and subscription, summed) and the other clients that polled the feed (each address and User-Agent once a day).',
+    privacy: 'No address is kept: other clients are counted by a hash with a salt that changes every day.',
+    subscribers: 'Subscribers',
+    pollers: 'Other pollers',
+    today: 'Today: {subscribers} subscribers, {pollers} other pollers.',
+    chart: '{feed}: {subscribers} subscribers and {pollers} other pollers on the last day',
+    byAggregator: 'By aggregator today',
+    nothing: 'No feed has been read yet.',
+  },
 };
 
 const STRINGS: Readonly<Record<Language, Strings>> = {
@@ -126,6 +153,17 @@ const STRINGS: Readonly<Record<Language, Strings>> = {
     dateTime: '{date} {time} {zone}',
     // Waktu Indonesia Barat, Tengah, Timur.
     zones: { 420: 'WIB', 480: 'WITA', 540: 'WIT' },
+    stats: {
+      title: 'Siapa membaca kami',
+      intro: 'Per umpan dan per hari (UTC), {days} hari terakhir: pelanggan yang dilaporkan agregator (angka terakhir tiap agregator dan langganan, dijumlahkan) dan klien lain yang mengambil umpan (tiap alamat dan User-Agent sekali sehari).',
+      privacy: 'Tidak ada alamat yang disimpan: klien lain dihitung dengan hash bergaram yang berganti setiap hari.',
+      subscribers: 'Pelanggan',
+      pollers: 'Pengambil lain',
+      today: 'Hari ini: {subscribers} pelanggan, {pollers} pengambil lain.',
+      chart: '{feed}: {subscribers} pelanggan dan {pollers} pengambil lain pada hari terakhir',
+      byAggregator: 'Per agregator hari ini',
+      nothing: 'Belum ada umpan yang dibaca.',
+    },
   },
   // Arabic, for the Middle East desk. Written by a non-native speaker from standard newsroom usage: a native
   // speaker should review every entry before an Arabic site goes live.
@@ -158,6 +196,17 @@ const STRINGS: Readonly<Record<Language, Strings>> = {
     readAt: 'اقرأ في {source}',
     dateTime: '{date}، {time} {zone}',
     zones: {},
+    stats: {
+      title: 'من يقرؤنا',
+      intro: 'لكل خلاصة ولكل يوم (UTC)، آخر {days} يوماً: المشتركون كما تذكرهم المجمّعات (آخر رقم لكل مجمّع واشتراك، مجموعاً) والعملاء الآخرون الذين جلبوا الخلاصة (كل عنوان و User-Agent مرة في اليوم).',
+      privacy: 'لا يُحفظ أي عنوان: يُعدّ العملاء الآخرون ببصمة مملّحة يتغيّر ملحها كل يوم.',
+      subscribers: 'المشتركون',
+      pollers: 'عملاء آخرون',
+      today: 'اليوم: {subscribers} مشتركاً، {pollers} عميلاً آخر.',
+      chart: '{feed}: {subscribers} مشتركاً و{pollers} عميلاً آخر في اليوم الأخير',
+      byAggregator: 'حسب المجمّع اليوم',
+      nothing: 'لم تُقرأ أي خلاصة بعد.',
+    },
   },
 };
 

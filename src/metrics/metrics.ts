@@ -22,6 +22,8 @@ export class Metrics {
     cache: RepresentationCache;
     sourceStatus: () => readonly SourceStatus[];
     relationsCurrent: () => boolean;
+    /** Today's (UTC) sums of who read every feed (src/stats). */
+    readersToday: () => { subscribers: number; pollers: number; aggregators: Readonly<Record<string, number>>; dropped: number };
   }) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
@@ -83,6 +85,44 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.set(sources.relationsCurrent() ? 1 : 0);
+      },
+    });
+    // Read once per scrape (the first of these gauges reads, the others reuse it): they share one query.
+    let readers: ReturnType<typeof sources.readersToday> | null = null;
+    const readersToday = () => (readers ??= sources.readersToday());
+    new Gauge({
+      name: 'kabar_readers_subscribers',
+      help: 'Subscribers aggregators report today (UTC) over every feed: the latest figure per aggregator and subscription, summed',
+      labelNames: ['aggregator'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        readers = sources.readersToday();
+        for (const [aggregator, n] of Object.entries(readers.aggregators)) this.set({ aggregator }, n);
+      },
+    });
+    new Gauge({
+      name: 'kabar_readers_subscribers_total',
+      help: 'Subscribers aggregators report today (UTC), summed over aggregators and feeds',
+      registers: [registry],
+      collect() {
+        this.set(readersToday().subscribers);
+      },
+    });
+    new Gauge({
+      name: 'kabar_readers_pollers',
+      help: 'Distinct other clients (address and User-Agent) that polled a feed today (UTC), summed over feeds',
+      registers: [registry],
+      collect() {
+        this.set(readersToday().pollers);
+      },
+    });
+    new Gauge({
+      name: 'kabar_readers_dropped_total',
+      help: 'Feed requests not counted because the reader buffer was full between two flushes',
+      registers: [registry],
+      collect() {
+        this.set(readersToday().dropped);
       },
     });
     const perSource = (name: string, help: string, value: (s: SourceStatus) => number | null) =>

@@ -2,12 +2,14 @@ import type { RetentionPolicy } from '../config.ts';
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
 import type { ItemToStore, PollResult, RelatableItem } from '../model/poll.ts';
 import type { PushSubscription } from '../model/push.ts';
+import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
 import { closeDatabase, openDatabase } from './sqlite/database.ts';
 import { itemTable } from './sqlite/items.ts';
 import { metaTable } from './sqlite/meta.ts';
 import { pollCommits } from './sqlite/polls.ts';
 import { pushTable } from './sqlite/push.ts';
+import { readerTables } from './sqlite/readers.ts';
 import { relationTable } from './sqlite/relations.ts';
 import { sourceTable } from './sqlite/sources.ts';
 import { validatorTable } from './sqlite/validators.ts';
@@ -73,6 +75,13 @@ export interface Store {
   savePushSubscription(subscription: PushSubscription): void;
   /** Forgets a source's subscription (the hub verified our unsubscription, or denied it). */
   forgetPushSubscription(sourceId: string): void;
+  /**
+   * Stores one batch of who read us on `day` (UTC), in one transaction: each report replaces an earlier one of the
+   * same aggregator, feed and subscription that day; a poller already seen that day is not counted again.
+   */
+  recordReaders(day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date): void;
+  /** Who read each feed on each day from `from` to `to` (inclusive), by day then feed; feeds and days with nothing are left out. */
+  readersByDay(from: Day, to: Day): ReaderDay[];
   close(): void;
 }
 
@@ -86,6 +95,7 @@ export function openStore(dataDir: string): Store {
   const meta = metaTable(db);
   const validators = validatorTable(db);
   const push = pushTable(db);
+  const readers = readerTables(db);
   return {
     syncSources: sources.sync,
     sourceState: sources.state,
@@ -105,6 +115,8 @@ export function openStore(dataDir: string): Store {
     pushSubscriptions: push.all,
     savePushSubscription: push.save,
     forgetPushSubscription: push.remove,
+    recordReaders: readers.record,
+    readersByDay: readers.byDay,
     close: () => closeDatabase(db),
   };
 }

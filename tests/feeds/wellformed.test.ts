@@ -45,6 +45,7 @@ function doc(feedTitle: string, description: string, entries: EntryInput[]): Fee
     alternates: [{ href: 'http://feeds.example.test/en/feed.rss', type: 'application/rss+xml', hreflang: 'en', title: feedTitle }],
     copyright: description,
     generator: { name: 'kabar-feeds', version: '0', url: 'http://feeds.example.test/' },
+    history: null,
     entries: entries.map(
       (e, i): FeedEntry => ({
         id: `tag:kabar-feeds.example,2026:article/a${i}/id`,

@@ -11,7 +11,13 @@ export interface JsonFeed {
   /** JSON Feed 1.0's single author, which a 1.1 feed must not carry. */
   author?: unknown;
   items: JsonFeedItem[];
-  _kabar: { id: string; updated: string; alternates: JsonFeedLink[] };
+  _kabar: {
+    id: string;
+    updated: string;
+    alternates: JsonFeedLink[];
+    /** RFC 5005's links (src/feeds/json11.ts). */
+    history?: { archive?: boolean; current?: string; prev_archive?: string; next_archive?: string };
+  };
 }
 
 export interface JsonFeedItem {

@@ -144,4 +144,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'who reads us: subscriber counts aggregators report, and salted hashes of other pollers, per feed and day',
+    // Days are UTC calendar days (TEXT, YYYY-MM-DD). A poller is a hash of its address and User-Agent with a salt
+    // that changes every day (kept in meta until the next day, then replaced): no address is ever stored.
+    sql: `
+      CREATE TABLE reader_subscribers (
+        day TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        aggregator TEXT NOT NULL,
+        feed_ref TEXT NOT NULL,
+        subscribers INTEGER NOT NULL,
+        reported_at BIGINT NOT NULL,
+        PRIMARY KEY (day, feed, aggregator, feed_ref)
+      );
+      CREATE TABLE reader_pollers (
+        day TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        poller TEXT NOT NULL,
+        PRIMARY KEY (day, feed, poller)
+      );
+    `,
+  },
 ];
