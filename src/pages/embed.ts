@@ -28,7 +28,7 @@ export function embedPage(snapshot: ContentSnapshot, urls: Urls, related: Relate
     noindex: true,
     linksOutside: true,
     // Inside someone else's page: no page margins of our own, and the partner's width.
-    head: [html`<style>body{max-width:none;padding:.25rem .5rem}ul.items>li{padding:.4rem 0}</style>\n`],
+    head: [html`<style>body{max-width:none;padding:.25rem .5rem}ul.items{margin:0}ul.items>li{padding:.4rem 0}</style>\n`],
     main,
   });
 }

@@ -8,6 +8,10 @@ import { COPY_SCRIPT, STYLE } from './style.ts';
  * browser, the iframe embed), and the copy and subscribe controls they show.
  */
 
+/** A feed icon, inline: browsers ask for /favicon.ico otherwise, which we do not have (a 404 in every console). */
+const ICON =
+  "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='3' fill='%23e8710a'/><circle cx='4.5' cy='11.5' r='1.5' fill='%23fff'/><path d='M3 7.5A5.5 5.5 0 0 1 8.5 13M3 3.5A9.5 9.5 0 0 1 12.5 13' stroke='%23fff' stroke-width='2' fill='none'/></svg>";
+
 export interface PageParts {
   lang: Language;
   title: string;
@@ -29,6 +33,7 @@ export function layout(p: PageParts): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="${ICON}">
 <title>${p.title}</title>
 ${p.canonical === null ? '' : html`<link rel="canonical" href="${p.canonical}">\n`}${p.noindex ? html`<meta name="robots" content="noindex">\n` : ''}${
     p.linksOutside ? html`<base target="_blank">\n` : ''

@@ -29,11 +29,12 @@ ul.items p{margin:.25rem 0 0}
 .button:hover,button:hover{background:var(--link);color:var(--bg)}
 :focus-visible{outline:2px solid var(--link);outline-offset:2px}
 .box{background:var(--box);border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;margin:1rem 0}
+.box>:first-child{margin-top:0}.box>:last-child{margin-bottom:0}
 .address{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .address input{flex:1 1 14rem;min-width:0;font:.95rem ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:.3rem .5rem;border:1px solid var(--line);border-radius:.25rem;background:var(--bg);color:var(--fg)}
-pre{overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.85rem;background:var(--box);border:1px solid var(--line);border-radius:.25rem;padding:.5rem}
+pre{overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem;background:var(--box);border:1px solid var(--line);border-radius:.25rem;padding:.5rem}
 .scope{display:flex;flex-wrap:wrap;gap:.25rem .6rem;align-items:baseline}
-nav.formats a{margin-inline-end:.6rem}`;
+nav.formats{margin:.5rem 0}`;
 
 /**
  * The copy buttons: `data-copy` holds the text, `data-copied` what the button says for two seconds after. Buttons
