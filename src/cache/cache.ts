@@ -1,6 +1,6 @@
-import { Representation } from './representation.ts';
+import { Representation, type RepresentationOptions } from './representation.ts';
 
-export interface Rendered {
+export interface Rendered extends RepresentationOptions {
   text: string;
   contentType: string;
   cacheControl: string;
@@ -70,7 +70,7 @@ export class RepresentationCache {
     const r = render();
     this.onRender?.(r.contentType, performance.now() - started);
     const renderedAt = this.now();
-    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt);
+    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView });
     if (previous && previous.rep.hash === rep.hash) rep = previous.rep;
     else {
       // Not in memory (first render since start, or evicted), or new bytes: ask what was published before.

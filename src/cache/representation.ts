@@ -3,6 +3,17 @@ import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
 export type Coding = 'br' | 'gzip' | 'identity';
 
+/** What a representation says besides its bytes and type, as a render gives it. */
+export interface RepresentationOptions {
+  /** The Vary header, when the response depends on more than Accept-Encoding (the common headers' value). */
+  vary?: string;
+  /**
+   * A browser's navigation to this URL gets another representation (a feed's HTML view, src/http/browser-view.ts):
+   * the fast path checks one request header for these, and nothing for the others.
+   */
+  browserView?: boolean;
+}
+
 /**
  * One rendered resource, ready to send: its bytes, validators and headers. Compressed forms are made on
  * first demand and kept, so each is computed once per content change, never per request.
@@ -15,6 +26,8 @@ export class Representation {
   private readonly prepared = new Map<string, string[]>();
   /** The ETags of every coding of these bytes; an If-None-Match naming any of them is a match. */
   readonly etags: readonly string[];
+  readonly vary: string | null;
+  readonly browserView: boolean;
 
   constructor(
     readonly body: Buffer,
@@ -22,7 +35,10 @@ export class Representation {
     readonly cacheControl: string,
     readonly hash: string,
     lastModified: Date,
+    readonly options: RepresentationOptions = {},
   ) {
+    this.vary = options.vary ?? null;
+    this.browserView = options.browserView ?? false;
     // Strong validators differ per content-coding (RFC 9110 8.8.3): a gzip body is not byte-identical.
     this.etag = `"${hash}"`;
     this.etags = [this.etag, `"${hash}-gzip"`, `"${hash}-br"`];
@@ -31,14 +47,14 @@ export class Representation {
     this.encoded.set('identity', body);
   }
 
-  static fromText(text: string, contentType: string, cacheControl: string, lastModified: Date): Representation {
+  static fromText(text: string, contentType: string, cacheControl: string, lastModified: Date, options: RepresentationOptions = {}): Representation {
     const body = Buffer.from(text, 'utf8');
-    return new Representation(body, contentType, cacheControl, hashBytes(body), lastModified);
+    return new Representation(body, contentType, cacheControl, hashBytes(body), lastModified, options);
   }
 
   /** The same bytes with a new Last-Modified: used when a re-render produced identical output. */
   withLastModified(lastModified: Date): Representation {
-    return new Representation(this.body, this.contentType, this.cacheControl, this.hash, lastModified);
+    return new Representation(this.body, this.contentType, this.cacheControl, this.hash, lastModified, this.options);
   }
 
   etagFor(coding: Coding): string {
@@ -54,7 +70,7 @@ export class Representation {
     let out = this.prepared.get(key);
     if (!out) {
       out = [];
-      for (const [k, v] of Object.entries(common)) out.push(k, v);
+      for (const [k, v] of Object.entries(common)) out.push(k, k === 'vary' && this.vary !== null ? this.vary : v);
       if (status === 200) out.push('content-type', this.contentType);
       out.push('cache-control', this.cacheControl, 'etag', this.etagFor(coding), 'last-modified', this.lastModifiedHttp);
       if (status === 200) {

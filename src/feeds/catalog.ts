@@ -61,6 +61,14 @@ export class Urls {
   opml(): string {
     return `${this.base}/feeds.opml`;
   }
+  /** The iframe embed of a scope's latest headlines, for partner sites that allow no scripts. */
+  embed(lang: Language, scope: Scope): string {
+    return `${this.base}/embed${this.scopePage(lang, scope).slice(this.base.length)}`;
+  }
+  /** The embed script for partner sites. */
+  embedScript(): string {
+    return `${this.base}/embed.js`;
+  }
 }
 
 /** The path part of a feed URL, relative to the base, e.g. `id/categories/rusia/feed.atom`. */

@@ -13,7 +13,9 @@ import type { ReaderReport } from '../model/readers.ts';
 import { statsPage } from '../pages/stats.ts';
 import type { ReaderCounter } from '../stats/counter.ts';
 import { adminGuard } from './admin.ts';
+import { wantsBrowserView } from './browser-view.ts';
 import { errorHandler } from './errors.ts';
+import { bestLanguage, feedWithoutLanguage, LANGUAGE_REDIRECT_HEADERS } from './language-redirect.ts';
 import { parseTarget, resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
 import { websubCallbackRouter } from './websub-callback.ts';
@@ -123,6 +125,15 @@ export function createApp(deps: AppDeps): Express {
     }
     const { pathname, query } = target;
     const content = deps.content.current;
+    const languageless = feedWithoutLanguage(pathname);
+    if (languageless) {
+      const language = bestLanguage(req.headers['accept-language'], content.site);
+      const search = query.size > 0 ? `?${query.toString()}` : '';
+      const location = `${deps.urls.feed({ language, scope: { kind: 'site' }, format: languageless })}${search}`;
+      // Written by hand: Express's res.redirect negotiates its body and adds `Vary: Accept`.
+      res.status(302).set({ ...LANGUAGE_REDIRECT_HEADERS, location, 'content-type': 'text/plain; charset=utf-8' }).send(`Found: ${location}\n`);
+      return;
+    }
     let resource;
     try {
       resource = resolveResource(pathname, query, content, deps.urls);
@@ -142,9 +153,8 @@ export function createApp(deps: AppDeps): Express {
       next(err);
       return;
     }
-    const rep = deps.cache.get(resource.key, () =>
-      resource.render({ content: deps.content.current, related: deps.related, urls: deps.urls }),
-    );
+    const chosen = resource.browserView && wantsBrowserView(req.headers) ? resource.browserView : resource;
+    const rep = deps.cache.get(chosen.key, () => chosen.render({ content: deps.content.current, related: deps.related, urls: deps.urls }));
     sendRepresentation(req, res, rep, deps.cache.now);
     deps.readers.record(resource.key, req.headers['user-agent'], req.socket.remoteAddress);
   });

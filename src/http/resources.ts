@@ -6,7 +6,10 @@ import { buildFeed, type RelatedReader } from '../feeds/build.ts';
 import { MEDIA_TYPES, missingFeedReason, parseArchivePath, parseFeedPath, type Scope, type Urls } from '../feeds/catalog.ts';
 import { renderOpml } from '../feeds/opml.ts';
 import { RENDERERS } from '../feeds/render.ts';
+import { EMBED_DEFAULT_LIMIT, embedPage, embedScript } from '../pages/embed.ts';
+import { feedViewPage } from '../pages/feed-view.ts';
 import { articlePage, indexPage, PAGE_SIZE, scopeArticles, scopePage } from '../pages/render.ts';
+import { BROWSER_VIEW_CACHE, BROWSER_VIEW_VARY, browserViewKey } from './browser-view.ts';
 
 /**
  * Maps a request path and query to what it shows, rendered. Every public GET resource of the service is
@@ -30,6 +33,8 @@ export interface ResourceRequest {
   /** Cache key: the path plus the normalised query. */
   key: string;
   render: (state: PublishedState) => Rendered;
+  /** What a browser's navigation to the URL gets instead (a feed's HTML view; see browser-view.ts). */
+  browserView?: ResourceRequest;
 }
 
 /**
@@ -102,6 +107,9 @@ export function parseTarget(target: string): { pathname: string; query: URLSearc
   return { pathname: url.pathname, query: url.searchParams };
 }
 
+/** `/embed/{lang}/`, `/embed/{lang}/categories/{slug}/`, `/embed/{lang}/related/`. */
+const EMBED_PAGE = /^\/embed\/([^/]+)\/(?:categories\/([^/]+)\/|(related)\/)?$/;
+
 const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)\/([^/]+)\/)?$/;
 
 export function resolveResource(pathname: string, query: URLSearchParams, content: ContentSnapshot, urls: Urls): ResourceRequest {
@@ -123,16 +131,61 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     const reason = missingFeedReason(content, feed);
     if (reason) throw new NotFoundError(reason);
     const limit = feedLimit(query, content.site.feedItemLimit);
+    const key = limit === null ? pathname : `${pathname}?limit=${limit}`;
+    // RSS and Atom, opened in a browser, are a page for people; JSON Feed is shown readably by browsers as it is.
+    const hasView = feed.format !== 'json';
     return {
-      key: limit === null ? pathname : `${pathname}?limit=${limit}`,
+      key,
       render: (s) => {
         const doc = buildFeed(s.content, feed, s.urls, s.related, limit ?? undefined);
         return {
           text: RENDERERS[feed.format](doc),
           contentType: `${MEDIA_TYPES[feed.format]}; charset=utf-8`,
           cacheControl: FEED_CACHE,
+          ...(hasView ? { vary: BROWSER_VIEW_VARY, browserView: true } : {}),
         };
       },
+      ...(hasView
+        ? {
+            browserView: {
+              key: browserViewKey(key),
+              render: (s: PublishedState) => ({
+                text: feedViewPage(s.content, s.urls, buildFeed(s.content, feed, s.urls, s.related, limit ?? undefined), feed.format),
+                contentType: HTML,
+                cacheControl: BROWSER_VIEW_CACHE,
+                vary: BROWSER_VIEW_VARY,
+              }),
+            },
+          }
+        : {}),
+    };
+  }
+  if (pathname === '/embed.js') {
+    return {
+      key: pathname,
+      render: (s) => ({ text: embedScript(s.content, s.urls), contentType: 'text/javascript; charset=utf-8', cacheControl: PAGE_CACHE }),
+    };
+  }
+  const embed = EMBED_PAGE.exec(pathname);
+  if (embed) {
+    const lang = embed[1]!;
+    if (!content.site.languages.some((l) => l.code === lang)) throw new NotFoundError(`no embed in language "${lang}"`);
+    let scope: Scope = { kind: 'site' };
+    if (embed[2]) {
+      const slug = embed[2];
+      if (!content.site.categories.some((c) => c.slug === slug)) throw new NotFoundError(`no category "${slug}"`);
+      scope = { kind: 'category', slug };
+    } else if (embed[3]) {
+      scope = { kind: 'related' };
+    }
+    const limit = feedLimit(query, content.site.feedItemLimit);
+    return {
+      key: limit === null ? pathname : `${pathname}?limit=${limit}`,
+      render: (s) => ({
+        text: embedPage(s.content, s.urls, s.related, lang, scope, limit ?? EMBED_DEFAULT_LIMIT),
+        contentType: HTML,
+        cacheControl: PAGE_CACHE,
+      }),
     };
   }
   const archive = parseArchivePath(pathname);

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import type { RepresentationCache } from '../cache/cache.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { ReaderCounter } from '../stats/counter.ts';
+import { browserViewKey, wantsBrowserView } from './browser-view.ts';
 import { fastCacheKey } from './resources.ts';
 import { sendRepresentation } from './send.ts';
 
@@ -17,7 +18,9 @@ export function createServer(app: Express, cache: RepresentationCache, metrics: 
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
       const key = fastCacheKey(req.url ?? '/');
-      const rep = key === null ? undefined : cache.peek(key);
+      let rep = key === null ? undefined : cache.peek(key);
+      // A feed opened in a browser gets its HTML view (src/http/browser-view.ts): one header read, for feeds only.
+      if (rep?.browserView && wantsBrowserView(req.headers)) rep = cache.peek(browserViewKey(key!));
       if (rep) {
         metrics.response('cache', sendRepresentation(req, res, rep, cache.now));
         readers.record(key!, req.headers['user-agent'], req.socket.remoteAddress);

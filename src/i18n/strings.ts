@@ -58,6 +58,31 @@ export interface Strings {
   creditTranslationWithNote: string;
   /** The link under an upstream item in the related feeds: `{source}` the upstream publisher. */
   readAt: string;
+  /** The button or link that copies a feed's address for a news reader. */
+  subscribe: string;
+  /** Its title: what it does. */
+  subscribeHint: string;
+  /** A button that copies text (a feed address, a snippet), and what it says once it has. */
+  copy: string;
+  copied: string;
+  /**
+   * A feed opened in a browser: what a feed is and what to do with its address (the page shows the address, a
+   * copy button, the items and the other formats and languages).
+   */
+  feedIntro: string;
+  feedAddress: string;
+  /** `{page}`: a link to the web page the feed mirrors. */
+  feedWebPage: string;
+  latest: string;
+  otherFormats: string;
+  otherLanguages: string;
+  /** The index's section for partners: the embed script and the iframe, with copy-paste snippets. */
+  embedHeading: string;
+  embedIntro: string;
+  embedScript: string;
+  embedIframe: string;
+  /** Under embedded headlines on a partner's page: `{site}` links to our page. */
+  embedCredit: string;
   /** A date with its time and zone on pages: `{date}`, `{time}`, `{zone}`. */
   dateTime: string;
   /** Names of UTC offsets (in minutes east of UTC) readers of this language know; others are shown as `UTC+7`. */
@@ -106,6 +131,21 @@ const EN: Strings = {
   creditTranslationWithNote:
     'Translated from the {language} original, {original}, first published by {source} ({note}). Translation: {translator}.',
   readAt: 'Read at {source}',
+  subscribe: 'Subscribe',
+  subscribeHint: 'Copy the feed address for your news reader',
+  copy: 'Copy',
+  copied: 'Copied',
+  feedIntro: 'This is a news feed. Paste its address into your news reader (an app or site such as Feedly, Inoreader or NetNewsWire) to follow it: new articles appear there as they are published.',
+  feedAddress: 'Feed address',
+  feedWebPage: 'The same on the web: {page}',
+  latest: 'Latest',
+  otherFormats: 'Other formats',
+  otherLanguages: 'Other languages',
+  embedHeading: 'Our headlines on your site',
+  embedIntro: 'Show our latest headlines on your own pages, with our credit and links, free of charge.',
+  embedScript: 'With a script: paste this where the headlines should go. Change the language, add data-category="slug" for one category, and data-limit for how many (1 to {max}).',
+  embedIframe: 'Without scripts, as an iframe (the path picks the language or category, ?limit= how many):',
+  embedCredit: 'Headlines from {site}',
   dateTime: '{date}, {time} {zone}',
   zones: {},
   stats: {
@@ -150,6 +190,21 @@ const STRINGS: Readonly<Record<Language, Strings>> = {
     creditTranslationWithNote:
       'Diterjemahkan dari versi asli berbahasa {language}, {original}, yang pertama kali diterbitkan oleh {source} ({note}). Penerjemah: {translator}.',
     readAt: 'Baca di {source}',
+    subscribe: 'Langganan',
+    subscribeHint: 'Salin alamat umpan untuk aplikasi pembaca berita Anda',
+    copy: 'Salin',
+    copied: 'Tersalin',
+    feedIntro: 'Ini umpan berita. Tempelkan alamatnya di aplikasi pembaca berita Anda (aplikasi atau situs seperti Feedly, Inoreader, atau NetNewsWire) untuk mengikutinya: artikel baru muncul di sana begitu diterbitkan.',
+    feedAddress: 'Alamat umpan',
+    feedWebPage: 'Versi web: {page}',
+    latest: 'Terbaru',
+    otherFormats: 'Format lain',
+    otherLanguages: 'Bahasa lain',
+    embedHeading: 'Berita kami di situs Anda',
+    embedIntro: 'Tampilkan judul berita terbaru kami di halaman Anda sendiri, dengan kredit dan tautan ke kami, tanpa biaya.',
+    embedScript: 'Dengan skrip: tempelkan ini di tempat judul berita akan tampil. Ganti bahasanya, tambahkan data-category="slug" untuk satu kategori, dan data-limit untuk jumlahnya (1 sampai {max}).',
+    embedIframe: 'Tanpa skrip, sebagai iframe (jalurnya memilih bahasa atau kategori, ?limit= jumlahnya):',
+    embedCredit: 'Berita dari {site}',
     dateTime: '{date} {time} {zone}',
     // Waktu Indonesia Barat, Tengah, Timur.
     zones: { 420: 'WIB', 480: 'WITA', 540: 'WIT' },
@@ -194,6 +249,21 @@ const STRINGS: Readonly<Record<Language, Strings>> = {
     creditTranslation: 'مترجم عن {language}: {original}، نُشر أولاً في {source}. الترجمة: {translator}.',
     creditTranslationWithNote: 'مترجم عن {language}: {original}، نُشر أولاً في {source} ({note}). الترجمة: {translator}.',
     readAt: 'اقرأ في {source}',
+    subscribe: 'اشترك',
+    subscribeHint: 'انسخ عنوان الخلاصة لقارئ الأخبار لديك',
+    copy: 'نسخ',
+    copied: 'تم النسخ',
+    feedIntro: 'هذه خلاصة أخبار. الصق عنوانها في قارئ الأخبار لديك (تطبيق أو موقع مثل Feedly أو Inoreader أو NetNewsWire) لمتابعتها: تظهر المقالات الجديدة هناك فور نشرها.',
+    feedAddress: 'عنوان الخلاصة',
+    feedWebPage: 'المحتوى نفسه على الويب: {page}',
+    latest: 'الأحدث',
+    otherFormats: 'صيغ أخرى',
+    otherLanguages: 'لغات أخرى',
+    embedHeading: 'عناويننا على موقعك',
+    embedIntro: 'اعرض أحدث عناويننا على صفحاتك، مع ذكر المصدر والروابط، مجاناً.',
+    embedScript: 'باستخدام سكربت: الصق هذا حيث تريد أن تظهر العناوين. غيّر اللغة، وأضف data-category="slug" لقسم واحد، وdata-limit لعدد العناوين (من 1 إلى {max}).',
+    embedIframe: 'من دون سكربتات، كإطار iframe (يحدد المسار اللغة أو القسم، و?limit= العدد):',
+    embedCredit: 'عناوين من {site}',
     dateTime: '{date}، {time} {zone}',
     zones: {},
     stats: {

@@ -1,43 +1,16 @@
 import type { Article, ContentSnapshot, Language } from '../content/model.ts';
 import { categoryLabel, scopeTitle, type RelatedItem, type RelatedReader, RELATED_PER_ARTICLE } from '../feeds/build.ts';
-import { FORMAT_LABELS, FORMATS, MEDIA_TYPES, scopes, type Scope, type Urls } from '../feeds/catalog.ts';
+import { FORMAT_LABELS, FORMATS, MEDIA_TYPES, scopes, type Format, type Scope, type Urls } from '../feeds/catalog.ts';
 import { creditHtml, dateHtml as date, isolate, itemLinkHtml, langAttrs, otherLanguagesHtml, relatedListHtml } from '../html/fragments.ts';
 import { html, trusted, type SafeHtml } from '../html/html.ts';
 import { direction, fill, languageName, strings } from '../i18n/strings.ts';
+import { embedSnippets } from './embed.ts';
+import { layout, subscribeLink } from './layout.ts';
 
 /**
  * Simple, accessible HTML pages: one per article and language, one per language, category and related
  * list, and the index of every feed. Each page links its feeds for autodiscovery.
  */
-
-interface PageParts {
-  lang: Language;
-  title: string;
-  canonical: string;
-  /** Extra <link> elements: translations and feeds. */
-  head: SafeHtml[];
-  main: SafeHtml;
-}
-
-function layout(p: PageParts): string {
-  return html`<!DOCTYPE html>
-<html lang="${p.lang}"${direction(p.lang) === 'rtl' ? html` dir="rtl"` : ''}>
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${p.title}</title>
-<link rel="canonical" href="${p.canonical}">
-${p.head}
-<style>body{font:1.05rem/1.6 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}a{color:#0645ad}.meta,.credit,small{color:#444}nav ul,ul.feeds{padding-inline-start:1.2rem}</style>
-</head>
-<body>
-<main>
-${p.main}
-</main>
-</body>
-</html>
-`.value;
-}
 
 function feedLinks(snapshot: ContentSnapshot, urls: Urls, lang: Language, scope: Scope): SafeHtml[] {
   return FORMATS.map(
@@ -46,17 +19,21 @@ function feedLinks(snapshot: ContentSnapshot, urls: Urls, lang: Language, scope:
   );
 }
 
-function feedList(urls: Urls, lang: Language, scope: Scope): SafeHtml {
-  return html`<ul class="feeds">${FORMATS.map(
-    (format) => html`<li><a href="${urls.feed({ language: lang, scope, format })}" type="${MEDIA_TYPES[format]}">${FORMAT_LABELS[format]}</a></li>`,
-  )}</ul>`;
+/** The format a "subscribe" button copies: RSS 2.0, the one every reader takes. */
+const SUBSCRIBE_FORMAT: Format = 'rss';
+
+/** A subscribe button for a scope's feed, then a link to each of its formats. */
+function feedControls(urls: Urls, lang: Language, scope: Scope): SafeHtml {
+  return html`${subscribeLink(urls.feed({ language: lang, scope, format: SUBSCRIBE_FORMAT }), lang)} ${FORMATS.map(
+    (format, i) => html`${i ? ' · ' : ''}<a href="${urls.feed({ language: lang, scope, format })}" type="${MEDIA_TYPES[format]}">${FORMAT_LABELS[format]}</a>`,
+  )}`;
 }
 
 function articleList(urls: Urls, lang: Language, articles: readonly Article[]): SafeHtml {
   const s = strings(lang);
   const items = articles.filter((a) => a.translations.has(lang));
   if (items.length === 0) return html`<p>${s.nothing}</p>`;
-  return html`<ul>${items.map((a) => {
+  return html`<ul class="items">${items.map((a) => {
     const t = a.translations.get(lang)!;
     return html`<li><a href="${urls.article(lang, a.slug)}">${t.title}</a> <small>${date(t.published, lang, t.publishedUtcOffset)}</small></li>`;
   })}</ul>`;
@@ -80,7 +57,8 @@ ${otherLanguagesHtml(article, lang, (other) => urls.article(other, article.slug)
 ${trusted(t.bodyHtml())}
 ${creditHtml(article, t, urls.article(article.originalLanguage, article.slug))}
 </article>
-${relatedListHtml(rel, readAlso, lang)}`;
+${relatedListHtml(rel, readAlso, lang)}
+<p class="scope">${snapshot.site.languages.find((l) => l.code === lang)!.title}: ${feedControls(urls, lang, { kind: 'site' })}</p>`;
   return layout({
     lang,
     title: t.title,
@@ -138,9 +116,10 @@ export function scopePage(
         )}<li><a href="${urls.scopePage(lang, { kind: 'related' })}">${s.related}</a></li></ul>`
       : html`<p><a href="${urls.language(lang)}">${snapshot.site.languages.find((l) => l.code === lang)!.title}</a></p>`;
   const main = html`<h1>${title}</h1>
+<p class="scope">${feedControls(urls, lang, scope)}</p>
 ${body}
 <h2>${s.feeds}</h2>
-${feedList(urls, lang, scope)}
+<p class="scope">${feedControls(urls, lang, scope)}</p>
 ${nav}
 <p><a href="${urls.home()}">${s.allFeeds}</a></p>`;
   return layout({
@@ -171,11 +150,9 @@ export function indexPage(snapshot: ContentSnapshot, urls: Urls): string {
     return html`<section${langAttrs(l.code, def)}>
 <h2><a href="${urls.language(l.code)}">${l.title}</a> (${languageName(l.code, l.code)})</h2>
 <p>${l.description}</p>
-<ul>${scopes(snapshot).map(
+<ul class="items">${scopes(snapshot).map(
       (scope) =>
-        html`<li>${scope.kind === 'site' ? s.whole : scope.kind === 'related' ? l.readAlso : categoryLabel(snapshot, scope.slug, l.code)}: ${FORMATS.map(
-          (format, i) => html`${i ? ' · ' : ''}<a href="${urls.feed({ language: l.code, scope, format })}" type="${MEDIA_TYPES[format]}">${FORMAT_LABELS[format]}</a>`,
-        )}</li>`,
+        html`<li class="scope">${scope.kind === 'site' ? s.whole : scope.kind === 'related' ? l.readAlso : categoryLabel(snapshot, scope.slug, l.code)}: ${feedControls(urls, l.code, scope)}</li>`,
     )}</ul>
 </section>`;
   });
@@ -185,7 +162,8 @@ export function indexPage(snapshot: ContentSnapshot, urls: Urls): string {
   );
   const main = html`<h1>${heading}</h1>
 ${sections}
-<p><a href="${urls.opml()}" type="text/x-opml">${strings(def).opml}</a></p>`;
+<p><a href="${urls.opml()}" type="text/x-opml">${strings(def).opml}</a></p>
+${embedSnippets(snapshot, urls)}`;
   return layout({
     lang: def,
     title: snapshot.site.languages.map((l) => l.title).join(' · '),

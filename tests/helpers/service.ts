@@ -43,7 +43,17 @@ export interface Running {
 }
 
 export async function startService(
-  opts: { contentDir?: string; dataDir?: string; env?: Record<string, string>; now?: () => Date; logger?: Logger; watch?: boolean; pollJitterMs?: number } = {},
+  opts: {
+    contentDir?: string;
+    dataDir?: string;
+    env?: Record<string, string>;
+    now?: () => Date;
+    logger?: Logger;
+    watch?: boolean;
+    /** The loopback port to listen on (default: any free one); with BASE_URL on it, published URLs are reachable as they are. */
+    port?: number;
+    pollJitterMs?: number;
+  } = {},
 ): Promise<Running> {
   const contentDir = opts.contentDir ?? copyContent();
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-data-'));
@@ -61,7 +71,7 @@ export async function startService(
     watchContent: opts.watch ?? false,
     ...(opts.pollJitterMs !== undefined ? { pollJitterMs: opts.pollJitterMs } : {}),
   });
-  await new Promise<void>((resolve) => service.server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => service.server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
   return {
     origin,

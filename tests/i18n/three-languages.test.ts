@@ -110,6 +110,11 @@ describe('a site in three languages (id, en, ar) from configuration alone', () =
     expect(id).toContain(`<a href="${TEST_BASE}/ar/articles/${SLUG}/" hreflang="ar" lang="ar" dir="rtl">العربية</a>`);
     const index = await get(three, '/');
     expect(index).toContain('<section lang="ar" dir="rtl">');
+    // An Arabic feed opened in a browser, and its embed, are right to left in Arabic words too.
+    const view = await request(`${three.origin}/ar/feed.atom`, { headers: { 'sec-fetch-dest': 'document' } });
+    expect(view.text).toContain('<html lang="ar" dir="rtl">');
+    expect(view.text).toContain('هذه خلاصة أخبار.');
+    expect(await get(three, '/embed/ar/')).toContain('<html lang="ar" dir="rtl">');
   });
 
   test('pages of every language link the article in all three (hreflang)', async () => {

@@ -118,3 +118,29 @@ describe('words a reader sees come from the language’s strings', () => {
     expect(strings('id').readAt).toBe('Baca di {source}');
   });
 });
+
+describe('every page shares one small stylesheet and offers to subscribe', () => {
+  test('index, language, category, related and article pages: phone viewport, dark mode, subscribe buttons that copy the feed URL', async () => {
+    s = await startService();
+    const scopes: [string, string][] = [
+      ['/', 'http://feeds.example.test/id/feed.rss'],
+      ['/en/', 'http://feeds.example.test/en/feed.rss'],
+      ['/id/categories/rusia/', 'http://feeds.example.test/id/categories/rusia/feed.rss'],
+      ['/en/related/', 'http://feeds.example.test/en/related/feed.rss'],
+      [`/id/articles/${SLUG}/`, 'http://feeds.example.test/id/feed.rss'],
+    ];
+    for (const [p, feed] of scopes) {
+      const html = await page(s, p);
+      expect(html, p).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+      expect(html, p).toContain('@media (prefers-color-scheme:dark)');
+      expect(html, p).toContain('<meta name="color-scheme" content="light dark">');
+      // Without the script it is a link to the feed (whose browser view shows the address); with it, it copies.
+      const w = strings(p.startsWith('/en') ? 'en' : 'id');
+      expect(html, p).toContain(`<a class="button subscribe" href="${feed}" data-copy="${feed}" data-copied="${w.copied}" title="${w.subscribeHint}" aria-live="polite">${w.subscribe}</a>`);
+      expect(html, p).toContain("navigator.clipboard.writeText(t)");
+      // One stylesheet, inline: no request before the page paints.
+      expect(html.match(/<style>/g), p).toHaveLength(1);
+      expect(html, p).not.toContain('<link rel="stylesheet"');
+    }
+  });
+});
