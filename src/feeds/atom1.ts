@@ -1,5 +1,5 @@
 import { LINK_REL, type FeedDoc, type FeedEntry, type FeedLink, type FeedPerson } from './model.ts';
-import { feedSkeleton, rewrite, type Edit, type XmlWriter } from './xml.ts';
+import { feedSkeleton, once, rewrite, type Edit, type XmlWriter } from './xml.ts';
 
 /** Atom 1.0 (RFC 4287). */
 export function renderAtom1(doc: FeedDoc): string {
@@ -9,8 +9,12 @@ export function renderAtom1(doc: FeedDoc): string {
   // The feed's one rel="alternate" is its HTML page: newsboat takes the LAST alternate of a feed as its home page
   // and rss-parser, gofeed and SimplePie the FIRST, whatever its type, so the feed's other formats and language
   // versions (in RSS as atom:link, in JSON Feed under _kabar, and on the HTML pages) are not listed here.
+  // WebSub discovery (section 4), after the feed's own links: before the first entry, or last in an empty feed.
+  const hubs = once((w) => {
+    for (const hub of doc.hubs) w.element('link', { rel: 'hub', href: hub });
+  });
   return rewrite(skeleton, (name, parent, attrs): Edit | undefined => {
-    if (parent === null) return { attrs: { 'xml:lang': doc.language } };
+    if (parent === null) return { attrs: { 'xml:lang': doc.language }, append: hubs };
     if (parent === 'feed') {
       switch (name) {
         case 'title':
@@ -29,7 +33,7 @@ export function renderAtom1(doc: FeedDoc): string {
           const e = doc.entries[entries++];
           if (!e) throw new Error(`feed output has more entries than the ${doc.entries.length} given`);
           current = e;
-          return { attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
+          return { attrs: entryLanguage(e, doc), before: hubs, append: (w) => entryExtras(w, e) };
         }
       }
       return undefined;

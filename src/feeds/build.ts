@@ -247,6 +247,7 @@ export function buildFeed(snapshot: ContentSnapshot, key: FeedKey, urls: Urls, r
     language: lang,
     updated,
     selfUrl: urls.feed(key),
+    hubs: urls.hubs(),
     htmlUrl: urls.scopePage(lang, scope),
     alternates,
     copyright: snapshot.site.copyright,

@@ -15,6 +15,8 @@ export function renderRss2(doc: FeedDoc): string {
   // Channel elements must precede the items; an empty channel gets them last.
   const alternates = once((w) => {
     for (const link of doc.alternates) atomLink(w, 'alternate', link);
+    // WebSub discovery (section 4): the self link is `feed`'s, the hubs ours.
+    for (const hub of doc.hubs) w.element('atom:link', { rel: 'hub', href: hub });
   });
   return rewrite(skeleton, (name, parent): Edit | undefined => {
     // `feed` declares dc only when items have content; our items always do, but an empty feed has none.

@@ -2,12 +2,14 @@ import type { RetentionPolicy } from '../config.ts';
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
 import type { ItemToStore, PollResult, RelatableItem } from '../model/poll.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
+import type { Subscription } from '../model/subscription.ts';
 import { closeDatabase, openDatabase } from './sqlite/database.ts';
 import { itemTable } from './sqlite/items.ts';
 import { metaTable } from './sqlite/meta.ts';
 import { pollCommits } from './sqlite/polls.ts';
 import { relationTable } from './sqlite/relations.ts';
 import { sourceTable } from './sqlite/sources.ts';
+import { subscriptionTable } from './sqlite/subscriptions.ts';
 import { validatorTable } from './sqlite/validators.ts';
 
 /** Items per transaction when relations are recomputed. */
@@ -15,7 +17,7 @@ export const RELATE_BATCH = 2000;
 
 /**
  * What the service keeps between polls and restarts, in its own words: sources and their poll state, polls,
- * related items, and the validators of published resources. A backend implements all of it; callers know no
+ * related items, the validators of published resources, and the hub's subscribers. A backend implements all of it; callers know no
  * other type. The methods are synchronous, as SQLite in process allows and the hot paths (a feed reading hundreds
  * of related items, a poll storing a thousand) want. A backend with an asynchronous driver (PostgreSQL) needs
  * the readers' side to become asynchronous first: the related items go through `RelatedCache` already, which
@@ -63,6 +65,16 @@ export interface Store {
   /** The body hash and Last-Modified a published resource (path and query) last had; null if never stored. */
   recallValidators(resource: string): { hash: string; lastModified: Date } | null;
   rememberValidators(resource: string, hash: string, lastModified: Date): void;
+  /** Adds a verified subscriber to one of our feeds, or renews its lease (and secret) if it is one already. */
+  saveSubscription(subscription: Subscription): void;
+  /** Forgets a subscriber (verified unsubscription, or a callback answering 410 Gone); false if it was not one. */
+  removeSubscription(topic: string, callback: string): boolean;
+  /** The subscribers of a feed whose lease has not ended at `now`, by callback. */
+  subscriptionsFor(topic: string, now: Date): Subscription[];
+  /** Subscribers per feed whose lease has not ended at `now` (feeds without any are absent). */
+  subscriptionCounts(now: Date): Map<string, number>;
+  /** Deletes the subscriptions whose lease ended at or before `now`; returns how many. */
+  purgeExpiredSubscriptions(now: Date): number;
   close(): void;
 }
 
@@ -75,6 +87,7 @@ export function openStore(dataDir: string): Store {
   const polls = pollCommits(db, sources, items);
   const meta = metaTable(db);
   const validators = validatorTable(db);
+  const subscriptions = subscriptionTable(db);
   return {
     syncSources: sources.sync,
     sourceState: sources.state,
@@ -90,6 +103,11 @@ export function openStore(dataDir: string): Store {
     setMeta: meta.set,
     recallValidators: validators.recall,
     rememberValidators: validators.remember,
+    saveSubscription: subscriptions.save,
+    removeSubscription: subscriptions.remove,
+    subscriptionsFor: subscriptions.forTopic,
+    subscriptionCounts: subscriptions.counts,
+    purgeExpiredSubscriptions: subscriptions.purgeExpired,
     close: () => closeDatabase(db),
   };
 }

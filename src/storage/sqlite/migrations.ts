@@ -124,4 +124,20 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE substr(content_hash, 1, 3) <> 'v2:';
     `,
   },
+  {
+    version: 8,
+    name: 'subscribers of our feeds (the WebSub hub), kept across restarts until their lease ends',
+    sql: `
+      CREATE TABLE websub_subscriptions (
+        topic TEXT NOT NULL,
+        callback TEXT NOT NULL,
+        secret TEXT,
+        lease_seconds INTEGER NOT NULL,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (topic, callback)
+      );
+      CREATE INDEX websub_subscriptions_expires ON websub_subscriptions (expires_at);
+    `,
+  },
 ];
