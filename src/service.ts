@@ -13,6 +13,8 @@ import { LiveSources } from './ingest/sources.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { openStore, type Store } from './storage/store.ts';
+import { Hub, type HubTuning } from './websub/hub.ts';
+import { parseTarget, resolveResource } from './http/resources.ts';
 
 export interface Service {
   server: http.Server;
@@ -22,6 +24,8 @@ export interface Service {
   store: Store;
   ingester: Ingester;
   cache: RepresentationCache;
+  /** The WebSub hub (BASE_URL/websub). */
+  hub: Hub;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -30,6 +34,8 @@ export interface ServiceOptions {
   now?: () => Date;
   /** Watch CONTENT_DIR (the content and sources.yaml) for changes (default true). */
   watchContent?: boolean;
+  /** The hub's leases, limits and retry delays (tests and the benchmark; README gives the defaults). */
+  hub?: Partial<HubTuning>;
 }
 
 /**
@@ -42,9 +48,32 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = new LiveSources(config.contentDir, logger);
   const store = openStore(config.dataDir);
-  const cache = new RepresentationCache(now, { memory: store, onRender: (type, ms) => metrics.render(type, ms) });
+  const cache = new RepresentationCache(now, {
+    memory: store,
+    onRender: (type, ms) => metrics.render(type, ms),
+    // A feed with new bytes goes to its WebSub subscribers.
+    onNewBytes: (key, rep) => hub.changed(key, rep),
+  });
   const related = new RelatedCache(store);
-  const urls = new Urls(config.baseUrl);
+  const urls = new Urls(config.baseUrl, config.hub.outsideHubs);
+  const hub = new Hub({
+    store,
+    urls,
+    content: () => content.current,
+    // What a request for the feed would do: render it unless the cache has it for the current generation.
+    render: (key) => {
+      const target = parseTarget(key);
+      if (!target) return;
+      const resource = resolveResource(target.pathname, target.query, content.current);
+      cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
+    },
+    now,
+    logger,
+    outsideHubs: config.hub.outsideHubs,
+    allowPrivateCallbacks: config.hub.allowPrivateCallbacks,
+    ...(options.hub ? { tuning: options.hub } : {}),
+    onOutcome: (outcome) => metrics.delivery(outcome),
+  });
   const ingester = createIngester({
     store,
     sources: sources.current,
@@ -58,10 +87,12 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       if (changedArticles) related.forget(changedArticles);
       else related.clear();
       cache.invalidate();
+      hub.published();
     },
   });
   content.onChange(() => {
     cache.invalidate();
+    hub.published();
     void ingester.relateAll();
   });
   // Relations may be stale if the content changed while the service was down: related again in the
@@ -73,7 +104,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sources.watch();
   }
 
-  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status(), relationsCurrent: () => ingester.relationsCurrent() });
+  const metrics = new Metrics({ content, cache, sourceStatus: () => ingester.status(), relationsCurrent: () => ingester.relationsCurrent(), hub });
   const app = createApp({
     content,
     related,
@@ -83,6 +114,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     metrics,
     sourceStatus: () => ingester.status(),
     sourcesRejectedChange: () => sources.rejectedChange,
+    hub,
   });
   const server = createServer(app, cache, metrics);
   let closed = false;
@@ -93,9 +125,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     store,
     ingester,
     cache,
+    hub,
     async close() {
       if (closed) return;
       closed = true;
+      hub.close();
       content.close();
       sources.close();
       await ingester.stop();

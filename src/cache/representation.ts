@@ -22,6 +22,8 @@ export class Representation {
     readonly cacheControl: string,
     readonly hash: string,
     lastModified: Date,
+    /** The `Link` header (a feed's WebSub hubs and self), null for none; sent with the 200s and 304s. */
+    readonly link: string | null = null,
   ) {
     // Strong validators differ per content-coding (RFC 9110 8.8.3): a gzip body is not byte-identical.
     this.etag = `"${hash}"`;
@@ -31,14 +33,14 @@ export class Representation {
     this.encoded.set('identity', body);
   }
 
-  static fromText(text: string, contentType: string, cacheControl: string, lastModified: Date): Representation {
+  static fromText(text: string, contentType: string, cacheControl: string, lastModified: Date, link: string | null = null): Representation {
     const body = Buffer.from(text, 'utf8');
-    return new Representation(body, contentType, cacheControl, hashBytes(body), lastModified);
+    return new Representation(body, contentType, cacheControl, hashBytes(body), lastModified, link);
   }
 
   /** The same bytes with a new Last-Modified: used when a re-render produced identical output. */
   withLastModified(lastModified: Date): Representation {
-    return new Representation(this.body, this.contentType, this.cacheControl, this.hash, lastModified);
+    return new Representation(this.body, this.contentType, this.cacheControl, this.hash, lastModified, this.link);
   }
 
   etagFor(coding: Coding): string {
@@ -57,6 +59,7 @@ export class Representation {
       for (const [k, v] of Object.entries(common)) out.push(k, v);
       if (status === 200) out.push('content-type', this.contentType);
       out.push('cache-control', this.cacheControl, 'etag', this.etagFor(coding), 'last-modified', this.lastModifiedHttp);
+      if (this.link !== null) out.push('link', this.link);
       if (status === 200) {
         if (coding !== 'identity') out.push('content-encoding', coding);
         out.push('content-length', String(this.bytes(coding).length));

@@ -8,6 +8,7 @@ import type { SourceStatus } from '../model/source.ts';
 import type { SourcesProblem } from '../ingest/sources.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { HubAnswer, HubSummary } from '../websub/hub.ts';
 import { errorHandler } from './errors.ts';
 import { parseTarget, resolveResource } from './resources.ts';
 import { sendRepresentation } from './send.ts';
@@ -23,6 +24,11 @@ export interface AppDeps {
   /** The problems of a refused sources.yaml change, null when the file in service is the newest. */
   sourcesRejectedChange?: () => readonly SourcesProblem[] | null;
   metrics: Metrics;
+  /** The WebSub hub at /websub (src/websub/hub.ts). */
+  hub?: {
+    request(form: URLSearchParams, client: string): HubAnswer;
+    summary(): HubSummary;
+  };
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
@@ -78,6 +84,23 @@ export function createApp(deps: AppDeps): Express {
     const text = await deps.metrics.text();
     res.set({ ...NO_STORE, 'content-type': deps.metrics.contentType }).send(text);
   });
+
+  const hub = deps.hub;
+  if (hub) {
+    // Subscription requests (WebSub 5.1): a form-encoded body, read raw and parsed as URLSearchParams so a
+    // parameter given twice is seen (and refused) rather than merged.
+    app.post('/websub', express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
+      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      const answer = hub.request(new URLSearchParams(body), req.socket.remoteAddress ?? 'unknown');
+      res.status(answer.status).set({ ...NO_STORE, 'content-type': 'text/plain; charset=utf-8' });
+      if (answer.retryAfterSeconds !== undefined) res.set('retry-after', String(answer.retryAfterSeconds));
+      res.send(`${answer.status === 202 ? '' : answer.status === 429 ? 'Too Many Requests: ' : answer.status === 404 ? 'Not Found: ' : answer.status === 403 ? 'Forbidden: ' : 'Bad Request: '}${answer.message}\n`);
+    });
+    // What the hub serves, its limits, and the subscribers per topic (/status is the sources' array).
+    app.get('/websub', (_req, res) => {
+      res.set(NO_STORE).json(hub.summary());
+    });
+  }
 
   app.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -19,6 +19,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       // Express signals an undecodable URL this way.
       status = 400;
       message = 'Bad Request: the request URL is not validly percent-encoded';
+    } else if (typeof err === 'object' && err !== null && 'status' in err && err.status === 413) {
+      // A request body over its route's limit (POST /websub).
+      status = 413;
+      message = 'Payload Too Large: the request body is over its limit';
     } else {
       logger.error({ err, path: req.path, method: req.method }, 'request failed');
     }

@@ -99,6 +99,11 @@ export function parseTarget(target: string): { pathname: string; query: URLSearc
   return { pathname: url.pathname, query: url.searchParams };
 }
 
+/** `Link: <hub>; rel="hub", ..., <self>; rel="self"`: what a WebSub subscriber reads to find where to subscribe. */
+export function feedLinkHeader(hubs: readonly string[], self: string): string {
+  return [...hubs.map((h) => `<${h}>; rel="hub"`), `<${self}>; rel="self"`].join(', ');
+}
+
 const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)\/([^/]+)\/)?$/;
 
 export function resolveResource(pathname: string, query: URLSearchParams, content: ContentSnapshot): ResourceRequest {
@@ -128,6 +133,8 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
           text: RENDERERS[feed.format](doc),
           contentType: `${MEDIA_TYPES[feed.format]}; charset=utf-8`,
           cacheControl: FEED_CACHE,
+          // WebSub discovery by HTTP header (section 4), prepared once with the representation's other headers.
+          link: feedLinkHeader(doc.hubs, doc.selfUrl),
         };
       },
     };

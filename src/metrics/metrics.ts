@@ -16,12 +16,15 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly responses: Record<ServedBy, Map<number, number>> = { cache: new Map(), app: new Map() };
   private readonly renderSeconds: Histogram<'type'>;
+  private readonly deliveries: Counter<'outcome'>;
 
   constructor(sources: {
     content: LiveContent;
     cache: RepresentationCache;
     sourceStatus: () => readonly SourceStatus[];
     relationsCurrent: () => boolean;
+    /** The WebSub hub: subscribers per topic, and deliveries pending. */
+    hub?: { counts(): Map<string, number>; readonly pendingDeliveries: number };
   }) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
@@ -85,6 +88,33 @@ export class Metrics {
         this.set(sources.relationsCurrent() ? 1 : 0);
       },
     });
+    const hub = sources.hub;
+    if (hub) {
+      new Gauge({
+        name: 'kabar_websub_subscriptions',
+        help: 'Verified WebSub subscriptions whose lease has not ended, per topic (feed URL)',
+        labelNames: ['topic'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [topic, n] of hub.counts()) this.set({ topic }, n);
+        },
+      });
+      new Gauge({
+        name: 'kabar_websub_pending_deliveries',
+        help: 'WebSub deliveries queued, in flight or waiting for a retry',
+        registers: [registry],
+        collect() {
+          this.set(hub.pendingDeliveries);
+        },
+      });
+    }
+    this.deliveries = new Counter({
+      name: 'kabar_websub_deliveries_total',
+      help: 'WebSub delivery attempts by outcome: delivered, failed (retried later), gone (410, unsubscribed), abandoned (retries spent)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     const perSource = (name: string, help: string, value: (s: SourceStatus) => number | null) =>
       new Gauge({
         name,
@@ -114,6 +144,11 @@ export class Metrics {
 
   render(contentType: string, ms: number): void {
     this.renderSeconds.observe({ type: contentType.split(';')[0]!.trim() }, ms / 1000);
+  }
+
+  /** One WebSub delivery attempt's outcome. */
+  delivery(outcome: string): void {
+    this.deliveries.inc({ outcome });
   }
 
   async text(): Promise<string> {
