@@ -98,6 +98,9 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   // Relations may be stale if the content changed while the service was down: related again in the
   // background (batches between which requests are served; each batch that changes something is published).
   void ingester.relateAll();
+  // Feeds that changed while the service was down (content edited, a new version deployed) reach their
+  // subscribers now: the hub renders the subscribed ones once, and the cache compares them with what was published.
+  hub.published();
   sources.onChange((list) => ingester.setSources(list));
   if (options.watchContent !== false) {
     content.watch();

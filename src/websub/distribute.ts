@@ -104,7 +104,7 @@ export class Distributor {
     const d = job.delivery;
     job.attempts++;
     let outcome: DeliveryOutcome;
-    let detail: { status?: number; error?: string } = {};
+    let detail: { status?: number; error?: string };
     try {
       const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': hubSignature(d.secret, d.body) };
       const res = await callCallback(d.url, { method: 'POST', headers, body: d.body, reach: d.reach, timeoutMs: this.options.timeoutMs, maxResponseBytes: 1024 });

@@ -113,9 +113,18 @@ export class Hub {
     return this.distributor.pending;
   }
 
-  /** Resolves when no delivery is queued or in flight (tests, the benchmark). */
-  idle(): Promise<void> {
-    return this.distributor.idle();
+  /**
+   * Resolves when no render after a change is under way and no delivery is queued or in flight (retries waiting
+   * for their delay aside): for tests and the benchmark.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      while (this.refreshing) await new Promise((resolve) => setTimeout(resolve, 5));
+      // A change found by the refresh is queued on the next turn (see `changed`).
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.distributor.idle();
+      if (!this.refreshing) return;
+    }
   }
 
   /** Subscribers per topic whose lease has not ended. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
 import { createService, type Service } from '../../src/service.ts';
+import type { HubTuning } from '../../src/websub/hub.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 /** The base URL our test services publish under; requests go to loopback and are mapped back. */
@@ -43,7 +44,15 @@ export interface Running {
 }
 
 export async function startService(
-  opts: { contentDir?: string; dataDir?: string; env?: Record<string, string>; now?: () => Date; logger?: Logger; watch?: boolean } = {},
+  opts: {
+    contentDir?: string;
+    dataDir?: string;
+    env?: Record<string, string>;
+    now?: () => Date;
+    logger?: Logger;
+    watch?: boolean;
+    hub?: Partial<HubTuning>;
+  } = {},
 ): Promise<Running> {
   const contentDir = opts.contentDir ?? copyContent();
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-data-'));
@@ -59,6 +68,7 @@ export async function startService(
   const service = createService(config, opts.logger ?? silentLogger(), {
     ...(opts.now ? { now: opts.now } : {}),
     watchContent: opts.watch ?? false,
+    ...(opts.hub ? { hub: opts.hub } : {}),
   });
   await new Promise<void>((resolve) => service.server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
