@@ -71,7 +71,7 @@ async function startReceiver(): Promise<Receiver> {
       if (m) {
         const n = Number(m[1]);
         let byPath = arrivals.get(n);
-        if (!byPath) arrivals.set(n, (byPath = new Map()));
+        if (!byPath) arrivals.set(n, (byPath = new Map<string, number>()));
         if (!byPath.has(url.pathname)) byPath.set(url.pathname, at);
       }
       res.writeHead(204);
