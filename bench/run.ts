@@ -25,6 +25,7 @@ import type { BareRoute } from './servers/bare.ts';
 import type { IngestInput, IngestOutput } from './workers/ingest.ts';
 import type { PushInput, PushOutput } from './workers/push.ts';
 import type { RenderInput, RenderOutput } from './workers/render.ts';
+import { measureWebSub, webSubTargets } from './lib/websub.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(REPO, 'bench', '.work');
@@ -322,6 +323,8 @@ async function startService(command: ServiceCommand, port: number, core: number 
     DATA_DIR: DATA_100K,
     INGEST: 'off',
     LOG_LEVEL: 'info',
+    // The WebSub measurement's subscribers are on loopback.
+    WEBSUB_ALLOW_PRIVATE_CALLBACKS: 'true',
   };
   const fd = fs.openSync(logFile, 'w');
   const prof = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${path.basename(logFile, '.log')}.cpuprofile`] : [];
@@ -686,6 +689,10 @@ async function main(): Promise<void> {
     log('content change: editing the newest article while the service runs');
     const change = await quietly('content change', () => contentChange(base, data.content));
     const afterChange = memoryOf(pid);
+    log('websub: edits delivered to a subscriber, then fan-out to 1,000 subscribers under load');
+    const websub = await quietly('websub', () =>
+      measureWebSub({ base, pid, dataDir: DATA_100K, file: path.join(CONTENT_DIR, data.content.newestEnFile), title: data.content.newestEnTitle, loadCore, connections: settings.connections, durationS: Math.max(3, Math.round(settings.durationS / 2)) }),
+    );
 
     const partial: Omit<BenchResult, 'targets' | 'warnings' | 'noise'> = {
       meta: {
@@ -740,7 +747,7 @@ async function main(): Promise<void> {
     if (end.commit !== machine.git.commit || srcHashAtStart !== srcHash()) {
       warnings.push(`src/ changed while the benchmark ran (${srcState(machine.git)} at the start, ${srcState(end)} at the end): phases may have measured different versions.`);
     }
-    const result: BenchResult = { ...partial, targets: targets(partial), warnings, noise };
+    const result: BenchResult = { ...partial, targets: [...targets(partial), ...webSubTargets(websub).map((t) => ({ ...t, disturbed: disturbed('websub') }))], warnings, noise };
     result.targets.push({
       name: `Upstream push to the related feed (signed POST to the callback until GET lists the item; ${push.pushes} pushes)`,
       target: '< 1 s',

@@ -22,6 +22,15 @@ export interface Config {
   websubSubscribe: 'on' | 'off' | 'auto';
   /** When set, GET /stats, /stats.json and /metrics ask for `Authorization: Bearer <it>`; else they are open. */
   adminToken: string | null;
+  hub: HubPolicy;
+}
+
+/** The built-in WebSub hub (README, "WebSub"). */
+export interface HubPolicy {
+  /** Outside hubs (`WEBSUB_HUB`): advertised beside ours, and told of every feed whose bytes change. */
+  outsideHubs: readonly string[];
+  /** `WEBSUB_ALLOW_PRIVATE_CALLBACKS=true`: callbacks may reach private and loopback addresses (intranets, tests). */
+  allowPrivateCallbacks: boolean;
 }
 
 export interface FetchPolicy {
@@ -78,6 +87,8 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'ADMIN_TOKEN must be letters, digits and -._~+/ (a bearer token), optionally ending in =')
     .min(16, 'ADMIN_TOKEN must be at least 16 characters')
     .optional(),
+  WEBSUB_HUB: z.string().optional(),
+  WEBSUB_ALLOW_PRIVATE_CALLBACKS: z.enum(['true', 'false']).default('false'),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -97,6 +108,20 @@ export function normaliseBaseUrl(raw: string, key = 'BASE_URL'): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** One URL of WEBSUB_HUB: absolute http(s), kept as written (a hub's URL may carry a query). */
+function hubUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`WEBSUB_HUB must be a comma-separated list of absolute URLs, got ${JSON.stringify(raw)}`, ['WEBSUB_HUB']);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`WEBSUB_HUB URLs must use http or https, got ${JSON.stringify(raw)}`, ['WEBSUB_HUB']);
+  }
+  return url.href;
+}
+
 /** Reads and validates the environment; a ConfigError names every variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings are treated as unset, so `PORT= npm start` means the default, not an error.
@@ -109,6 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const e = parsed.data;
   const baseUrl = normaliseBaseUrl(e.BASE_URL ?? `http://localhost:${e.PORT}`);
+  const outsideHubs = (e.WEBSUB_HUB ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '')
+    .map((u) => hubUrl(u));
   return {
     port: e.PORT,
     host: e.HOST,
@@ -130,5 +160,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     websubSubscribe: e.WEBSUB_SUBSCRIBE ?? 'auto',
     adminToken: e.ADMIN_TOKEN ?? null,
+    hub: { outsideHubs: [...new Set(outsideHubs)], allowPrivateCallbacks: e.WEBSUB_ALLOW_PRIVATE_CALLBACKS === 'true' },
   };
 }

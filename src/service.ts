@@ -17,6 +17,8 @@ import { Metrics } from './metrics/metrics.ts';
 import { ReaderCounter } from './stats/counter.ts';
 import { readerReport } from './stats/report.ts';
 import { openStore, type Store } from './storage/store.ts';
+import { Hub, type HubTuning } from './websub/hub.ts';
+import { parseTarget, resolveResource } from './http/resources.ts';
 
 export interface Service {
   server: http.Server;
@@ -30,6 +32,8 @@ export interface Service {
   cache: RepresentationCache;
   /** Who reads each feed: buffered on the request path, written to the store every few seconds. */
   readers: ReaderCounter;
+  /** The WebSub hub (BASE_URL/websub). */
+  hub: Hub;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -40,6 +44,8 @@ export interface ServiceOptions {
   watchContent?: boolean;
   /** Upper bound of the random delay of scheduled polls (the ingester's default: 10 s). */
   pollJitterMs?: number;
+  /** The hub's leases, limits and retry delays (tests and the benchmark; README gives the defaults). */
+  hub?: Partial<HubTuning>;
 }
 
 /**
@@ -52,9 +58,14 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = new LiveSources(config.contentDir, logger);
   const store = openStore(config.dataDir);
-  const cache = new RepresentationCache(now, { memory: store, onRender: (type, ms) => metrics.render(type, ms) });
+  const cache = new RepresentationCache(now, {
+    memory: store,
+    onRender: (type, ms) => metrics.render(type, ms),
+    // A feed with new bytes goes to its WebSub subscribers.
+    onNewBytes: (key, rep) => hub.changed(key, rep),
+  });
   const related = new RelatedCache(store);
-  const urls = new Urls(config.baseUrl);
+  const urls = new Urls(config.baseUrl, config.hub.outsideHubs);
   const subscriber = createSubscriber({
     store,
     baseUrl: config.baseUrl,
@@ -62,6 +73,24 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     fetchPolicy: config.fetch,
     logger,
     now,
+  });
+  const hub = new Hub({
+    store,
+    urls,
+    content: () => content.current,
+    // What a request for the feed would do: render it unless the cache has it for the current generation.
+    render: (key) => {
+      const target = parseTarget(key);
+      if (!target) return;
+      const resource = resolveResource(target.pathname, target.query, content.current, urls);
+      cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
+    },
+    now,
+    logger,
+    outsideHubs: config.hub.outsideHubs,
+    allowPrivateCallbacks: config.hub.allowPrivateCallbacks,
+    ...(options.hub ? { tuning: options.hub } : {}),
+    onOutcome: (outcome) => metrics.delivery(outcome),
   });
   const ingester = createIngester({
     store,
@@ -76,17 +105,22 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       if (changedArticles) related.forget(changedArticles);
       else related.clear();
       cache.invalidate();
+      hub.published();
     },
     push: subscriber,
     ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
   });
   content.onChange(() => {
     cache.invalidate();
+    hub.published();
     void ingester.relateAll();
   });
   // Relations may be stale if the content changed while the service was down: related again in the
   // background (batches between which requests are served; each batch that changes something is published).
   void ingester.relateAll();
+  // Feeds that changed while the service was down (content edited, a new version deployed) reach their
+  // subscribers now: the hub renders the subscribed ones once, and the cache compares them with what was published.
+  hub.published();
   sources.onChange((list) => ingester.setSources(list));
   if (options.watchContent !== false) {
     content.watch();
@@ -101,6 +135,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     cache,
     sourceStatus: () => ingester.status(),
     relationsCurrent: () => ingester.relationsCurrent(),
+    hub,
     readersToday: () => {
       readers.flush();
       return { ...report().today, dropped: readers.dropped };
@@ -120,6 +155,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     readers,
     readerReport: report,
     adminToken: config.adminToken,
+    hub,
   });
   const server = createServer(app, cache, metrics, readers);
   let closed = false;
@@ -132,9 +168,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     subscriber,
     cache,
     readers,
+    hub,
     async close() {
       if (closed) return;
       closed = true;
+      hub.close();
       content.close();
       sources.close();
       await ingester.stop();

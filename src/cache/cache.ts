@@ -4,6 +4,8 @@ export interface Rendered extends RepresentationOptions {
   text: string;
   contentType: string;
   cacheControl: string;
+  /** A `Link` header to send with it (feeds: their WebSub hubs and self URL). */
+  link?: string;
 }
 
 /** Where validators outlive the process (the store): a restart must not move Last-Modified of unchanged bytes. */
@@ -30,6 +32,7 @@ export class RepresentationCache {
   private readonly maxBytes: number;
   private readonly memory: ValidatorMemory | null;
   private readonly onRender: ((contentType: string, ms: number) => void) | null;
+  private readonly onNewBytes: ((key: string, rep: Representation) => void) | null;
 
   constructor(
     /** The service's clock; HTTP reads it too (an If-Modified-Since after it is ignored). */
@@ -40,11 +43,17 @@ export class RepresentationCache {
       memory?: ValidatorMemory;
       /** Told how long each render took (for the metrics). */
       onRender?: (contentType: string, ms: number) => void;
+      /**
+       * Told when a render gives a resource bytes it did not have before (what it last published, in memory or
+       * in `memory`): the WebSub hub distributes a changed feed from here. Called after the entry is stored.
+       */
+      onNewBytes?: (key: string, rep: Representation) => void;
     } = {},
   ) {
     this.maxBytes = options.maxBytes ?? 128 * 1024 * 1024;
     this.memory = options.memory ?? null;
     this.onRender = options.onRender ?? null;
+    this.onNewBytes = options.onNewBytes ?? null;
   }
 
   /** Entries kept, and the bytes of their identity bodies. */
@@ -70,13 +79,17 @@ export class RepresentationCache {
     const r = render();
     this.onRender?.(r.contentType, performance.now() - started);
     const renderedAt = this.now();
-    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView });
+    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView, link: r.link ?? null });
+    let changed = false;
     if (previous && previous.rep.hash === rep.hash) rep = previous.rep;
     else {
       // Not in memory (first render since start, or evicted), or new bytes: ask what was published before.
       const before = previous ? null : this.memory?.recallValidators(key);
       if (before && before.hash === rep.hash) rep = rep.withLastModified(before.lastModified);
-      else this.memory?.rememberValidators(key, rep.hash, renderedAt);
+      else {
+        this.memory?.rememberValidators(key, rep.hash, renderedAt);
+        changed = true;
+      }
     }
     if (previous) {
       this.entries.delete(key);
@@ -90,6 +103,7 @@ export class RepresentationCache {
       this.entries.delete(k);
       this.bytes -= e.rep.body.length;
     }
+    if (changed) this.onNewBytes?.(key, rep);
     return rep;
   }
 }

@@ -12,6 +12,8 @@ export interface RepresentationOptions {
    * the fast path checks one request header for these, and nothing for the others.
    */
   browserView?: boolean;
+  /** The `Link` header (a feed's WebSub hubs and self); sent with the 200s and 304s. */
+  link?: string | null;
 }
 
 /**
@@ -28,6 +30,7 @@ export class Representation {
   readonly etags: readonly string[];
   readonly vary: string | null;
   readonly browserView: boolean;
+  readonly link: string | null;
 
   constructor(
     readonly body: Buffer,
@@ -39,6 +42,7 @@ export class Representation {
   ) {
     this.vary = options.vary ?? null;
     this.browserView = options.browserView ?? false;
+    this.link = options.link ?? null;
     // Strong validators differ per content-coding (RFC 9110 8.8.3): a gzip body is not byte-identical.
     this.etag = `"${hash}"`;
     this.etags = [this.etag, `"${hash}-gzip"`, `"${hash}-br"`];
@@ -73,6 +77,7 @@ export class Representation {
       for (const [k, v] of Object.entries(common)) out.push(k, k === 'vary' && this.vary !== null ? this.vary : v);
       if (status === 200) out.push('content-type', this.contentType);
       out.push('cache-control', this.cacheControl, 'etag', this.etagFor(coding), 'last-modified', this.lastModifiedHttp);
+      if (this.link !== null) out.push('link', this.link);
       if (status === 200) {
         if (coding !== 'identity') out.push('content-encoding', coding);
         out.push('content-length', String(this.bytes(coding).length));

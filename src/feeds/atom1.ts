@@ -9,10 +9,14 @@ export function renderAtom1(doc: FeedDoc): string {
   // The feed's one rel="alternate" is its HTML page: newsboat takes the LAST alternate of a feed as its home page
   // and rss-parser, gofeed and SimplePie the FIRST, whatever its type, so the feed's other formats and language
   // versions (in RSS as atom:link, in JSON Feed under _kabar, and on the HTML pages) are not listed here.
-  // Feed-level elements precede the entries (or end an empty feed).
-  const history = once((w) => writeHistory(w, 'link', doc.history, 'application/atom+xml'));
+  // Feed-level elements precede the entries (or end an empty feed): the archive links, then WebSub discovery
+  // (section 4), after the feed's own links.
+  const feedLinks = once((w) => {
+    writeHistory(w, 'link', doc.history, 'application/atom+xml');
+    for (const hub of doc.hubs) w.element('link', { rel: 'hub', href: hub });
+  });
   return rewrite(skeleton, (name, parent, attrs): Edit | undefined => {
-    if (parent === null) return { attrs: { 'xml:lang': doc.language, 'xmlns:fh': doc.history?.archive ? NS.fh : null }, append: history };
+    if (parent === null) return { attrs: { 'xml:lang': doc.language, 'xmlns:fh': doc.history?.archive ? NS.fh : null }, append: feedLinks };
     if (parent === 'feed') {
       switch (name) {
         case 'title':
@@ -31,7 +35,7 @@ export function renderAtom1(doc: FeedDoc): string {
           const e = doc.entries[entries++];
           if (!e) throw new Error(`feed output has more entries than the ${doc.entries.length} given`);
           current = e;
-          return { before: history, attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
+          return { before: feedLinks, attrs: entryLanguage(e, doc), append: (w) => entryExtras(w, e) };
         }
       }
       return undefined;

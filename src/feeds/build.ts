@@ -264,6 +264,7 @@ export function buildFeed(
     language: lang,
     updated,
     selfUrl: urls.feed(key),
+    hubs: urls.hubs(),
     htmlUrl: urls.scopePage(lang, scope),
     alternates,
     copyright: snapshot.site.copyright,

@@ -26,7 +26,20 @@ export const FORMAT_LABELS: Record<Format, string> = { rss: 'RSS 2.0', atom: 'At
 
 /** Builds every absolute URL we publish from BASE_URL. */
 export class Urls {
-  constructor(readonly base: string) {}
+  constructor(
+    readonly base: string,
+    /** Outside WebSub hubs (WEBSUB_HUB), advertised after ours. */
+    private readonly outsideHubs: readonly string[] = [],
+  ) {}
+
+  /** Our WebSub hub. */
+  hub(): string {
+    return `${this.base}/websub`;
+  }
+  /** Every hub a feed advertises: ours first, then the outside ones. */
+  hubs(): readonly string[] {
+    return [this.hub(), ...this.outsideHubs];
+  }
 
   home(): string {
     return `${this.base}/`;

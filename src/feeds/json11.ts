@@ -35,6 +35,7 @@ export function renderJson11(doc: FeedDoc): string {
     version: VERSION_1_1,
     ...rest,
     language: doc.language,
+    hubs: doc.hubs.map((url) => ({ type: 'WebSub', url })),
     _kabar: {
       id: doc.id,
       updated: doc.updated.toISOString(),

@@ -103,6 +103,8 @@ export interface FeedDoc {
   language: Language;
   updated: Date;
   selfUrl: string;
+  /** The WebSub hubs to subscribe to this feed at (ours first). */
+  hubs: readonly string[];
   /** The HTML page this feed mirrors. */
   htmlUrl: string;
   /** The same feed in other formats and in other languages. */

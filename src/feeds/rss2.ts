@@ -16,6 +16,8 @@ export function renderRss2(doc: FeedDoc): string {
   const alternates = once((w) => {
     for (const link of doc.alternates) atomLink(w, 'alternate', link);
     writeHistory(w, 'atom:link', doc.history, 'application/rss+xml');
+    // WebSub discovery (section 4): the self link is `feed`'s, the hubs ours.
+    for (const hub of doc.hubs) w.element('atom:link', { rel: 'hub', href: hub });
   });
   return rewrite(skeleton, (name, parent): Edit | undefined => {
     // `feed` declares dc only when items have content; our items always do, but an empty feed has none.

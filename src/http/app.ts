@@ -14,6 +14,7 @@ import { statsPage } from '../pages/stats.ts';
 import type { ReaderCounter } from '../stats/counter.ts';
 import { adminGuard } from './admin.ts';
 import { wantsBrowserView } from './browser-view.ts';
+import type { HubAnswer, HubSummary } from '../websub/hub.ts';
 import { errorHandler } from './errors.ts';
 import { bestLanguage, feedWithoutLanguage, LANGUAGE_REDIRECT_HEADERS } from './language-redirect.ts';
 import { parseTarget, resolveResource } from './resources.ts';
@@ -41,6 +42,11 @@ export interface AppDeps {
   readerReport: () => ReaderReport;
   /** ADMIN_TOKEN: guards /stats, /stats.json and /metrics when set. */
   adminToken: string | null;
+  /** The WebSub hub at /websub (src/websub/hub.ts). */
+  hub?: {
+    request(form: URLSearchParams, client: string): HubAnswer;
+    summary(): HubSummary;
+  };
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
@@ -112,6 +118,22 @@ export function createApp(deps: AppDeps): Express {
   });
 
   if (deps.pushCallback) app.use(websubCallbackRouter(deps.pushCallback, deps.maxPushBytes ?? 5 * 1024 * 1024));
+  const hub = deps.hub;
+  if (hub) {
+    // Subscription requests (WebSub 5.1): a form-encoded body, read raw and parsed as URLSearchParams so a
+    // parameter given twice is seen (and refused) rather than merged.
+    app.post('/websub', express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
+      const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      const answer = hub.request(new URLSearchParams(body), req.socket.remoteAddress ?? 'unknown');
+      res.status(answer.status).set({ ...NO_STORE, 'content-type': 'text/plain; charset=utf-8' });
+      if (answer.retryAfterSeconds !== undefined) res.set('retry-after', String(answer.retryAfterSeconds));
+      res.send(`${answer.status === 202 ? '' : answer.status === 429 ? 'Too Many Requests: ' : answer.status === 404 ? 'Not Found: ' : answer.status === 403 ? 'Forbidden: ' : 'Bad Request: '}${answer.message}\n`);
+    });
+    // What the hub serves, its limits, and the subscribers per topic (/status is the sources' array).
+    app.get('/websub', (_req, res) => {
+      res.set(NO_STORE).json(hub.summary());
+    });
+  }
 
   app.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

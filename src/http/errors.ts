@@ -20,9 +20,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       status = 400;
       message = 'Bad Request: the request URL is not validly percent-encoded';
     } else if (typeof err === 'object' && err !== null && 'type' in err && err.type === 'entity.too.large') {
-      // body-parser (a push to a WebSub callback) over its limit, FETCH_MAX_BYTES.
+      // body-parser over its route's limit: a push to a WebSub callback (FETCH_MAX_BYTES), a POST /websub.
       status = 413;
-      message = 'Content Too Large: the body is over FETCH_MAX_BYTES';
+      message = 'Content Too Large: the request body is over its limit';
     } else {
       logger.error({ err, path: req.path, method: req.method }, 'request failed');
     }

@@ -109,6 +109,10 @@ export function parseTarget(target: string): { pathname: string; query: URLSearc
 
 /** `/embed/{lang}/`, `/embed/{lang}/categories/{slug}/`, `/embed/{lang}/related/`. */
 const EMBED_PAGE = /^\/embed\/([^/]+)\/(?:categories\/([^/]+)\/|(related)\/)?$/;
+/** `Link: <hub>; rel="hub", ..., <self>; rel="self"`: what a WebSub subscriber reads to find where to subscribe. */
+export function feedLinkHeader(hubs: readonly string[], self: string): string {
+  return [...hubs.map((h) => `<${h}>; rel="hub"`), `<${self}>; rel="self"`].join(', ');
+}
 
 const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)\/([^/]+)\/)?$/;
 
@@ -143,6 +147,8 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
           contentType: `${MEDIA_TYPES[feed.format]}; charset=utf-8`,
           cacheControl: FEED_CACHE,
           ...(hasView ? { vary: BROWSER_VIEW_VARY, browserView: true } : {}),
+          // WebSub discovery by HTTP header (section 4), prepared once with the representation's other headers.
+          link: feedLinkHeader(doc.hubs, doc.selfUrl),
         };
       },
       ...(hasView

@@ -16,6 +16,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly responses: Record<ServedBy, Map<number, number>> = { cache: new Map(), app: new Map() };
   private readonly renderSeconds: Histogram<'type'>;
+  private readonly deliveries: Counter<'outcome'>;
 
   constructor(sources: {
     content: LiveContent;
@@ -24,6 +25,8 @@ export class Metrics {
     relationsCurrent: () => boolean;
     /** Today's (UTC) sums of who read every feed (src/stats). */
     readersToday: () => { subscribers: number; pollers: number; aggregators: Readonly<Record<string, number>>; dropped: number };
+    /** The WebSub hub: subscribers per topic, and deliveries pending. */
+    hub?: { counts(): Map<string, number>; readonly pendingDeliveries: number };
   }) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
@@ -125,6 +128,33 @@ export class Metrics {
         this.set(readersToday().dropped);
       },
     });
+    const hub = sources.hub;
+    if (hub) {
+      new Gauge({
+        name: 'kabar_websub_subscriptions',
+        help: 'Verified WebSub subscriptions whose lease has not ended, per topic (feed URL)',
+        labelNames: ['topic'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [topic, n] of hub.counts()) this.set({ topic }, n);
+        },
+      });
+      new Gauge({
+        name: 'kabar_websub_pending_deliveries',
+        help: 'WebSub deliveries queued, in flight or waiting for a retry',
+        registers: [registry],
+        collect() {
+          this.set(hub.pendingDeliveries);
+        },
+      });
+    }
+    this.deliveries = new Counter({
+      name: 'kabar_websub_deliveries_total',
+      help: 'WebSub delivery attempts by outcome: delivered, failed (retried later), gone (410, unsubscribed), abandoned (retries spent)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     const perSource = (name: string, help: string, value: (s: SourceStatus) => number | null) =>
       new Gauge({
         name,
@@ -154,6 +184,11 @@ export class Metrics {
 
   render(contentType: string, ms: number): void {
     this.renderSeconds.observe({ type: contentType.split(';')[0]!.trim() }, ms / 1000);
+  }
+
+  /** One WebSub delivery attempt's outcome. */
+  delivery(outcome: string): void {
+    this.deliveries.inc({ outcome });
   }
 
   async text(): Promise<string> {

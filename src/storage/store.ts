@@ -4,6 +4,7 @@ import type { ItemToStore, PollResult, RelatableItem } from '../model/poll.ts';
 import type { PushSubscription } from '../model/push.ts';
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
+import type { Subscription } from '../model/subscription.ts';
 import { closeDatabase, openDatabase } from './sqlite/database.ts';
 import { itemTable } from './sqlite/items.ts';
 import { metaTable } from './sqlite/meta.ts';
@@ -12,6 +13,7 @@ import { pushTable } from './sqlite/push.ts';
 import { readerTables } from './sqlite/readers.ts';
 import { relationTable } from './sqlite/relations.ts';
 import { sourceTable } from './sqlite/sources.ts';
+import { subscriptionTable } from './sqlite/subscriptions.ts';
 import { validatorTable } from './sqlite/validators.ts';
 
 /** Items per transaction when relations are recomputed. */
@@ -19,7 +21,7 @@ export const RELATE_BATCH = 2000;
 
 /**
  * What the service keeps between polls and restarts, in its own words: sources and their poll state, polls,
- * related items, and the validators of published resources. A backend implements all of it; callers know no
+ * related items, the validators of published resources, and the hub's subscribers. A backend implements all of it; callers know no
  * other type. The methods are synchronous, as SQLite in process allows and the hot paths (a feed reading hundreds
  * of related items, a poll storing a thousand) want. A backend with an asynchronous driver (PostgreSQL) needs
  * the readers' side to become asynchronous first: the related items go through `RelatedCache` already, which
@@ -82,6 +84,16 @@ export interface Store {
   recordReaders(day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date): void;
   /** Who read each feed on each day from `from` to `to` (inclusive), by day then feed; feeds and days with nothing are left out. */
   readersByDay(from: Day, to: Day): ReaderDay[];
+  /** Adds a verified subscriber to one of our feeds, or renews its lease (and secret) if it is one already. */
+  saveSubscription(subscription: Subscription): void;
+  /** Forgets a subscriber (verified unsubscription, or a callback answering 410 Gone); false if it was not one. */
+  removeSubscription(topic: string, callback: string): boolean;
+  /** The subscribers of a feed whose lease has not ended at `now`, by callback. */
+  subscriptionsFor(topic: string, now: Date): Subscription[];
+  /** Subscribers per feed whose lease has not ended at `now` (feeds without any are absent). */
+  subscriptionCounts(now: Date): Map<string, number>;
+  /** Deletes the subscriptions whose lease ended at or before `now`; returns how many. */
+  purgeExpiredSubscriptions(now: Date): number;
   close(): void;
 }
 
@@ -96,6 +108,7 @@ export function openStore(dataDir: string): Store {
   const validators = validatorTable(db);
   const push = pushTable(db);
   const readers = readerTables(db);
+  const subscriptions = subscriptionTable(db);
   return {
     syncSources: sources.sync,
     sourceState: sources.state,
@@ -117,6 +130,11 @@ export function openStore(dataDir: string): Store {
     forgetPushSubscription: push.remove,
     recordReaders: readers.record,
     readersByDay: readers.byDay,
+    saveSubscription: subscriptions.save,
+    removeSubscription: subscriptions.remove,
+    subscriptionsFor: subscriptions.forTopic,
+    subscriptionCounts: subscriptions.counts,
+    purgeExpiredSubscriptions: subscriptions.purgeExpired,
     close: () => closeDatabase(db),
   };
 }

@@ -41,6 +41,7 @@ function doc(feedTitle: string, description: string, entries: EntryInput[]): Fee
     language: 'id',
     updated: d,
     selfUrl: 'http://feeds.example.test/id/feed.rss',
+    hubs: ['http://feeds.example.test/websub'],
     htmlUrl: 'http://feeds.example.test/id/',
     alternates: [{ href: 'http://feeds.example.test/en/feed.rss', type: 'application/rss+xml', hreflang: 'en', title: feedTitle }],
     copyright: description,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
 import { createService, type Service } from '../../src/service.ts';
+import type { HubTuning } from '../../src/websub/hub.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 /** The base URL our test services publish under; requests go to loopback and are mapped back. */
@@ -53,6 +54,7 @@ export async function startService(
     /** The loopback port to listen on (default: any free one); with BASE_URL on it, published URLs are reachable as they are. */
     port?: number;
     pollJitterMs?: number;
+    hub?: Partial<HubTuning>;
   } = {},
 ): Promise<Running> {
   const contentDir = opts.contentDir ?? copyContent();
@@ -70,6 +72,7 @@ export async function startService(
     ...(opts.now ? { now: opts.now } : {}),
     watchContent: opts.watch ?? false,
     ...(opts.pollJitterMs !== undefined ? { pollJitterMs: opts.pollJitterMs } : {}),
+    ...(opts.hub ? { hub: opts.hub } : {}),
   });
   await new Promise<void>((resolve) => service.server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;

@@ -125,6 +125,22 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'subscribers of our feeds (the WebSub hub), kept across restarts until their lease ends',
+    sql: `
+      CREATE TABLE websub_subscriptions (
+        topic TEXT NOT NULL,
+        callback TEXT NOT NULL,
+        secret TEXT,
+        lease_seconds INTEGER NOT NULL,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (topic, callback)
+      );
+      CREATE INDEX websub_subscriptions_expires ON websub_subscriptions (expires_at);
+    `,
+  },
+  {
     version: 9,
     name: 'our subscriptions to upstream WebSub hubs, one per source',
     // pending: the request ('subscribe' or 'unsubscribe') the hub has not verified yet; only that one is answered.

@@ -1,0 +1,137 @@
+import type { Logger } from '../log.ts';
+import { callCallback, type CallbackReach } from './callbacks.ts';
+import { hubSignature } from './signature.ts';
+
+/**
+ * Fan-out of the hub: POSTs to subscribers' callbacks (fat pings) and to outside hubs (publish pings), at most
+ * `concurrency` at a time, each with a time limit, failures retried with growing delays. Everything runs off the
+ * request path and never blocks it: a slow or dead subscriber holds one slot for at most its time limit, and
+ * the others go on. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
+ * subscription replaces one still queued or waiting to be retried. Pending deliveries live in memory: a restart
+ * forgets them (the subscriber gets the next change, and can fetch the feed meanwhile).
+ */
+
+export interface Delivery {
+  /** One per subscription (topic and callback) or per ping: a newer delivery replaces an older with this id. */
+  id: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer | string;
+  /** Signed at send time (`X-Hub-Signature: sha256=...`), so a fan-out does not hash every copy at once. */
+  secret: string | null;
+  reach: CallbackReach;
+  /** The callback answered 410 Gone: the subscriber wants no more (WebSub section 7). */
+  onGone?: () => void;
+}
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'gone' | 'abandoned';
+
+export interface DistributorOptions {
+  logger: Logger;
+  /** Deliveries in flight at most. */
+  concurrency: number;
+  /** Delay before each retry; after the last one fails, the delivery is abandoned. */
+  retryDelaysMs: readonly number[];
+  timeoutMs: number;
+  /** Told of each attempt's outcome (metrics). */
+  onOutcome?: (outcome: DeliveryOutcome) => void;
+}
+
+interface Job {
+  delivery: Delivery;
+  /** Attempts made so far. */
+  attempts: number;
+  timer: NodeJS.Timeout | null;
+}
+
+/** Retry delays that add up to a little over an hour (the issue asks for at least one). */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [15, 60, 120, 300, 600, 900, 1800].map((s) => s * 1000);
+
+export class Distributor {
+  /** The newest job per id that is not in flight: queued, or waiting for its retry. */
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue: Job[] = [];
+  private active = 0;
+  private closed = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: DistributorOptions) {}
+
+  /** Deliveries queued, waiting for a retry or in flight. */
+  get pending(): number {
+    return this.jobs.size + this.active;
+  }
+
+  enqueue(delivery: Delivery): void {
+    if (this.closed) return;
+    const older = this.jobs.get(delivery.id);
+    if (older?.timer) clearTimeout(older.timer);
+    const job: Job = { delivery, attempts: 0, timer: null };
+    this.jobs.set(delivery.id, job);
+    this.queue.push(job);
+    this.pump();
+  }
+
+  /** Resolves once nothing is queued or in flight (retries waiting on their timer do not count). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const job of this.jobs.values()) if (job.timer) clearTimeout(job.timer);
+    this.jobs.clear();
+    this.queue.length = 0;
+  }
+
+  private pump(): void {
+    while (this.active < this.options.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      // Replaced by a newer delivery since it was queued.
+      if (this.jobs.get(job.delivery.id) !== job) continue;
+      this.jobs.delete(job.delivery.id);
+      this.active++;
+      void this.attempt(job).finally(() => {
+        this.active--;
+        this.pump();
+        if (this.queue.length === 0 && this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+    }
+  }
+
+  private async attempt(job: Job): Promise<void> {
+    const d = job.delivery;
+    job.attempts++;
+    let outcome: DeliveryOutcome;
+    let detail: { status?: number; error?: string };
+    try {
+      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': hubSignature(d.secret, d.body) };
+      const res = await callCallback(d.url, { method: 'POST', headers, body: d.body, reach: d.reach, timeoutMs: this.options.timeoutMs, maxResponseBytes: 1024 });
+      detail = { status: res.status };
+      outcome = res.status >= 200 && res.status < 300 ? 'delivered' : res.status === 410 && d.onGone ? 'gone' : 'failed';
+    } catch (err) {
+      detail = { error: err instanceof Error ? err.message : String(err) };
+      outcome = 'failed';
+    }
+    if (outcome === 'gone') d.onGone?.();
+    if (outcome === 'failed') {
+      const delay = this.options.retryDelaysMs[job.attempts - 1];
+      // A newer version is queued already: it replaces this one, retried or not.
+      if (this.closed || this.jobs.has(d.id)) return;
+      if (delay === undefined) outcome = 'abandoned';
+      else {
+        job.timer = setTimeout(() => {
+          job.timer = null;
+          if (this.jobs.get(d.id) !== job) return;
+          this.queue.push(job);
+          this.pump();
+        }, delay);
+        job.timer.unref();
+        this.jobs.set(d.id, job);
+      }
+      this.options.logger.warn({ callback: d.url, attempt: job.attempts, retry_in_ms: delay ?? null, ...detail }, 'websub delivery failed');
+    }
+    this.options.onOutcome?.(outcome);
+  }
+}
