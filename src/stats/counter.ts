@@ -25,13 +25,25 @@ interface KnownReport {
   subscription: string;
 }
 
-/** The copy of `value` kept in `seen` (adding this one if none is): one string per distinct value, however many requests. */
-function known(seen: Map<string, string>, value: string): string {
-  const kept = seen.get(value);
-  if (kept !== undefined) return kept;
-  if (seen.size >= MEMO_SIZE) seen.clear();
-  seen.set(value, value);
-  return value;
+/**
+ * One copy of each distinct string seen (bounded): `copyOf` gives the kept copy of a value (keeping this one if none
+ * is). The value seen last is compared first, which costs less than hashing the request's fresh string for the Map.
+ */
+class KeptStrings {
+  private last = '';
+  private readonly seen = new Map<string, string>();
+
+  copyOf(value: string): string {
+    if (value === this.last) return this.last;
+    let kept = this.seen.get(value);
+    if (kept === undefined) {
+      if (this.seen.size >= MEMO_SIZE) this.seen.clear();
+      this.seen.set(value, value);
+      kept = value;
+    }
+    this.last = kept;
+    return kept;
+  }
 }
 
 export function utcDay(at: Date): Day {
@@ -62,8 +74,8 @@ export class ReaderCounter {
   /** Cache keys as the feed they count for (null: not a subscription feed); bounded, the same few come back all day. */
   private readonly feeds = new Map<string, FeedPath | null>();
   /** One copy of each User-Agent and address seen (bounded): what the buffer refers to. */
-  private readonly knownAgents = new Map<string, string>();
-  private readonly knownAddresses = new Map<string, string>();
+  private readonly knownAgents = new KeptStrings();
+  private readonly knownAddresses = new KeptStrings();
   /** Parsed User-Agents (bounded), with the identity of the subscription each reports. */
   private readonly reports = new Map<string, KnownReport | null>();
 
@@ -82,8 +94,8 @@ export class ReaderCounter {
     const feed = this.feedOf(key);
     if (feed === null) return;
     this.feedsRead[i] = feed;
-    this.agents[i] = userAgent === undefined ? undefined : known(this.knownAgents, userAgent);
-    this.addresses[i] = address === undefined ? undefined : known(this.knownAddresses, address);
+    this.agents[i] = userAgent === undefined ? undefined : this.knownAgents.copyOf(userAgent);
+    this.addresses[i] = address === undefined ? undefined : this.knownAddresses.copyOf(address);
     this.length = i + 1;
     if (i === BUFFER_SIZE >> 1 && !this.soon) {
       this.soon = true;
