@@ -139,14 +139,14 @@ export class ReaderCounter {
       const report = this.reportOf(agent);
       if (report) {
         let subscriptions = reported.get(feed);
-        if (!subscriptions) reported.set(feed, (subscriptions = new Map()));
+        if (!subscriptions) reported.set(feed, (subscriptions = new Map<string, AggregatorReport>()));
         subscriptions.set(report.subscription, report.report);
         continue;
       }
       let byAgent = polled.get(feed);
-      if (!byAgent) polled.set(feed, (byAgent = new Map()));
+      if (!byAgent) polled.set(feed, (byAgent = new Map<string, Set<string>>()));
       let from = byAgent.get(agent);
-      if (!from) byAgent.set(agent, (from = new Set()));
+      if (!from) byAgent.set(agent, (from = new Set<string>()));
       from.add(address);
     }
     // Release the strings for the collector; the arrays keep their size.
