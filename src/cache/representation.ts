@@ -25,8 +25,9 @@ export class Representation {
   readonly lastModifiedHttp: string;
   readonly lastModifiedSeconds: number;
   private readonly encoded = new Map<Coding, Buffer>();
-  private readonly prepared = new Map<string, string[]>();
-  /** The ETags of every coding of these bytes; an If-None-Match naming any of them is a match. */
+  /** The response header arrays, by status and coding (see `slot`), made on first use. */
+  private readonly prepared: (string[] | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
+  /** The ETags of every coding of these bytes, in `slot` order; an If-None-Match naming any of them is a match. */
   readonly etags: readonly string[];
   readonly vary: string | null;
   readonly browserView: boolean;
@@ -62,16 +63,16 @@ export class Representation {
   }
 
   etagFor(coding: Coding): string {
-    return coding === 'identity' ? this.etag : `"${this.hash}-${coding}"`;
+    return this.etags[slot(coding)]!;
   }
 
   /**
    * The response headers for a 200 (with its Content-Length) or a 304 in one coding, as the flat
-   * [name, value, ...] array node:http writes fastest; built once per representation.
+   * [name, value, ...] array node:http writes fastest; built once per representation, found by an array index.
    */
   headers(status: 200 | 304, coding: Coding, common: Readonly<Record<string, string>>): string[] {
-    const key = `${status}:${coding}`;
-    let out = this.prepared.get(key);
+    const key = status === 200 ? slot(coding) : 3 + slot(coding);
+    let out = this.prepared[key];
     if (!out) {
       out = [];
       for (const [k, v] of Object.entries(common)) out.push(k, k === 'vary' && this.vary !== null ? this.vary : v);
@@ -82,7 +83,7 @@ export class Representation {
         if (coding !== 'identity') out.push('content-encoding', coding);
         out.push('content-length', String(this.bytes(coding).length));
       }
-      this.prepared.set(key, out);
+      this.prepared[key] = out;
     }
     return out;
   }
@@ -104,6 +105,11 @@ export class Representation {
     }
     return out;
   }
+}
+
+/** A coding's index in `etags` (and, with 3 added for a 304, in the prepared headers). */
+function slot(coding: Coding): 0 | 1 | 2 {
+  return coding === 'identity' ? 0 : coding === 'gzip' ? 1 : 2;
 }
 
 export function hashBytes(body: Buffer): string {

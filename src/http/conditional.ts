@@ -21,8 +21,9 @@ export interface Evaluation {
   failed?: 'If-Match' | 'If-Unmodified-Since';
 }
 
-const SEND: Evaluation = { result: 'send' };
-const NOT_MODIFIED: Evaluation = { result: 'not-modified' };
+/** The two common outcomes, shared (evaluating allocates nothing for them). */
+export const SEND: Evaluation = { result: 'send' };
+export const NOT_MODIFIED: Evaluation = { result: 'not-modified' };
 
 /**
  * RFC 9110 13.2.2, in its order: If-Match, else If-Unmodified-Since; then If-None-Match, else
@@ -57,6 +58,8 @@ const ENTITY_TAG = /(W\/)?("[^"]*")/g;
  * ETag of the current bytes matches: they name the same state of the resource, which is what If-Match asks.
  */
 function matchesStrong(header: string, etags: readonly string[]): boolean {
+  // Cheapest first: one of our (strong) tags exactly, as clients send back what they were given.
+  if (etags.includes(header)) return true;
   if (header.trim() === '*') return true;
   for (const m of header.matchAll(ENTITY_TAG)) if (!m[1] && etags.includes(m[2]!)) return true;
   return false;
@@ -64,6 +67,7 @@ function matchesStrong(header: string, etags: readonly string[]): boolean {
 
 /** 13.1.2: weak comparison; `*` matches any current representation. */
 function matchesWeak(header: string, etags: readonly string[]): boolean {
+  if (etags.includes(header)) return true;
   if (header.trim() === '*') return true;
   for (const m of header.matchAll(ENTITY_TAG)) if (etags.includes(m[2]!)) return true;
   return false;

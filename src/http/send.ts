@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Negotiator from 'negotiator';
 import type { Coding, Representation } from '../cache/representation.ts';
-import { evaluatePreconditions } from './conditional.ts';
+import { evaluatePreconditions, NOT_MODIFIED, SEND } from './conditional.ts';
 
 const CODINGS: Coding[] = ['br', 'gzip', 'identity'];
 /** Accept-Encoding values repeat across clients, so negotiation results are memoised (bounded). */
@@ -45,18 +45,21 @@ export function sendRepresentation(req: IncomingMessage, res: ServerResponse, re
     return 406;
   }
   const h = req.headers;
-  // The common case, a poller sending back the ETag it was given, without parsing anything.
+  const etag = rep.etagFor(coding);
+  const ifNoneMatch = h['if-none-match'];
+  // Cheapest checks first: a poller sending back the ETag it was given (one string comparison), or a request
+  // with no precondition at all; anything else is parsed and evaluated in RFC order.
   const verdict =
-    h['if-none-match'] === rep.etagFor(coding) && h['if-match'] === undefined && h['if-unmodified-since'] === undefined
-      ? { result: 'not-modified' as const }
-      : h['if-none-match'] === undefined && h['if-modified-since'] === undefined && h['if-match'] === undefined && h['if-unmodified-since'] === undefined
-        ? { result: 'send' as const }
+    ifNoneMatch === etag && h['if-match'] === undefined && h['if-unmodified-since'] === undefined
+      ? NOT_MODIFIED
+      : ifNoneMatch === undefined && h['if-modified-since'] === undefined && h['if-match'] === undefined && h['if-unmodified-since'] === undefined
+        ? SEND
         : evaluatePreconditions(h, rep, now);
   if (verdict.result === 'failed') {
-    res.writeHead(412, { ...COMMON_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', etag: rep.etagFor(coding), 'last-modified': rep.lastModifiedHttp });
+    res.writeHead(412, { ...COMMON_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', etag, 'last-modified': rep.lastModifiedHttp });
     res.end(
       verdict.failed === 'If-Match'
-        ? `Precondition Failed: If-Match names no current ETag of this resource (now ${rep.etagFor(coding)})\n`
+        ? `Precondition Failed: If-Match names no current ETag of this resource (now ${etag})\n`
         : `Precondition Failed: the resource was modified after If-Unmodified-Since (Last-Modified: ${rep.lastModifiedHttp})\n`,
     );
     return 412;

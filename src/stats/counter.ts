@@ -16,20 +16,53 @@ export const BUFFER_SIZE = 1 << 16;
 export const FLUSH_INTERVAL_MS = 10_000;
 const SALT_KEY = 'readers.salt';
 
+/** How many distinct keys, User-Agents and addresses each memo keeps before it starts over. */
+const MEMO_SIZE = 10_000;
+
+/** What an aggregator's User-Agent reports, and the subscription it reports on (aggregator and feed id). */
+interface KnownReport {
+  report: AggregatorReport;
+  subscription: string;
+}
+
+/**
+ * One copy of each distinct string seen (bounded): `copyOf` gives the kept copy of a value (keeping this one if none
+ * is). The value seen last is compared first, which costs less than hashing the request's fresh string for the Map.
+ */
+class KeptStrings {
+  private last = '';
+  private readonly seen = new Map<string, string>();
+
+  copyOf(value: string): string {
+    if (value === this.last) return this.last;
+    let kept = this.seen.get(value);
+    if (kept === undefined) {
+      if (this.seen.size >= MEMO_SIZE) this.seen.clear();
+      this.seen.set(value, value);
+      kept = value;
+    }
+    this.last = kept;
+    return kept;
+  }
+}
+
 export function utcDay(at: Date): Day {
   return at.toISOString().slice(0, 10);
 }
 
 /**
  * Counts who reads our feeds, off the hot path: a request only stores three references in preallocated arrays
- * (`record`, O(1), no allocation, no I/O); a timer (or a buffer half full) aggregates them and writes one
- * transaction to the store. Aggregators' reports keep their latest figure; any other client is a poller, kept as
- * a SHA-256 of a salt, its address and its User-Agent. The salt is random, changes with the UTC day, and lives
- * in the store's meta only until the next day: then it is replaced, so no one (us included) can tell from the
- * hashes which address polled. Requests for anything but a subscription feed are ignored when flushed.
+ * (`record`, O(1), no I/O). They are references to strings the counter already holds (the feed's path, and one
+ * copy of each User-Agent and address it has seen), found by one bounded Map lookup each: the strings of the request
+ * itself are not kept, so a buffer of tens of thousands of requests does not live long enough to be promoted to
+ * the old generation and make every garbage collection dearer. Requests for anything but a subscription feed are
+ * not buffered. A timer (or a buffer half full) aggregates them and writes one transaction to the store.
+ * Aggregators' reports keep their latest figure; any other client is a poller, kept as a SHA-256 of a salt, its
+ * address and its User-Agent. The salt is random, changes with the UTC day, and lives in the store's meta only
+ * until the next day: then it is replaced, so no one (us included) can tell from the hashes which address polled.
  */
 export class ReaderCounter {
-  private readonly keys: (string | undefined)[] = new Array<string | undefined>(BUFFER_SIZE);
+  private readonly feedsRead: (FeedPath | undefined)[] = new Array<FeedPath | undefined>(BUFFER_SIZE);
   private readonly agents: (string | undefined)[] = new Array<string | undefined>(BUFFER_SIZE);
   private readonly addresses: (string | undefined)[] = new Array<string | undefined>(BUFFER_SIZE);
   private length = 0;
@@ -38,9 +71,13 @@ export class ReaderCounter {
   /** Requests not counted because the buffer was full. */
   dropped = 0;
   private salt: { day: Day; value: string } | null = null;
-  /** Parsed User-Agents and feed paths (bounded): the same few come back all day. */
-  private readonly reports = new Map<string, AggregatorReport | null>();
+  /** Cache keys as the feed they count for (null: not a subscription feed); bounded, the same few come back all day. */
   private readonly feeds = new Map<string, FeedPath | null>();
+  /** One copy of each User-Agent and address seen (bounded): what the buffer refers to. */
+  private readonly knownAgents = new KeptStrings();
+  private readonly knownAddresses = new KeptStrings();
+  /** Parsed User-Agents (bounded), with the identity of the subscription each reports. */
+  private readonly reports = new Map<string, KnownReport | null>();
 
   constructor(
     private readonly store: ReaderStore,
@@ -54,9 +91,11 @@ export class ReaderCounter {
       this.dropped++;
       return;
     }
-    this.keys[i] = key;
-    this.agents[i] = userAgent;
-    this.addresses[i] = address;
+    const feed = this.feedOf(key);
+    if (feed === null) return;
+    this.feedsRead[i] = feed;
+    this.agents[i] = userAgent === undefined ? undefined : this.knownAgents.copyOf(userAgent);
+    this.addresses[i] = address === undefined ? undefined : this.knownAddresses.copyOf(address);
     this.length = i + 1;
     if (i === BUFFER_SIZE >> 1 && !this.soon) {
       this.soon = true;
@@ -78,7 +117,11 @@ export class ReaderCounter {
     this.flush();
   }
 
-  /** Aggregates the buffered requests and writes them to the store in one transaction. */
+  /**
+   * Aggregates the buffered requests and writes them to the store in one transaction. The buffer holds shared
+   * strings, so grouping is by Map lookups on strings whose hashes are already computed, allocating per distinct
+   * feed, subscription and poller, not per request.
+   */
   flush(): void {
     this.soon = false;
     const n = this.length;
@@ -86,31 +129,43 @@ export class ReaderCounter {
     const at = this.now();
     const day = utcDay(at);
     const salt = this.saltFor(day);
-    const reports = new Map<string, SubscriberReport>();
-    const seen = new Set<string>();
-    const pollers: PollerSighting[] = [];
+    // Per feed: the latest report of each subscription, by its identity; the addresses seen with each other User-Agent.
+    const reported = new Map<FeedPath, Map<string, AggregatorReport>>();
+    const polled = new Map<FeedPath, Map<string, Set<string>>>();
     for (let i = 0; i < n; i++) {
-      const feed = this.feedOf(this.keys[i]!);
+      const feed = this.feedsRead[i]!;
       const agent = this.agents[i] ?? '';
       const address = this.addresses[i] ?? '';
-      if (feed === null) continue;
       const report = this.reportOf(agent);
       if (report) {
-        reports.set(`${feed}\n${report.aggregator}\n${report.feedRef}`, { feed, ...report });
+        let subscriptions = reported.get(feed);
+        if (!subscriptions) reported.set(feed, (subscriptions = new Map<string, AggregatorReport>()));
+        subscriptions.set(report.subscription, report.report);
         continue;
       }
-      const who = `${feed}\n${address}\n${agent}`;
-      if (seen.has(who)) continue;
-      seen.add(who);
-      const poller = createHash('sha256').update(`${salt}\n${address}\n${agent}`).digest('base64url').slice(0, 22);
-      pollers.push({ feed, poller });
+      let byAgent = polled.get(feed);
+      if (!byAgent) polled.set(feed, (byAgent = new Map<string, Set<string>>()));
+      let from = byAgent.get(agent);
+      if (!from) byAgent.set(agent, (from = new Set<string>()));
+      from.add(address);
     }
     // Release the strings for the collector; the arrays keep their size.
-    this.keys.fill(undefined, 0, n);
+    this.feedsRead.fill(undefined, 0, n);
     this.agents.fill(undefined, 0, n);
     this.addresses.fill(undefined, 0, n);
     this.length = 0;
-    if (reports.size > 0 || pollers.length > 0) this.store.recordReaders(day, [...reports.values()], pollers, at);
+    const reports: SubscriberReport[] = [];
+    for (const [feed, subscriptions] of reported) for (const report of subscriptions.values()) reports.push({ feed, ...report });
+    const pollers: PollerSighting[] = [];
+    for (const [feed, byAgent] of polled) {
+      for (const [agent, from] of byAgent) {
+        for (const address of from) {
+          const poller = createHash('sha256').update(`${salt}\n${address}\n${agent}`).digest('base64url').slice(0, 22);
+          pollers.push({ feed, poller });
+        }
+      }
+    }
+    if (reports.length > 0 || pollers.length > 0) this.store.recordReaders(day, reports, pollers, at);
   }
 
   private feedOf(key: string): FeedPath | null {
@@ -119,17 +174,18 @@ export class ReaderCounter {
       const q = key.indexOf('?');
       const path = q === -1 ? key : key.slice(0, q);
       feed = parseFeedPath(path) ? path : null;
-      if (this.feeds.size >= 10_000) this.feeds.clear();
+      if (this.feeds.size >= MEMO_SIZE) this.feeds.clear();
       this.feeds.set(key, feed);
     }
     return feed;
   }
 
-  private reportOf(agent: string): AggregatorReport | null {
+  private reportOf(agent: string): KnownReport | null {
     let r = this.reports.get(agent);
     if (r === undefined) {
-      r = aggregatorReport(agent);
-      if (this.reports.size >= 10_000) this.reports.clear();
+      const report = aggregatorReport(agent);
+      r = report ? { report, subscription: `${report.aggregator}\n${report.feedRef}` } : null;
+      if (this.reports.size >= MEMO_SIZE) this.reports.clear();
       this.reports.set(agent, r);
     }
     return r;
