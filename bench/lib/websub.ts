@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type { Target } from './report.ts';
 import { sleep } from './proc.ts';
 import { quantile, round } from './stats.ts';
-import { cpuMsOf } from './sys.ts';
+import { cpuMsOf, mergeWindows, type CpuWindow } from './sys.ts';
 import { countOver, monotonicMs, runWrk } from './wrk.ts';
 
 /**
@@ -67,6 +67,8 @@ export interface WebSubFigures {
     ratioFromWrite: number;
     /** The service's CPU time for one change (reload, render and fan-out) with no load, in ms. */
     serviceCpuMsPerChange: number | null;
+    /** Busy share of each core and other processes' share of a core over the wrk runs, without and during. */
+    cores: { without: Record<string, number>; during: Record<string, number> };
   };
 }
 
@@ -74,33 +76,57 @@ interface Receiver {
   origin: string;
   /** Arrival times (monotonicMs) per edit number and path. */
   arrivals: Map<number, Map<string, number>>;
+  /** Per edit number, the deliveries to /fan/... paths: how many, the first and the last arrival. */
+  fanned: Map<number, { count: number; first: number; last: number }>;
   close(): Promise<void>;
 }
 
-const MARK = /\(websub edit (\d+)\)/;
+const MARK = Buffer.from('(websub edit ');
 /** wrk's first part, not measured (connections opening); a change starts no earlier. */
 const LEAD_MS = 500;
 /** Pause between two changes under load. */
 const GAP_MS = 300;
 
+/**
+ * The fixture subscribers, in this process (on the load core, with wrk): kept cheap, as their work takes the
+ * load generator's core: a body is not joined or decoded, only searched for the edit mark as it streams in.
+ */
 async function startReceiver(): Promise<Receiver> {
   const arrivals = new Map<number, Map<string, number>>();
+  const fanned = new Map<number, { count: number; first: number; last: number }>();
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://receiver');
+    const pathname = (req.url ?? '/').split('?')[0]!;
     if (req.method === 'GET') {
-      res.end(url.searchParams.get('hub.challenge') ?? '');
+      res.end(new URL(req.url ?? '/', 'http://receiver').searchParams.get('hub.challenge') ?? '');
       return;
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let n: number | null = null;
+    let tail: Buffer | null = null;
+    req.on('data', (c: Buffer) => {
+      if (n !== null) return;
+      // The mark may straddle two chunks: the end of the previous one is searched again.
+      const hay = tail ? Buffer.concat([tail, c]) : c;
+      const at = hay.indexOf(MARK);
+      const m = at < 0 ? null : /^(\d+)\)/.exec(hay.subarray(at + MARK.length, at + MARK.length + 16).toString('latin1'));
+      if (m) n = Number(m[1]);
+      tail = c.subarray(Math.max(0, c.length - 32));
+    });
     req.on('end', () => {
       const at = monotonicMs();
-      const m = MARK.exec(Buffer.concat(chunks).toString('utf8'));
-      if (m) {
-        const n = Number(m[1]);
+      if (n !== null) {
         let byPath = arrivals.get(n);
         if (!byPath) arrivals.set(n, (byPath = new Map<string, number>()));
-        if (!byPath.has(url.pathname)) byPath.set(url.pathname, at);
+        if (!byPath.has(pathname)) {
+          byPath.set(pathname, at);
+          if (pathname.startsWith('/fan/')) {
+            const f = fanned.get(n);
+            if (!f) fanned.set(n, { count: 1, first: at, last: at });
+            else {
+              f.count++;
+              f.last = at;
+            }
+          }
+        }
       }
       res.writeHead(204);
       res.end();
@@ -111,6 +137,7 @@ async function startReceiver(): Promise<Receiver> {
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrivals,
+    fanned,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -171,8 +198,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     db.transaction(() => {
       for (let k = 0; k < fanOut; k++) insert.run(topic, `${receiver.origin}/fan/${k}`, k % 2 === 0 ? `secret-${k}` : null, 864_000, now + 864_000_000, now);
     })();
-    const fanTimes = (m: number) => [...(receiver.arrivals.get(m) ?? [])].filter(([p]) => p.startsWith('/fan/')).map(([, at]) => at);
-    const fanned = (m: number) => fanTimes(m).length;
+    const fanned = (m: number) => receiver.fanned.get(m)?.count ?? 0;
     const wrk = (durationS: number) =>
       runWrk({ url: `${i.base}/id/feed.rss`, headers: [], connections: i.connections, core: i.loadCore, serverPid: i.pid, durationS, timeline: true });
 
@@ -187,7 +213,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     await sleep(50);
     const cpu1 = cpuMsOf(i.pid);
     const serviceCpuMsPerChange = idleOk && cpu0 !== null && cpu1 !== null ? round(cpu1 - cpu0, 0) : null;
-    const cycleMs = Math.max(...fanTimes(idle.n)) - idle.at + GAP_MS;
+    const cycleMs = (receiver.fanned.get(idle.n)?.last ?? idle.at + 3000) - idle.at + GAP_MS;
     // Each run long enough for two changes at least, however long they take on this machine.
     const runS = Math.max(i.durationS, Math.ceil((LEAD_MS + 100 + 3 * cycleMs + 500) / 1000));
     await sleep(500);
@@ -196,6 +222,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     const fanOutMs: number[] = [];
     const totals = { without: { requests: 0, ms: 0 }, during: { requests: 0, ms: 0 }, fromWrite: { requests: 0, ms: 0 } };
     let measuredChanges = 0;
+    const windows: { without: CpuWindow[]; during: CpuWindow[] } = { without: [], during: [] };
     const add = (into: { requests: number; ms: number }, c: { requests: number; ms: number }) => {
       into.requests += c.requests;
       into.ms += c.ms;
@@ -203,6 +230,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     for (let r = 0; r < rounds; r++) {
       const without = await wrk(runS);
       const w = without.timeline!;
+      windows.without.push(without.window);
       add(totals.without, countOver(w, [[w.startMs + LEAD_MS, w.startMs + w.perMs.length]]));
       await sleep(300);
       const changes: { write: number; first: number; last: number }[] = [];
@@ -213,15 +241,17 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
       while (monotonicMs() + cycleMs * 1.5 < runStart + runS * 1000) {
         const e = edit();
         const ok = await waitFor(() => fanned(e.n) >= fanOut, 30_000);
-        const times = fanTimes(e.n);
-        allDelivered.push(ok ? Math.max(...times) - e.at : Infinity);
-        if (ok) {
-          fanOutMs.push(Math.max(...times) - Math.min(...times));
-          changes.push({ write: e.at, first: Math.min(...times), last: Math.max(...times) });
+        const f = receiver.fanned.get(e.n);
+        allDelivered.push(ok && f ? f.last - e.at : Infinity);
+        if (ok && f) {
+          fanOutMs.push(f.last - f.first);
+          changes.push({ write: e.at, first: f.first, last: f.last });
         }
         await sleep(GAP_MS);
       }
-      const t = (await during).timeline!;
+      const duringRun = await during;
+      windows.during.push(duringRun.window);
+      const t = duringRun.timeline!;
       const inside = changes.filter((c) => c.write >= t.startMs && c.last < t.startMs + t.perMs.length);
       measuredChanges += inside.length;
       add(totals.during, countOver(t, inside.map((c) => [c.first, c.last] as const)));
@@ -250,6 +280,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
         rpsFromWrite: rps(totals.fromWrite),
         ratioFromWrite: round(rps(totals.fromWrite) / rpsWithout, 2),
         serviceCpuMsPerChange,
+        cores: { without: coreShares(windows.without), during: coreShares(windows.during) },
       },
     };
   } finally {
@@ -258,6 +289,11 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     fs.writeFileSync(i.file, original);
     await receiver.close();
   }
+}
+
+function coreShares(ws: CpuWindow[]): Record<string, number> {
+  const m = mergeWindows(ws);
+  return { ...m.coreBusy, foreign: m.foreignCoreShare };
 }
 
 export function webSubTargets(f: WebSubFigures): Target[] {
