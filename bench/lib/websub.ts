@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import type { Target } from './report.ts';
 import { sleep } from './proc.ts';
 import { quantile, round } from './stats.ts';
-import { cpuMsOf, mergeWindows, type CpuWindow } from './sys.ts';
-import { countOver, monotonicMs, runWrk } from './wrk.ts';
+import { cpuMsOf, mergeWindows } from './sys.ts';
+import { countOver, monotonicMs, runWrk, type WrkResult } from './wrk.ts';
 
 /**
  * The WebSub hub's figures, against the running service (started with WEBSUB_ALLOW_PRIVATE_CALLBACKS=true):
@@ -18,15 +18,17 @@ import { countOver, monotonicMs, runWrk } from './wrk.ts';
  *   throughput measured at the same time stays >= 0.8 x its figure without fan-out"): `fanOut` more subscribers
  *   of that feed on loopback (written into the store, as the rate limit would take minutes to subscribe them over
  *   HTTP), served by this process, which runs on the load core with wrk, never on the service's. After a warm-up
- *   change (connections to the subscribers open, as in service), `rounds` times: wrk on the cached /id/feed.rss
- *   with no change (the figure without fan-out), then wrk again while changes are made one at a time (edit, wait
- *   for all `fanOut` deliveries, 300 ms pause). wrk counts the requests it starts per millisecond
+ *   change (connections to the subscribers open, as in service) and one with no load (the service's CPU time per
+ *   change), `rounds` times: wrk on the cached /id/feed.rss with no change (the figure without fan-out), then wrk
+ *   again, as long, while changes are made one at a time (edit, wait for all `fanOut` deliveries, 300 ms pause);
+ *   a run lasts `durationS`, or longer when needed for two changes. wrk counts the requests it starts per millisecond
  *   (bench/wrk/timeline.lua; one starts when the previous response on its connection has been read), so the
  *   throughput during fan-out is counted over exactly the fan-out windows: from the first delivery of a change
  *   reaching a subscriber to the last one, summed over the changes that fell wholly within a wrk run; the figure
  *   without fan-out over the same part of its run (from 0.5 s in to its end). The delivery time of a change is
  *   from the file write to the last delivery (content reload and render included), as is the throughput over
- *   those longer windows, reported beside it. The service's CPU time for one change with no load is reported too.
+ *   those longer windows, reported beside it. Core shares over the runs (the service's, other processes') tell
+ *   whether the machine was quiet enough for the figures to mean anything.
  */
 
 export interface WebSubBenchInput {
@@ -67,7 +69,10 @@ export interface WebSubFigures {
     ratioFromWrite: number;
     /** The service's CPU time for one change (reload, render and fan-out) with no load, in ms. */
     serviceCpuMsPerChange: number | null;
-    /** Busy share of each core and other processes' share of a core over the wrk runs, without and during. */
+    /**
+     * Over the wrk runs without and during changes: the busy share of each core, other processes' share of a core
+     * (`foreign`), and the service's own share of its core (`service`).
+     */
     cores: { without: Record<string, number>; during: Record<string, number> };
   };
 }
@@ -222,7 +227,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     const fanOutMs: number[] = [];
     const totals = { without: { requests: 0, ms: 0 }, during: { requests: 0, ms: 0 }, fromWrite: { requests: 0, ms: 0 } };
     let measuredChanges = 0;
-    const windows: { without: CpuWindow[]; during: CpuWindow[] } = { without: [], during: [] };
+    const windows: { without: WrkResult[]; during: WrkResult[] } = { without: [], during: [] };
     const add = (into: { requests: number; ms: number }, c: { requests: number; ms: number }) => {
       into.requests += c.requests;
       into.ms += c.ms;
@@ -230,7 +235,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     for (let r = 0; r < rounds; r++) {
       const without = await wrk(runS);
       const w = without.timeline!;
-      windows.without.push(without.window);
+      windows.without.push(without);
       add(totals.without, countOver(w, [[w.startMs + LEAD_MS, w.startMs + w.perMs.length]]));
       await sleep(300);
       const changes: { write: number; first: number; last: number }[] = [];
@@ -250,7 +255,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
         await sleep(GAP_MS);
       }
       const duringRun = await during;
-      windows.during.push(duringRun.window);
+      windows.during.push(duringRun);
       const t = duringRun.timeline!;
       const inside = changes.filter((c) => c.write >= t.startMs && c.last < t.startMs + t.perMs.length);
       measuredChanges += inside.length;
@@ -291,9 +296,10 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
   }
 }
 
-function coreShares(ws: CpuWindow[]): Record<string, number> {
-  const m = mergeWindows(ws);
-  return { ...m.coreBusy, foreign: m.foreignCoreShare };
+function coreShares(runs: WrkResult[]): Record<string, number> {
+  const m = mergeWindows(runs.map((r) => r.window));
+  const service = runs.reduce((a, r) => a + r.serverCpuMs, 0) / Math.max(1, m.ms);
+  return { ...m.coreBusy, foreign: m.foreignCoreShare, service: round(service, 3) };
 }
 
 export function webSubTargets(f: WebSubFigures): Target[] {

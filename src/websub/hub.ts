@@ -28,6 +28,9 @@ export interface HubTuning {
   maxPerCallbackHost: number;
   /** Deliveries in flight at once. */
   concurrency: number;
+  /** Deliveries started per second once `deliveryBurst` have started at once (see distribute.ts). */
+  deliveriesPerSecond: number;
+  deliveryBurst: number;
   retryDelaysMs: readonly number[];
   /** Time limit on one verification or delivery. */
   timeoutMs: number;
@@ -40,6 +43,9 @@ export const DEFAULT_HUB_TUNING: HubTuning = {
   requestsPerMinute: 30,
   maxPerCallbackHost: 50,
   concurrency: 64,
+  // 1,000 subscribers in about 1.4 s, taking a tenth to a fifth of the serving core meanwhile.
+  deliveriesPerSecond: 700,
+  deliveryBurst: 50,
   retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
   timeoutMs: 10_000,
 };
@@ -100,6 +106,8 @@ export class Hub {
     this.distributor = new Distributor({
       logger: deps.logger,
       concurrency: this.tuning.concurrency,
+      perSecond: this.tuning.deliveriesPerSecond,
+      burst: this.tuning.deliveryBurst,
       retryDelaysMs: this.tuning.retryDelaysMs,
       timeoutMs: this.tuning.timeoutMs,
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
@@ -221,7 +229,8 @@ export class Hub {
           reach: 'any',
         });
       }
-      const headers: Record<string, string> = { 'content-type': rep.contentType };
+      // Prepared once for every subscriber (the body is shared, never copied); each gets its own signature.
+      const headers: Record<string, string> = { 'content-type': rep.contentType, 'content-length': String(rep.body.length) };
       if (rep.link !== null) headers.link = rep.link;
       for (const s of this.deps.store.subscriptionsFor(topic, this.deps.now())) {
         this.distributor.enqueue({
