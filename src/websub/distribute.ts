@@ -36,6 +36,11 @@ export interface DistributorOptions {
   /** Deliveries started per second at most, once `burst` have started at once (Infinity: no pacing). */
   perSecond: number;
   burst: number;
+  /**
+   * A paced queue is pumped again at most this often, starting the deliveries allowed meanwhile together: fewer
+   * wake-ups and turns of the event loop per delivery than one start at a time.
+   */
+  tickMs: number;
   /** Delay before each retry; after the last one fails, the delivery is abandoned. */
   retryDelaysMs: readonly number[];
   timeoutMs: number;
@@ -134,7 +139,7 @@ export class Distributor {
       this.wake = setTimeout(() => {
         this.wake = null;
         this.pump();
-      }, Math.ceil(((1 - this.tokens) * 1000) / perSecond));
+      }, Math.max(this.options.tickMs, Math.ceil(((1 - this.tokens) * 1000) / perSecond)));
     }
     return false;
   }

@@ -31,6 +31,8 @@ export interface HubTuning {
   /** Deliveries started per second once `deliveryBurst` have started at once (see distribute.ts). */
   deliveriesPerSecond: number;
   deliveryBurst: number;
+  /** A paced fan-out starts its deliveries in groups this many ms apart. */
+  deliveryTickMs: number;
   retryDelaysMs: readonly number[];
   /** Time limit on one verification or delivery. */
   timeoutMs: number;
@@ -43,9 +45,10 @@ export const DEFAULT_HUB_TUNING: HubTuning = {
   requestsPerMinute: 30,
   maxPerCallbackHost: 50,
   concurrency: 64,
-  // 1,000 subscribers in about 1.4 s, taking a tenth to a fifth of the serving core meanwhile.
+  // 1,000 subscribers in about 1.4 s (bench/lib/websub.ts measures the share of the serving core this leaves readers).
   deliveriesPerSecond: 700,
   deliveryBurst: 50,
+  deliveryTickMs: 20,
   retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
   timeoutMs: 10_000,
 };
@@ -108,6 +111,7 @@ export class Hub {
       concurrency: this.tuning.concurrency,
       perSecond: this.tuning.deliveriesPerSecond,
       burst: this.tuning.deliveryBurst,
+      tickMs: this.tuning.deliveryTickMs,
       retryDelaysMs: this.tuning.retryDelaysMs,
       timeoutMs: this.tuning.timeoutMs,
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),

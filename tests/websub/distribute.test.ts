@@ -17,7 +17,7 @@ afterEach(async () => {
 test('deliveries start at the configured pace after the burst, and each is signed with its own secret', async () => {
   const sub = await startSubscriber();
   open.push(sub);
-  const d = new Distributor({ logger, concurrency: 64, perSecond: 100, burst: 5, retryDelaysMs: [], timeoutMs: 5000 });
+  const d = new Distributor({ logger, concurrency: 64, perSecond: 100, burst: 5, tickMs: 20, retryDelaysMs: [], timeoutMs: 5000 });
   const body = Buffer.from('<rss>one body for all</rss>');
   const headers = { 'content-type': 'application/rss+xml', 'content-length': String(body.length) };
   const started = performance.now();
@@ -42,12 +42,12 @@ test('deliveries start at the configured pace after the burst, and each is signe
 test('without pacing (Infinity) a fan-out is held back only by the concurrency limit; close() stops a paced queue', async () => {
   const sub = await startSubscriber();
   open.push(sub);
-  const fast = new Distributor({ logger, concurrency: 8, perSecond: Infinity, burst: 0, retryDelaysMs: [], timeoutMs: 5000 });
+  const fast = new Distributor({ logger, concurrency: 8, perSecond: Infinity, burst: 0, tickMs: 0, retryDelaysMs: [], timeoutMs: 5000 });
   for (let k = 0; k < 40; k++) fast.enqueue({ id: `f${k}`, url: sub.url(`/f/${k}`), headers: {}, body: 'x', secret: null, reach: 'any' });
   await fast.idle();
   expect(sub.posts.filter((p) => p.path.startsWith('/f/'))).toHaveLength(40);
 
-  const slow = new Distributor({ logger, concurrency: 8, perSecond: 10, burst: 1, retryDelaysMs: [], timeoutMs: 5000 });
+  const slow = new Distributor({ logger, concurrency: 8, perSecond: 10, burst: 1, tickMs: 20, retryDelaysMs: [], timeoutMs: 5000 });
   for (let k = 0; k < 10; k++) slow.enqueue({ id: `p${k}`, url: sub.url(`/p/${k}`), headers: {}, body: 'x', secret: null, reach: 'any' });
   slow.close();
   await new Promise((resolve) => setTimeout(resolve, 300));
