@@ -13,6 +13,32 @@ export interface WrkOptions {
   core: number | null;
   /** The server under test: its CPU time over the run gives the CPU cost per request. */
   serverPid: number;
+  /** Also count the requests started per millisecond (bench/wrk/timeline.lua), to cut parts out of the run. */
+  timeline?: boolean;
+}
+
+/** Requests wrk started per millisecond from `startMs` (CLOCK_MONOTONIC ms, as `monotonicMs()`). */
+export interface WrkTimeline {
+  startMs: number;
+  perMs: number[];
+}
+
+/** Now on the clock of wrk's timeline (CLOCK_MONOTONIC, ms). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Requests started within the given [from, to) spans of a timeline (monotonic ms), and the ms they cover. */
+export function countOver(t: WrkTimeline, spans: readonly (readonly [number, number])[]): { requests: number; ms: number } {
+  let requests = 0;
+  let ms = 0;
+  for (const [from, to] of spans) {
+    const a = Math.max(0, Math.floor(from - t.startMs));
+    const b = Math.min(t.perMs.length, Math.floor(to - t.startMs));
+    for (let k = a; k < b; k++) requests += t.perMs[k]!;
+    ms += Math.max(0, b - a);
+  }
+  return { requests, ms };
 }
 
 export interface WrkResult {
@@ -29,6 +55,7 @@ export interface WrkResult {
   /** Server CPU time over the run as a share of one core. */
   serverCoreShare: number;
   window: CpuWindow;
+  timeline?: WrkTimeline;
 }
 
 interface WrkJson {
@@ -40,6 +67,7 @@ interface WrkJson {
 }
 
 const SCRIPT = path.resolve(import.meta.dirname, '../wrk/report.lua');
+const TIMELINE_SCRIPT = path.resolve(import.meta.dirname, '../wrk/timeline.lua');
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const args = [
@@ -49,7 +77,7 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     '--timeout',
     '5s',
     '-s',
-    SCRIPT,
+    o.timeline ? TIMELINE_SCRIPT : SCRIPT,
     o.url,
     '--',
     ...o.headers.flatMap(([k, v]) => [k, v]),
@@ -65,6 +93,8 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const j = JSON.parse(line.slice('BENCH_JSON '.length)) as WrkJson;
   const durationS = j.duration_us / 1e6;
   const serverCpuMs = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : Number.NaN;
+  const timelineLine = r.stdout.split('\n').find((l) => l.startsWith('BENCH_TIMELINE '));
+  if (o.timeline && !timelineLine) throw new Error(`wrk printed no timeline: ${r.stderr || r.stdout}`);
   return {
     requests: j.requests,
     durationS: round(durationS, 3),
@@ -82,6 +112,7 @@ export async function runWrk(o: WrkOptions): Promise<WrkResult> {
     serverCpuUsPerResponse: j.requests > 0 ? round((serverCpuMs * 1000) / j.requests, 2) : Number.NaN,
     serverCoreShare: round(serverCpuMs / (after.at - before.at), 3),
     window: cpuWindow(before, after),
+    ...(timelineLine ? { timeline: JSON.parse(timelineLine.slice('BENCH_TIMELINE '.length)) as WrkTimeline } : {}),
   };
 }
 

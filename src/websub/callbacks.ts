@@ -51,8 +51,9 @@ export function callCallback(url: string, r: CallbackRequest): Promise<CallbackR
     const agents = r.reach === 'public' ? PUBLIC_ONLY_AGENTS : ANY_AGENTS;
     const lib = target.protocol === 'https:' ? https : http;
     const body = r.body === undefined ? undefined : typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-    const headers: Record<string, string> = { ...r.headers };
-    if (body) headers['content-length'] = String(body.length);
+    // A fan-out hands every delivery the headers prepared once for the body, its length among them.
+    const headers: Record<string, string> =
+      body && r.headers?.['content-length'] !== String(body.length) ? { ...r.headers, 'content-length': String(body.length) } : (r.headers ?? {});
     const max = r.maxResponseBytes ?? 4096;
     const req = lib.request(target, { method: r.method, headers, agent: agents[target.protocol] }, (res) => {
       const chunks: Buffer[] = [];

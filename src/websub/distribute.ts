@@ -6,7 +6,10 @@ import { hubSignature } from './signature.ts';
  * Fan-out of the hub: POSTs to subscribers' callbacks (fat pings) and to outside hubs (publish pings), at most
  * `concurrency` at a time, each with a time limit, failures retried with growing delays. Everything runs off the
  * request path and never blocks it: a slow or dead subscriber holds one slot for at most its time limit, and
- * the others go on. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
+ * the others go on. Deliveries start at a steady pace (`perSecond`, after a first `burst`): each costs the
+ * serving core about what answering a request for the feed does (the body written to a socket) plus its HMAC,
+ * so a fan-out to many subscribers on fast links must not take the core from the readers while it lasts; paced,
+ * it takes a bounded share, turn by turn of the event loop. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
  * subscription replaces one still queued or waiting to be retried. Pending deliveries live in memory: a restart
  * forgets them (the subscriber gets the next change, and can fetch the feed meanwhile).
  */
@@ -30,6 +33,14 @@ export interface DistributorOptions {
   logger: Logger;
   /** Deliveries in flight at most. */
   concurrency: number;
+  /** Deliveries started per second at most, once `burst` have started at once (Infinity: no pacing). */
+  perSecond: number;
+  burst: number;
+  /**
+   * A paced queue is pumped again at most this often, starting the deliveries allowed meanwhile together: fewer
+   * wake-ups and turns of the event loop per delivery than one start at a time.
+   */
+  tickMs: number;
   /** Delay before each retry; after the last one fails, the delivery is abandoned. */
   retryDelaysMs: readonly number[];
   timeoutMs: number;
@@ -54,8 +65,14 @@ export class Distributor {
   private active = 0;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** The pace: starts allowed now (a token bucket holding up to `burst`), refilled as time passes. */
+  private tokens: number;
+  private refilledAt = performance.now();
+  private wake: NodeJS.Timeout | null = null;
 
-  constructor(private readonly options: DistributorOptions) {}
+  constructor(private readonly options: DistributorOptions) {
+    this.tokens = options.burst;
+  }
 
   /** Deliveries queued, waiting for a retry or in flight. */
   get pending(): number {
@@ -80,6 +97,8 @@ export class Distributor {
 
   close(): void {
     this.closed = true;
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = null;
     for (const job of this.jobs.values()) if (job.timer) clearTimeout(job.timer);
     this.jobs.clear();
     this.queue.length = 0;
@@ -87,9 +106,14 @@ export class Distributor {
 
   private pump(): void {
     while (this.active < this.options.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+      const job = this.queue[0]!;
       // Replaced by a newer delivery since it was queued.
-      if (this.jobs.get(job.delivery.id) !== job) continue;
+      if (this.jobs.get(job.delivery.id) !== job) {
+        this.queue.shift();
+        continue;
+      }
+      if (!this.mayStart()) return;
+      this.queue.shift();
       this.jobs.delete(job.delivery.id);
       this.active++;
       void this.attempt(job).finally(() => {
@@ -98,6 +122,26 @@ export class Distributor {
         if (this.queue.length === 0 && this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
     }
+  }
+
+  /** Whether the pace allows a start now (taking it); if not, the queue is pumped again once it does. */
+  private mayStart(): boolean {
+    const { perSecond, burst } = this.options;
+    if (perSecond === Infinity) return true;
+    const now = performance.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * perSecond) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens--;
+      return true;
+    }
+    if (!this.wake && !this.closed) {
+      this.wake = setTimeout(() => {
+        this.wake = null;
+        this.pump();
+      }, Math.max(this.options.tickMs, Math.ceil(((1 - this.tokens) * 1000) / perSecond)));
+    }
+    return false;
   }
 
   private async attempt(job: Job): Promise<void> {
