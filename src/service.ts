@@ -129,7 +129,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
 
   const readers = new ReaderCounter(store, now);
   readers.start();
-  const report = () => readerReport((from, to) => store.readersByDay(from, to), now(), (feed) => `${config.baseUrl}${feed}`);
+  const report = (days?: number) => readerReport((from, to) => store.readersByDay(from, to), now(), (feed) => `${config.baseUrl}${feed}`, days);
   const metrics = new Metrics({
     content,
     cache,
@@ -138,7 +138,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     hub,
     readersToday: () => {
       readers.flush();
-      return { ...report().today, dropped: readers.dropped };
+      // Today's totals only: one day's rows, not the 30 days /stats shows.
+      return { ...report(1).today, dropped: readers.dropped };
     },
   });
   const app = createApp({
