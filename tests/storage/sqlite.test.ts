@@ -4,25 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RetentionPolicy } from '../../src/config.ts';
-import type { UpstreamItem } from '../../src/model/item.ts';
 import { bulkItemLoader } from '../../src/storage/sqlite/bulk.ts';
 import { closeDatabase, openDatabase } from '../../src/storage/sqlite/database.ts';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
+import { DAY, item, retention, T0 } from './fixtures.ts';
 
 /** The SQLite backend's own behaviour: its file, its schema and upgrades of older files. The rest is store.test.ts. */
 
-const T0 = new Date('2026-11-20T00:00:00Z');
-const DAY = 86_400_000;
-const retention: RetentionPolicy = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
-
-function item(key: string, over: Partial<UpstreamItem> = {}): UpstreamItem {
-  return {
-    key, url: `https://up.example/${key}`, title: `Title ${key}`, summary: 'Summary', contentHtml: '<p>Body</p>',
-    language: 'en', categories: ['World'], author: null, publishedAt: new Date(T0.getTime() - DAY), updatedAt: null, ...over,
-  };
-}
 
 const stores: Store[] = [];
 function track(store: Store): Store {

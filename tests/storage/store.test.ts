@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RetentionPolicy } from '../../src/config.ts';
 import type { UpstreamItem } from '../../src/model/item.ts';
 import type { RelatableItem } from '../../src/model/poll.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
+import { DAY, item, retention, T0 } from './fixtures.ts';
 
 /**
  * What the service asks of its store, through the `Store` interface only, so that every backend runs the same
@@ -14,16 +14,6 @@ import { openStore, type Store } from '../../src/storage/store.ts';
  */
 const backends: { name: string; open: (dir: string) => Store }[] = [{ name: 'sqlite', open: (dir) => openStore(dir) }];
 
-const T0 = new Date('2026-11-20T00:00:00Z');
-const DAY = 86_400_000;
-const retention: RetentionPolicy = { maxItemsPerSource: 100, maxAgeDays: 30, maxRelatedItemsPerSource: 5000 };
-
-function item(key: string, over: Partial<UpstreamItem> = {}): UpstreamItem {
-  return {
-    key, url: `https://up.example/${key}`, title: `Title ${key}`, summary: 'Summary', contentHtml: '<p>Body</p>',
-    language: 'en', categories: ['World'], author: null, publishedAt: new Date(T0.getTime() - DAY), updatedAt: null, ...over,
-  };
-}
 
 /** Every stored item related again by `relate`, as relateAll does it: in batches (of two, so there are several). */
 function relateAll(store: Store, relate: (item: RelatableItem) => readonly string[]): boolean {
