@@ -33,3 +33,16 @@ export interface RelatableItem {
   summary: string;
   categories: string[];
 }
+
+/** What changed in what we publish: the articles whose related items changed, or null for any article. */
+export interface PublishedChange {
+  articles: readonly string[] | null;
+}
+
+/** A replica asking to poll a source now (see `SyncStore.claimPoll` in src/storage/store.ts). */
+export interface PollClaim {
+  holder: string;
+  now: Date;
+  notClaimedSince: Date;
+  leaseUntil: Date;
+}

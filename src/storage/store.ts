@@ -1,6 +1,6 @@
 import type { RetentionPolicy } from '../config.ts';
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
-import type { ItemToStore, PollResult, RelatableItem } from '../model/poll.ts';
+import type { ItemToStore, PollClaim, PollResult, PublishedChange, RelatableItem } from '../model/poll.ts';
 import type { PushSubscription } from '../model/push.ts';
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
@@ -19,15 +19,17 @@ import { validatorTable } from './sqlite/validators.ts';
 /** Items per transaction when relations are recomputed. */
 export const RELATE_BATCH = 2000;
 
+/** A result now (SQLite in process) or later (a round trip to PostgreSQL). */
+export type Awaitable<T> = T | Promise<T>;
+
 /**
  * What the service keeps between polls and restarts, in its own words: sources and their poll state, polls,
  * related items, the validators of published resources, and the hub's subscribers. A backend implements all of it; callers know no
- * other type. The methods are synchronous, as SQLite in process allows and the hot paths (a feed reading hundreds
- * of related items, a poll storing a thousand) want. A backend with an asynchronous driver (PostgreSQL) needs
- * the readers' side to become asynchronous first: the related items go through `RelatedCache` already, which
- * can load them ahead of a render, and the poll's methods can return promises once the ingester awaits them.
+ * other type. `SyncStore` is the contract with synchronous results (SQLite in process); `Store`, what callers hold,
+ * is the same contract where any result may come later (PostgreSQL): callers await every call. The hot path
+ * never reaches the store: feeds render from `RelatedCache`, which loads the related items ahead of renders.
  */
-export interface Store {
+export interface SyncStore {
   /** Makes sure every configured source has a state row; a changed URL in sources.yaml resets the remembered one. */
   syncSources(sources: readonly { id: string; name: string; url: string }[]): void;
   sourceState(sourceId: string): SourceState | null;
@@ -66,9 +68,29 @@ export interface Store {
   /** Small facts kept with the data, e.g. a fingerprint of the rules the relations were computed with. */
   getMeta(key: string): string | null;
   setMeta(key: string, value: string): void;
-  /** The body hash and Last-Modified a published resource (path and query) last had; null if never stored. */
-  recallValidators(resource: string): { hash: string; lastModified: Date } | null;
-  rememberValidators(resource: string, hash: string, lastModified: Date): void;
+  /**
+   * Settles the validators of a published resource (path and query) rendered with body hash `hash` at `at`: when
+   * the stored hash is the same, the stored Last-Modified stands (`changed` false); otherwise `hash` and `at` are
+   * stored and returned (`changed` true). Atomic: replicas rendering the same new bytes agree on one Last-Modified,
+   * and exactly one of them sees `changed` (the one that distributes it to WebSub subscribers and purges caches).
+   */
+  settleValidators(resource: string, hash: string, at: Date): { lastModified: Date; changed: boolean };
+  /**
+   * Claims the next poll of a source for `claim.holder` (a replica): granted when no other holder's lease runs
+   * past `claim.now` and the source was not claimed at or after `claim.notClaimedSince` (a scheduled tick passes
+   * half the source's interval: with several replicas each tick polls once in total; an explicit poll passes `now`).
+   * The lease ends at `claim.leaseUntil` or at `releasePoll`; a replica killed mid-poll loses it when it ends.
+   */
+  claimPoll(sourceId: string, claim: PollClaim): boolean;
+  /** Ends `holder`'s lease on a source's poll (its claim time stays: the tick is done). */
+  releasePoll(sourceId: string, holder: string): void;
+  /**
+   * Tells the other replicas that what we publish changed (a poll or a re-relate committed): they drop their
+   * related items of those articles and render again. A store used by one process (SQLite) does nothing.
+   */
+  announceChange(change: PublishedChange): void;
+  /** `listener` hears the changes other replicas announce (never this store's own); one listener, the last set. */
+  onChangeAnnounced(listener: (change: PublishedChange) => void): void;
   /** Our subscription of a source's topic at its upstream WebSub hub, null when there is none. */
   pushSubscription(sourceId: string): PushSubscription | null;
   /** Every such subscription, removed sources' included (they are unsubscribed), by source id. */
@@ -97,8 +119,14 @@ export interface Store {
   close(): void;
 }
 
+
+/** The storage contract callers hold: `SyncStore`'s methods, each result possibly a promise. */
+export type Store = {
+  [K in keyof SyncStore]: (...args: Parameters<SyncStore[K]>) => Awaitable<ReturnType<SyncStore[K]>>;
+};
+
 /** Opens (creating if needed) the SQLite store `${dataDir}/kabar.sqlite` and brings its schema up to date. */
-export function openStore(dataDir: string): Store {
+export function openStore(dataDir: string): SyncStore {
   const db = openDatabase(dataDir);
   const sources = sourceTable(db);
   const relations = relationTable(db);
@@ -122,8 +150,12 @@ export function openStore(dataDir: string): Store {
     relatedItems: relations.all,
     getMeta: meta.get,
     setMeta: meta.set,
-    recallValidators: validators.recall,
-    rememberValidators: validators.remember,
+    settleValidators: validators.settle,
+    claimPoll: sources.claim,
+    releasePoll: sources.release,
+    // One process: no other replica to tell, none to hear.
+    announceChange: () => {},
+    onChangeAnnounced: () => {},
     pushSubscription: push.get,
     pushSubscriptions: push.all,
     savePushSubscription: push.save,

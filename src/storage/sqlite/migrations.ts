@@ -183,4 +183,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'poll leases: which replica polls a source now, until when, and when the source was last claimed',
+    // Times in ms since the epoch, as everywhere in this schema. See SyncStore.claimPoll.
+    sql: `
+      ALTER TABLE sources ADD COLUMN poll_holder TEXT;
+      ALTER TABLE sources ADD COLUMN poll_lease_until BIGINT;
+      ALTER TABLE sources ADD COLUMN poll_claimed_at BIGINT;
+    `,
+  },
 ];

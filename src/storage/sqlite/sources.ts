@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SourceState, SourceStatePatch } from '../../model/source.ts';
+import type { PollClaim } from '../../model/poll.ts';
 import type { SqliteDatabase } from './database.ts';
 
 export interface SourceRow {
@@ -68,6 +69,12 @@ export function sourceTable(db: SqliteDatabase) {
     activate: db.prepare('UPDATE sources SET active = 1 WHERE id = ?'),
     resetUrl: db.prepare('UPDATE sources SET url = ?, current_url = ?, etag = NULL, last_modified = NULL WHERE id = ?'),
     setListedAt: db.prepare<[number, string]>('UPDATE sources SET listed_at = ? WHERE id = ?'),
+    claim: db.prepare<[string, number, number, string, string, number, number]>(
+      `UPDATE sources SET poll_holder = ?, poll_lease_until = ?, poll_claimed_at = ?
+       WHERE id = ? AND (poll_holder IS NULL OR poll_holder = ? OR poll_lease_until <= ?)
+         AND (poll_claimed_at IS NULL OR poll_claimed_at < ?)`,
+    ),
+    release: db.prepare<[string, string]>('UPDATE sources SET poll_holder = NULL, poll_lease_until = NULL WHERE id = ? AND poll_holder = ?'),
   };
 
   const sync = db.transaction((sources: readonly { id: string; name: string; url: string }[]) => {
@@ -117,6 +124,10 @@ export function sourceTable(db: SqliteDatabase) {
     },
     update,
     setListedAt: (sourceId: string, at: number): void => void q.setListedAt.run(at, sourceId),
+    /** See `SyncStore.claimPoll`. */
+    claim: (sourceId: string, c: PollClaim): boolean =>
+      q.claim.run(c.holder, c.leaseUntil.getTime(), c.now.getTime(), sourceId, c.holder, c.now.getTime(), c.notClaimedSince.getTime()).changes === 1,
+    release: (sourceId: string, holder: string): void => void q.release.run(sourceId, holder),
     /** A source row that sources.yaml did not create (bulk loads for benchmarks); active, as every new row. */
     insert: (id: string, name: string, url: string): void => void q.insert.run(id, name, url, url),
   };

@@ -9,11 +9,12 @@ export function validatorTable(db: SqliteDatabase) {
     `INSERT INTO validators (resource, hash, last_modified) VALUES (?, ?, ?)
      ON CONFLICT (resource) DO UPDATE SET hash = excluded.hash, last_modified = excluded.last_modified`,
   );
-  return {
-    recall: (resource: string): { hash: string; lastModified: Date } | null => {
-      const row = recall.get(resource);
-      return row ? { hash: row.hash, lastModified: new Date(row.last_modified) } : null;
-    },
-    remember: (resource: string, hash: string, lastModified: Date): void => void remember.run(resource, hash, lastModified.getTime()),
-  };
+  /** See `SyncStore.settleValidators` (one process: the read and the write cannot interleave with another's). */
+  const settle = db.transaction((resource: string, hash: string, at: Date): { lastModified: Date; changed: boolean } => {
+    const row = recall.get(resource);
+    if (row && row.hash === hash) return { lastModified: new Date(row.last_modified), changed: false };
+    remember.run(resource, hash, at.getTime());
+    return { lastModified: at, changed: true };
+  });
+  return { settle: (resource: string, hash: string, at: Date) => settle(resource, hash, at) };
 }
