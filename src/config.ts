@@ -23,6 +23,11 @@ export interface Config {
   /** When set, GET /stats, /stats.json and /metrics ask for `Authorization: Bearer <it>`; else they are open. */
   adminToken: string | null;
   hub: HubPolicy;
+  /**
+   * DATABASE_URL: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, shared by replicas; null keeps the
+   * embedded SQLite store in DATA_DIR.
+   */
+  databaseUrl: string | null;
 }
 
 /** The built-in WebSub hub (README, "WebSub"). */
@@ -89,6 +94,7 @@ const envSchema = z.object({
     .optional(),
   WEBSUB_HUB: z.string().optional(),
   WEBSUB_ALLOW_PRIVATE_CALLBACKS: z.enum(['true', 'false']).default('false'),
+  DATABASE_URL: z.string().optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -120,6 +126,21 @@ function hubUrl(raw: string): string {
     throw new ConfigError(`WEBSUB_HUB URLs must use http or https, got ${JSON.stringify(raw)}`, ['WEBSUB_HUB']);
   }
   return url.href;
+}
+
+/** DATABASE_URL: a PostgreSQL connection URL (its password is never repeated in an error). */
+function databaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database), and it does not parse as a URL', ['DATABASE_URL']);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql:// (unset it for the embedded SQLite store), got ${url.protocol}//`, ['DATABASE_URL']);
+  }
+  if (url.pathname.length <= 1) throw new ConfigError(`DATABASE_URL must name a database (postgres://host:5432/<database>), got none for ${url.host}`, ['DATABASE_URL']);
+  return raw;
 }
 
 /** Reads and validates the environment; a ConfigError names every variable at fault. */
@@ -161,5 +182,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     websubSubscribe: e.WEBSUB_SUBSCRIBE ?? 'auto',
     adminToken: e.ADMIN_TOKEN ?? null,
     hub: { outsideHubs: [...new Set(outsideHubs)], allowPrivateCallbacks: e.WEBSUB_ALLOW_PRIVATE_CALLBACKS === 'true' },
+    databaseUrl: e.DATABASE_URL === undefined ? null : databaseUrl(e.DATABASE_URL),
   };
 }

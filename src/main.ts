@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, process.stdout.isTTY ? humanDestination(process.stdout) : undefined);
   let service;
   try {
-    service = createService(config, logger);
+    service = await createService(config, logger);
   } catch (err) {
     if (err instanceof ContentError || err instanceof ConfigError) {
       logger.fatal({ err: { message: err.message } }, 'cannot start');

@@ -16,7 +16,8 @@ import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { ReaderCounter } from './stats/counter.ts';
 import { readerReport } from './stats/report.ts';
-import { openStore, type Store } from './storage/store.ts';
+import { openConfiguredStore } from './storage/open.ts';
+import type { Store } from './storage/store.ts';
 import { Hub, type HubTuning } from './websub/hub.ts';
 import { parseTarget, resolveResource } from './http/resources.ts';
 
@@ -53,18 +54,32 @@ export interface ServiceOptions {
  * Express app and server. Throws ContentError or ConfigError (naming the file, entry or field) when the
  * content or sources cannot be used.
  */
-export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
+export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const now = options.now ?? (() => new Date());
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = new LiveSources(config.contentDir, logger);
-  const store = openStore(config.dataDir);
+  const { store, shared } = await openConfiguredStore(config, logger);
   const cache = new RepresentationCache(now, {
     memory: store,
     onRender: (type, ms) => metrics.render(type, ms),
     // A feed with new bytes goes to its WebSub subscribers.
     onNewBytes: (key, rep) => hub.changed(key, rep),
   });
-  const related = new RelatedCache(store);
+  // A store shared over the network (PostgreSQL) is read ahead, so renders never wait for it.
+  const related = new RelatedCache(store, { preload: shared });
+  const loadRelated = () => related.load(content.current.articles.map((a) => a.id), content.current.site.feedItemLimit);
+  await loadRelated();
+  /** What we publish changed (here, or announced by another replica): render again once the related items are read. */
+  const publish = (changedArticles: readonly string[] | null) => {
+    const reading = related.changed(changedArticles);
+    const renderAgain = () => {
+      cache.invalidate();
+      hub.published();
+    };
+    if (reading) reading.then(renderAgain, (err: unknown) => logger.error({ err }, 'reading related items after a change failed'));
+    else renderAgain();
+  };
+  void store.onChangeAnnounced((change) => publish(change.articles));
   const urls = new Urls(config.baseUrl, config.hub.outsideHubs);
   const subscriber = createSubscriber({
     store,
@@ -79,11 +94,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     urls,
     content: () => content.current,
     // What a request for the feed would do: render it unless the cache has it for the current generation.
-    render: (key) => {
+    render: async (key) => {
       const target = parseTarget(key);
       if (!target) return;
       const resource = resolveResource(target.pathname, target.query, content.current, urls);
-      cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
+      await cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
     },
     now,
     logger,
@@ -101,18 +116,19 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     now,
     targets: () => relateTargets(content.current),
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
-    onPublishedChange: (changedArticles) => {
-      if (changedArticles) related.forget(changedArticles);
-      else related.clear();
-      cache.invalidate();
-      hub.published();
-    },
+    onPublishedChange: publish,
     push: subscriber,
     ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
   });
   content.onChange(() => {
-    cache.invalidate();
-    hub.published();
+    // Articles may have come or gone (and with them related lists to read ahead), and the feeds' length.
+    void loadRelated().then(
+      () => {
+        cache.invalidate();
+        hub.published();
+      },
+      (err: unknown) => logger.error({ err }, 'reading related items after a content change failed'),
+    );
     void ingester.relateAll();
   });
   // Relations may be stale if the content changed while the service was down: related again in the
@@ -127,7 +143,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sources.watch();
   }
 
-  const readers = new ReaderCounter(store, now);
+  const readers = new ReaderCounter(store, now, (err) => logger.error({ err }, 'writing who read us failed'));
   readers.start();
   const report = (days?: number) => readerReport((from, to) => store.readersByDay(from, to), now(), (feed) => `${config.baseUrl}${feed}`, days);
   const metrics = new Metrics({
@@ -136,10 +152,10 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sourceStatus: () => ingester.status(),
     relationsCurrent: () => ingester.relationsCurrent(),
     hub,
-    readersToday: () => {
-      readers.flush();
+    readersToday: async () => {
+      await readers.flush();
       // Today's totals only: one day's rows, not the 30 days /stats shows.
-      return { ...report(1).today, dropped: readers.dropped };
+      return { ...(await report(1)).today, dropped: readers.dropped };
     },
   });
   const app = createApp({
@@ -181,8 +197,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      readers.stop();
-      store.close();
+      await readers.stop().catch((err: unknown) => logger.error({ err }, 'writing who read us failed'));
+      await store.close();
     },
   };
 }

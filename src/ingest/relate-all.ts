@@ -47,23 +47,23 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     // Recomputing touches every stored item (seconds at 100k items): skip it when the rules are the ones
     // the stored relations were computed with, as on most restarts and content edits.
     const fingerprint = createHash('sha256').update(JSON.stringify(deps.targets())).digest('hex');
-    if (store.getMeta(RELATE_RULES_KEY) === fingerprint) return;
+    if ((await store.getMeta(RELATE_RULES_KEY)) === fingerprint) return;
     const relate = deps.relater();
     const started = performance.now();
     // From the first batch on, the stored relations match no rules' fingerprint until the last batch is done:
     // a pass cut short (superseded, stopped, crashed) is redone by the next, even for the rules stored before.
-    store.setMeta(RELATE_RULES_KEY, 'relating');
+    await store.setMeta(RELATE_RULES_KEY, 'relating');
     for (let after: number | null = 0; after !== null; ) {
       // Superseded by a newer call (which starts over with newer rules), or the ingester stops: the rules'
       // fingerprint is not stored, so the next start relates again.
       if (run !== latest || deps.stopped()) return;
-      const batch = store.recomputeRelationsBatch((item) => relate(item), after, deps.batch);
+      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch);
       // Published at once: a feed rendered between batches must not keep showing relations already replaced.
       if (batch.changed) deps.onPublishedChange();
       after = batch.next;
       if (after !== null) await new Promise((resolve) => setImmediate(resolve));
     }
-    store.setMeta(RELATE_RULES_KEY, fingerprint);
+    await store.setMeta(RELATE_RULES_KEY, fingerprint);
     logger.info({ ms: Math.round(performance.now() - started) }, 'stored items related to the current rules');
   }
 

@@ -68,7 +68,7 @@ export async function startService(
     INGEST: 'off',
     ...opts.env,
   });
-  const service = createService(config, opts.logger ?? silentLogger(), {
+  const service = await createService(config, opts.logger ?? silentLogger(), {
     ...(opts.now ? { now: opts.now } : {}),
     watchContent: opts.watch ?? false,
     ...(opts.pollJitterMs !== undefined ? { pollJitterMs: opts.pollJitterMs } : {}),

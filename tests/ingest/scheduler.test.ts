@@ -57,7 +57,7 @@ afterEach(async () => {
   await ingester?.stop();
   ingester = null;
   vi.useRealTimers();
-  store.close();
+  await store.close();
   await up.close();
 });
 
@@ -67,7 +67,7 @@ describe('scheduler', () => {
     const pollAt = async (iso: string) => {
       vi.setSystemTime(new Date(iso));
       await ing.pollSource('feed');
-      return ing.status()[0]!.nextPollAt;
+      return (await ing.status())[0]!.nextPollAt;
     };
     expect(await pollAt('2026-11-20T10:00:00.000Z')).toBe('2026-11-20T10:15:00.000Z');
     expect(await pollAt('2026-11-20T10:14:59.000Z')).toBe('2026-11-20T10:15:00.000Z');
@@ -82,7 +82,7 @@ describe('scheduler', () => {
     ing.start();
     await ing.whenIdle();
     expect(hits('/rss2.xml')).toBe(1);
-    expect(ing.status()[0]!.nextPollAt).toBe('2026-11-20T10:15:00.000Z');
+    expect((await ing.status())[0]!.nextPollAt).toBe('2026-11-20T10:15:00.000Z');
     await vi.advanceTimersByTimeAsync(14 * 60_000);
     await ing.whenIdle();
     expect(hits('/rss2.xml')).toBe(1);
@@ -105,7 +105,7 @@ describe('scheduler', () => {
     expect(hits('/slow.xml')).toBe(1);
     g.release();
     await ing.whenIdle();
-    expect(ing.status()[0]!.lastStatus).toBe(200);
+    expect((await ing.status())[0]!.lastStatus).toBe(200);
     await vi.advanceTimersByTimeAsync(30_000);
     await ing.whenIdle();
     expect(hits('/slow.xml')).toBe(2);
@@ -115,17 +115,17 @@ describe('scheduler', () => {
     const ing = build('*/30 * * * * *', '/500');
     ing.start();
     await ing.whenIdle();
-    expect(ing.status()[0]).toMatchObject({ consecutiveFailures: 1, nextPollAt: '2026-11-20T10:00:30.000Z' });
+    expect((await ing.status())[0]).toMatchObject({ consecutiveFailures: 1, nextPollAt: '2026-11-20T10:00:30.000Z' });
     await vi.advanceTimersByTimeAsync(30_000);
     await ing.whenIdle();
-    expect(ing.status()[0]).toMatchObject({ consecutiveFailures: 2, nextPollAt: '2026-11-20T10:01:30.000Z' });
+    expect((await ing.status())[0]).toMatchObject({ consecutiveFailures: 2, nextPollAt: '2026-11-20T10:01:30.000Z' });
     await vi.advanceTimersByTimeAsync(30_000); // 10:01:00, backing off
     await ing.whenIdle();
     expect(hits('/500')).toBe(2);
     await vi.advanceTimersByTimeAsync(30_000); // 10:01:30
     await ing.whenIdle();
     expect(hits('/500')).toBe(3);
-    expect(ing.status()[0]!.consecutiveFailures).toBe(3);
+    expect((await ing.status())[0]!.consecutiveFailures).toBe(3);
   });
 
   it('stops: waits for the running poll, then no more polls', async () => {
@@ -140,7 +140,7 @@ describe('scheduler', () => {
     expect(stopped).toBe(false);
     g.release();
     await stopping;
-    expect(ing.status()[0]!.lastStatus).toBe(200);
+    expect((await ing.status())[0]!.lastStatus).toBe(200);
     expect([...cron.getTasks().values()].filter((t) => t.name?.startsWith('ingest:'))).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(hits('/slow.xml')).toBe(1);
