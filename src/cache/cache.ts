@@ -10,8 +10,7 @@ export interface Rendered extends RepresentationOptions {
 
 /** Where validators outlive the process (the store): a restart must not move Last-Modified of unchanged bytes. */
 export interface ValidatorMemory {
-  recallValidators(key: string): { hash: string; lastModified: Date } | null;
-  rememberValidators(key: string, hash: string, lastModified: Date): void;
+  settleValidators(key: string, hash: string, at: Date): { lastModified: Date; changed: boolean };
 }
 
 /**
@@ -83,13 +82,10 @@ export class RepresentationCache {
     let changed = false;
     if (previous && previous.rep.hash === rep.hash) rep = previous.rep;
     else {
-      // Not in memory (first render since start, or evicted), or new bytes: ask what was published before.
-      const before = previous ? null : this.memory?.recallValidators(key);
-      if (before && before.hash === rep.hash) rep = rep.withLastModified(before.lastModified);
-      else {
-        this.memory?.rememberValidators(key, rep.hash, renderedAt);
-        changed = true;
-      }
+      // Not in memory (first render since start, or evicted), or new bytes: settled against what was published before.
+      const settled = this.memory?.settleValidators(key, rep.hash, renderedAt) ?? { lastModified: renderedAt, changed: true };
+      if (settled.changed) changed = true;
+      else rep = rep.withLastModified(settled.lastModified);
     }
     if (previous) {
       this.entries.delete(key);
