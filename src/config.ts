@@ -23,6 +23,11 @@ export interface Config {
   /** When set, GET /stats, /stats.json and /metrics ask for `Authorization: Bearer <it>`; else they are open. */
   adminToken: string | null;
   hub: HubPolicy;
+  /**
+   * PURGE_WEBHOOK: where the surrogate keys of resources whose bytes changed are POSTed (README, "Caches in
+   * front"), for a CDN to purge them; null: no purges, shared caches keep copies for their s-maxage.
+   */
+  purgeWebhook: string | null;
 }
 
 /** The built-in WebSub hub (README, "WebSub"). */
@@ -89,6 +94,7 @@ const envSchema = z.object({
     .optional(),
   WEBSUB_HUB: z.string().optional(),
   WEBSUB_ALLOW_PRIVATE_CALLBACKS: z.enum(['true', 'false']).default('false'),
+  PURGE_WEBHOOK: z.string().optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -119,6 +125,27 @@ function hubUrl(raw: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(`WEBSUB_HUB URLs must use http or https, got ${JSON.stringify(raw)}`, ['WEBSUB_HUB']);
   }
+  return url.href;
+}
+
+/**
+ * PURGE_WEBHOOK: absolute http(s), kept as written (a token may ride in its query). No user:password@: fetch
+ * refuses URLs with credentials, and they would be logged with every failure.
+ */
+function purgeWebhookUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PURGE_WEBHOOK must be an absolute http(s) URL, got ${JSON.stringify(raw)}`, ['PURGE_WEBHOOK']);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`PURGE_WEBHOOK must use http or https, got ${url.protocol}`, ['PURGE_WEBHOOK']);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError('PURGE_WEBHOOK must not carry credentials (user:password@); put a token in its query instead', ['PURGE_WEBHOOK']);
+  }
+  if (url.hash) throw new ConfigError(`PURGE_WEBHOOK must not carry a fragment: ${raw}`, ['PURGE_WEBHOOK']);
   return url.href;
 }
 
@@ -161,5 +188,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     websubSubscribe: e.WEBSUB_SUBSCRIBE ?? 'auto',
     adminToken: e.ADMIN_TOKEN ?? null,
     hub: { outsideHubs: [...new Set(outsideHubs)], allowPrivateCallbacks: e.WEBSUB_ALLOW_PRIVATE_CALLBACKS === 'true' },
+    purgeWebhook: e.PURGE_WEBHOOK === undefined ? null : purgeWebhookUrl(e.PURGE_WEBHOOK),
   };
 }

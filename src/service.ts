@@ -2,6 +2,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import { RepresentationCache } from './cache/cache.ts';
 import { RelatedCache } from './cache/related.ts';
+import { Purger, type PurgeTuning } from './cdn/purge.ts';
+import { catalogKeys, EagerRender } from './cdn/refresh.ts';
 import type { Config } from './config.ts';
 import { LiveContent } from './content/live.ts';
 import { relateTargets } from './content/relate-targets.ts';
@@ -34,6 +36,8 @@ export interface Service {
   readers: ReaderCounter;
   /** The WebSub hub (BASE_URL/websub). */
   hub: Hub;
+  /** With PURGE_WEBHOOK: the CDN purger, and the renders after each change that feed it. */
+  cdn: { purger: Purger; eager: EagerRender } | null;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -46,6 +50,8 @@ export interface ServiceOptions {
   pollJitterMs?: number;
   /** The hub's leases, limits and retry delays (tests and the benchmark; README gives the defaults). */
   hub?: Partial<HubTuning>;
+  /** The purger's batching and retries, and the delay of the renders after a change (tests). */
+  cdn?: { purge?: Partial<PurgeTuning>; renderDelayMs?: number };
 }
 
 /**
@@ -61,8 +67,11 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const cache = new RepresentationCache(now, {
     memory: store,
     onRender: (type, ms) => metrics.render(type, ms),
-    // A feed with new bytes goes to its WebSub subscribers.
-    onNewBytes: (key, rep) => hub.changed(key, rep),
+    // A feed with new bytes goes to its WebSub subscribers; any resource with new bytes is purged from the CDN.
+    onNewBytes: (key, rep) => {
+      hub.changed(key, rep);
+      if (cdn && rep.purgeKey !== null) cdn.purger.purge([rep.purgeKey]);
+    },
   });
   const related = new RelatedCache(store);
   const urls = new Urls(config.baseUrl, config.hub.outsideHubs);
@@ -74,17 +83,25 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     logger,
     now,
   });
+  // What a request for the feed would do: render it unless the cache has it for the current generation.
+  const render = (key: string): void => {
+    const target = parseTarget(key);
+    if (!target) return;
+    const resource = resolveResource(target.pathname, target.query, content.current, urls);
+    cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
+  };
+  const cdn =
+    config.purgeWebhook === null
+      ? null
+      : {
+          purger: new Purger({ url: config.purgeWebhook, logger, userAgent: config.fetch.userAgent, tuning: options.cdn?.purge }),
+          eager: new EagerRender({ keys: () => catalogKeys(content.current, urls), render, logger, delayMs: options.cdn?.renderDelayMs }),
+        };
   const hub = new Hub({
     store,
     urls,
     content: () => content.current,
-    // What a request for the feed would do: render it unless the cache has it for the current generation.
-    render: (key) => {
-      const target = parseTarget(key);
-      if (!target) return;
-      const resource = resolveResource(target.pathname, target.query, content.current, urls);
-      cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
-    },
+    render,
     now,
     logger,
     outsideHubs: config.hub.outsideHubs,
@@ -106,6 +123,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       else related.clear();
       cache.invalidate();
       hub.published();
+      cdn?.eager.published();
     },
     push: subscriber,
     ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
@@ -113,6 +131,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   content.onChange(() => {
     cache.invalidate();
     hub.published();
+    cdn?.eager.published();
     void ingester.relateAll();
   });
   // Relations may be stale if the content changed while the service was down: related again in the
@@ -121,6 +140,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   // Feeds that changed while the service was down (content edited, a new version deployed) reach their
   // subscribers now: the hub renders the subscribed ones once, and the cache compares them with what was published.
   hub.published();
+  // And feeds that changed while it was down are purged from the CDN (all of them, on an empty database).
+  cdn?.eager.published();
   sources.onChange((list) => ingester.setSources(list));
   if (options.watchContent !== false) {
     content.watch();
@@ -170,10 +191,13 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     cache,
     readers,
     hub,
+    cdn,
     async close() {
       if (closed) return;
       closed = true;
       hub.close();
+      cdn?.eager.close();
+      cdn?.purger.close();
       content.close();
       sources.close();
       await ingester.stop();
