@@ -28,6 +28,11 @@ export interface Config {
    * embedded SQLite store in DATA_DIR.
    */
   databaseUrl: string | null;
+  /**
+   * PURGE_WEBHOOK: where the surrogate keys of resources whose bytes changed are POSTed (README, "Caches in
+   * front"), for a CDN to purge them; null: no purges, shared caches keep copies for their s-maxage.
+   */
+  purgeWebhook: string | null;
 }
 
 /** The built-in WebSub hub (README, "WebSub"). */
@@ -95,6 +100,7 @@ const envSchema = z.object({
   WEBSUB_HUB: z.string().optional(),
   WEBSUB_ALLOW_PRIVATE_CALLBACKS: z.enum(['true', 'false']).default('false'),
   DATABASE_URL: z.string().optional(),
+  PURGE_WEBHOOK: z.string().optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -143,6 +149,27 @@ function databaseUrl(raw: string): string {
   return raw;
 }
 
+/**
+ * PURGE_WEBHOOK: absolute http(s), kept as written (a token may ride in its query). No user:password@: fetch
+ * refuses URLs with credentials, and they would be logged with every failure.
+ */
+function purgeWebhookUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PURGE_WEBHOOK must be an absolute http(s) URL, got ${JSON.stringify(raw)}`, ['PURGE_WEBHOOK']);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`PURGE_WEBHOOK must use http or https, got ${url.protocol}`, ['PURGE_WEBHOOK']);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError('PURGE_WEBHOOK must not carry credentials (user:password@); put a token in its query instead', ['PURGE_WEBHOOK']);
+  }
+  if (url.hash) throw new ConfigError(`PURGE_WEBHOOK must not carry a fragment: ${raw}`, ['PURGE_WEBHOOK']);
+  return url.href;
+}
+
 /** Reads and validates the environment; a ConfigError names every variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings are treated as unset, so `PORT= npm start` means the default, not an error.
@@ -183,5 +210,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     adminToken: e.ADMIN_TOKEN ?? null,
     hub: { outsideHubs: [...new Set(outsideHubs)], allowPrivateCallbacks: e.WEBSUB_ALLOW_PRIVATE_CALLBACKS === 'true' },
     databaseUrl: e.DATABASE_URL === undefined ? null : databaseUrl(e.DATABASE_URL),
+    purgeWebhook: e.PURGE_WEBHOOK === undefined ? null : purgeWebhookUrl(e.PURGE_WEBHOOK),
   };
 }

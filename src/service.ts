@@ -2,6 +2,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import { RepresentationCache } from './cache/cache.ts';
 import { RelatedCache } from './cache/related.ts';
+import { Purger, type PurgeTuning } from './cdn/purge.ts';
+import { catalogKeys, EagerRender } from './cdn/refresh.ts';
 import type { Config } from './config.ts';
 import { LiveContent } from './content/live.ts';
 import { relateTargets } from './content/relate-targets.ts';
@@ -35,6 +37,8 @@ export interface Service {
   readers: ReaderCounter;
   /** The WebSub hub (BASE_URL/websub). */
   hub: Hub;
+  /** With PURGE_WEBHOOK: the CDN purger, and the renders after each change that feed it. */
+  cdn: { purger: Purger; eager: EagerRender } | null;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -47,6 +51,8 @@ export interface ServiceOptions {
   pollJitterMs?: number;
   /** The hub's leases, limits and retry delays (tests and the benchmark; README gives the defaults). */
   hub?: Partial<HubTuning>;
+  /** The purger's batching and retries, and the delay of the renders after a change (tests). */
+  cdn?: { purge?: Partial<PurgeTuning>; renderDelayMs?: number };
 }
 
 /**
@@ -62,8 +68,11 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const cache = new RepresentationCache(now, {
     memory: store,
     onRender: (type, ms) => metrics.render(type, ms),
-    // A feed with new bytes goes to its WebSub subscribers.
-    onNewBytes: (key, rep) => hub.changed(key, rep),
+    // A feed with new bytes goes to its WebSub subscribers; any resource with new bytes is purged from the CDN.
+    onNewBytes: (key, rep) => {
+      hub.changed(key, rep);
+      if (cdn && rep.purgeKey !== null) cdn.purger.purge([rep.purgeKey]);
+    },
   });
   // A store shared over the network (PostgreSQL) is read ahead, so renders never wait for it.
   const related = new RelatedCache(store, { preload: shared });
@@ -75,6 +84,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const renderAgain = () => {
       cache.invalidate();
       hub.published();
+      cdn?.eager.published();
     };
     if (reading) reading.then(renderAgain, (err: unknown) => logger.error({ err }, 'reading related items after a change failed'));
     else renderAgain();
@@ -89,17 +99,25 @@ export async function createService(config: Config, logger: Logger, options: Ser
     logger,
     now,
   });
+  // What a request for the feed would do: render it unless the cache has it for the current generation.
+  const render = async (key: string): Promise<void> => {
+    const target = parseTarget(key);
+    if (!target) return;
+    const resource = resolveResource(target.pathname, target.query, content.current, urls);
+    await cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
+  };
+  const cdn =
+    config.purgeWebhook === null
+      ? null
+      : {
+          purger: new Purger({ url: config.purgeWebhook, logger, userAgent: config.fetch.userAgent, tuning: options.cdn?.purge }),
+          eager: new EagerRender({ keys: () => catalogKeys(content.current, urls), render, logger, delayMs: options.cdn?.renderDelayMs }),
+        };
   const hub = new Hub({
     store,
     urls,
     content: () => content.current,
-    // What a request for the feed would do: render it unless the cache has it for the current generation.
-    render: async (key) => {
-      const target = parseTarget(key);
-      if (!target) return;
-      const resource = resolveResource(target.pathname, target.query, content.current, urls);
-      await cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
-    },
+    render,
     now,
     logger,
     outsideHubs: config.hub.outsideHubs,
@@ -126,6 +144,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       () => {
         cache.invalidate();
         hub.published();
+        cdn?.eager.published();
       },
       (err: unknown) => logger.error({ err }, 'reading related items after a content change failed'),
     );
@@ -137,6 +156,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
   // Feeds that changed while the service was down (content edited, a new version deployed) reach their
   // subscribers now: the hub renders the subscribed ones once, and the cache compares them with what was published.
   hub.published();
+  // And feeds that changed while it was down are purged from the CDN (all of them, on an empty database).
+  cdn?.eager.published();
   sources.onChange((list) => ingester.setSources(list));
   if (options.watchContent !== false) {
     content.watch();
@@ -186,10 +207,13 @@ export async function createService(config: Config, logger: Logger, options: Ser
     cache,
     readers,
     hub,
+    cdn,
     async close() {
       if (closed) return;
       closed = true;
       hub.close();
+      cdn?.eager.close();
+      cdn?.purger.close();
       content.close();
       sources.close();
       await ingester.stop();

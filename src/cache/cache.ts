@@ -106,7 +106,7 @@ export class RepresentationCache {
     const r = render();
     this.onRender?.(r.contentType, performance.now() - started);
     const renderedAt = this.now();
-    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView, link: r.link ?? null });
+    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView, link: r.link ?? null, surrogateKeys: r.surrogateKeys });
     let changed = true;
     if (previous && previous.rep.hash === rep.hash) {
       rep = previous.rep;
