@@ -21,7 +21,7 @@ const RENEW_CHECK_MS = 60_000;
  * How long a replica's claim on a source's poll lasts beyond the fetch's own time limit (parse, relate and the
  * commit): a replica killed mid-poll holds the source no longer than this.
  */
-const POLL_LEASE_EXTRA_MS = 60_000;
+const POLL_LEASE_EXTRA_MS = 10_000;
 
 /** A poll's own dependencies (store, fetch policy, retention), and what a scheduler adds around polls. */
 export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | 'retention'> {

@@ -31,7 +31,13 @@ function gate(): { handler: Handler; release(): void } {
 }
 
 function build(schedule: string, p: string, jitterMs = 0): Ingester {
-  ingester = createIngester({
+  ingester = another(schedule, p, jitterMs);
+  return ingester;
+}
+
+/** An ingester of the source on the same store (a second replica sharing it); stopped by the test. */
+function another(schedule: string, p: string, jitterMs = 0): Ingester {
+  return createIngester({
     store,
     sources: [{ id: 'feed', url: up.url(p), name: 'Feed', schedule, language: null }],
     fetchPolicy,
@@ -41,7 +47,6 @@ function build(schedule: string, p: string, jitterMs = 0): Ingester {
     onPublishedChange: () => {},
     jitterMs,
   });
-  return ingester;
 }
 
 const hits = (p: string) => up.requests.filter((r) => r.path === p).length;
@@ -75,6 +80,44 @@ describe('scheduler', () => {
     expect(await pollAt('2026-11-20T11:07:00.000Z')).toBe('2026-11-20T11:15:00.000Z');
     // The clock set back (NTP, a test): asked again, not taken from before.
     expect(await pollAt('2026-11-20T09:01:00.000Z')).toBe('2026-11-20T09:15:00.000Z');
+  });
+
+  it('with two ingesters sharing the store (two replicas), polls once at start and once per tick in total', async () => {
+    const first = build('*/15 * * * *', '/rss2.xml', 5_000);
+    const second = another('*/15 * * * *', '/rss2.xml', 5_000);
+    try {
+      first.start();
+      second.start();
+      await Promise.all([first.whenIdle(), second.whenIdle()]);
+      expect(hits('/rss2.xml')).toBe(1);
+      // Past each tick and its jitter (up to 5 s).
+      await vi.advanceTimersByTimeAsync(5_000);
+      for (let tick = 2; tick <= 4; tick++) {
+        await vi.advanceTimersByTimeAsync(15 * 60_000);
+        await Promise.all([first.whenIdle(), second.whenIdle()]);
+        expect(hits('/rss2.xml')).toBe(tick);
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('a replica that dies mid-poll holds the source until its lease ends; then another polls at its next tick', async () => {
+    const ing = build('*/15 * * * *', '/rss2.xml');
+    const dead = 'a replica killed mid-poll';
+    const claimed = await store.claimPoll('feed', { holder: dead, now: T0, notClaimedSince: T0, leaseUntil: new Date(T0.getTime() + 20 * 60_000) });
+    expect(claimed).toBe(true);
+    ing.start();
+    await ing.whenIdle();
+    expect(hits('/rss2.xml')).toBe(0);
+    // 10:15: the lease (until 10:20) still holds.
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    await ing.whenIdle();
+    expect(hits('/rss2.xml')).toBe(0);
+    // 10:30: it has ended.
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    await ing.whenIdle();
+    expect(hits('/rss2.xml')).toBe(1);
   });
 
   it('polls once at start, then on the schedule (with jitter)', async () => {
