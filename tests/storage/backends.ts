@@ -38,7 +38,7 @@ export function requirePostgres(): Promise<void> {
       await client.query('SELECT 1');
     } catch (err) {
       reachable = null;
-      throw new Error(`PostgreSQL is not reachable at ${TEST_DATABASE_URL} (${err instanceof Error ? err.message : String(err)}): ${START_HINT}`);
+      throw new Error(`PostgreSQL is not reachable at ${TEST_DATABASE_URL} (${err instanceof Error ? err.message : String(err)}): ${START_HINT}`, { cause: err });
     } finally {
       await client.end().catch(() => {});
     }

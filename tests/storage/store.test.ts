@@ -85,7 +85,7 @@ describe.each(backends)('store ($name)', (backend) => {
     const { store, place } = await tempStore();
     const replicas = [store, await open(place), await open(place)];
     for (let round = 0; round < 5; round++) {
-      const results = await Promise.all(replicas.map((r, i) => r.settleValidators('/feed', `h${round}`, new Date(T0.getTime() + round * DAY + i))));
+      const results = await Promise.all(replicas.map((r, i) => Promise.resolve(r.settleValidators('/feed', `h${round}`, new Date(T0.getTime() + round * DAY + i)))));
       expect(results.filter((r) => r.changed)).toHaveLength(1);
       expect(new Set(results.map((r) => r.lastModified.getTime())).size).toBe(1);
     }
@@ -128,9 +128,9 @@ describe.each(backends)('store ($name)', (backend) => {
       const { store, place } = await tempStore();
       const replicas = [store, await open(place), await open(place)];
       for (let tick = 0; tick < 5; tick++) {
-        const won = await Promise.all(replicas.map((r, i) => r.claimPoll('src', claim(`r${i}`, tick * 10, tick * 10 - 5))));
+        const won = await Promise.all(replicas.map((r, i) => Promise.resolve(r.claimPoll('src', claim(`r${i}`, tick * 10, tick * 10 - 5)))));
         expect(won.filter(Boolean)).toHaveLength(1);
-        await Promise.all(replicas.map((r, i) => r.releasePoll('src', `r${i}`)));
+        await Promise.all(replicas.map((r, i) => Promise.resolve(r.releasePoll('src', `r${i}`))));
       }
     });
   });
@@ -246,7 +246,7 @@ describe.each(backends)('store ($name)', (backend) => {
     expect(await poll([], { currentUrl: 'https://up.example/moved' })).toMatchObject({ publishedChanged: false, changedArticles: [] });
   });
 
-  describe('retention', async () => {
+  describe('retention', () => {
     const at = (days: number) => new Date(T0.getTime() + days * DAY);
     const year2020 = new Date('2020-11-03T13:00:00Z');
     const keys = async (store: Store) => (await store.relatedItems(100)).map((i) => i.key).sort();
@@ -430,6 +430,70 @@ describe.each(backends)('store ($name)', (backend) => {
     expect((await store.commitPoll('src', [{ item: item('a', { title: 'a\ud800' }), articleIds: [] }], {}, retention, T0)).updated).toBe(1);
     expect((await store.commitPoll('src', [{ item: item('a', { title: 'a\ud801' }), articleIds: [] }], {}, retention, T0)).updated).toBe(1);
     expect((await store.commitPoll('src', [{ item: item('a', { title: 'a\ud801' }), articleIds: [] }], {}, retention, T0)).unchanged).toBe(1);
+  });
+
+  it('stores a listing that repeats a key as if its entries came one by one', async () => {
+    const { store } = await tempStore();
+    const r = await store.commitPoll(
+      'src',
+      [
+        { item: item('a'), articleIds: ['a1'] },
+        { item: item('b'), articleIds: [] },
+        { item: item('a', { title: 'Second' }), articleIds: ['a2'] },
+        { item: item('a', { title: 'Second' }), articleIds: ['a2'] },
+      ],
+      {},
+      retention,
+      T0,
+    );
+    expect(r).toMatchObject({ inserted: 2, updated: 1, unchanged: 1, publishedChanged: true, changedArticles: ['a1', 'a2'] });
+    expect((await store.relatedItems(10)).map((i) => [i.key, i.title, i.articleIds])).toEqual([['a', 'Second', ['a2']]]);
+    expect(await store.itemCount('src')).toBe(2);
+  });
+
+  it('keeps times to the millisecond', async () => {
+    const { store } = await tempStore();
+    const t = new Date('2026-11-20T01:02:03.456Z');
+    await store.updateSourceState('src', { lastAttemptAt: t, nextPollAt: new Date(t.getTime() + 1) });
+    await store.commitPoll('src', [{ item: item('a', { publishedAt: t, updatedAt: new Date(t.getTime() + 7) }), articleIds: ['art'] }], {}, retention, T0);
+    expect(await store.sourceState('src')).toMatchObject({ lastAttemptAt: t, nextPollAt: new Date(t.getTime() + 1) });
+    expect((await store.relatedForArticle('art', 1))[0]).toMatchObject({ publishedAt: t, updatedAt: new Date(t.getTime() + 7) });
+  });
+
+  it('keeps our subscriptions to upstream hubs, one per source', async () => {
+    const { store } = await tempStore();
+    const push = {
+      sourceId: 'src', hub: 'https://hub.example/', topic: 'https://up.example/feed', secret: 'ab12', pending: 'subscribe' as const,
+      requestedAt: T0, verifiedAt: null, leaseEndsAt: null, lastPushAt: null, lastError: null,
+    };
+    expect(await store.pushSubscription('src')).toBeNull();
+    await store.savePushSubscription(push);
+    const verified = { ...push, pending: null, verifiedAt: new Date(T0.getTime() + 1), leaseEndsAt: new Date(T0.getTime() + DAY), lastError: null };
+    await store.savePushSubscription(verified);
+    expect(await store.pushSubscription('src')).toEqual(verified);
+    expect(await store.pushSubscriptions()).toEqual([verified]);
+    await store.forgetPushSubscription('src');
+    expect(await store.pushSubscriptions()).toEqual([]);
+  });
+
+  it('counts readers per feed and day: the latest report per subscription, each poller once', async () => {
+    const { store } = await tempStore();
+    const at = new Date('2026-11-20T10:00:00Z');
+    await store.recordReaders('2026-11-20', [
+      { feed: '/id/feed.rss', aggregator: 'Feedly', feedRef: '', subscribers: 10 },
+      { feed: '/id/feed.rss', aggregator: 'Feedbin', feedRef: '1', subscribers: 2 },
+      { feed: '/id/feed.rss', aggregator: 'Feedbin', feedRef: '2', subscribers: 3 },
+      { feed: '/id/feed.rss', aggregator: 'Feedly', feedRef: '', subscribers: 12 },
+    ], [{ feed: '/id/feed.rss', poller: 'p1' }, { feed: '/id/feed.rss', poller: 'p1' }, { feed: '/en/feed.rss', poller: 'p2' }], at);
+    // An older report does not replace a newer one; a poller seen again that day is not counted again.
+    await store.recordReaders('2026-11-20', [{ feed: '/id/feed.rss', aggregator: 'Feedly', feedRef: '', subscribers: 1 }], [{ feed: '/id/feed.rss', poller: 'p1' }], new Date(at.getTime() - 1));
+    await store.recordReaders('2026-11-21', [], [{ feed: '/id/feed.rss', poller: 'p1' }], new Date(at.getTime() + DAY));
+    expect(await store.readersByDay('2026-11-20', '2026-11-21')).toEqual([
+      { day: '2026-11-20', feed: '/en/feed.rss', subscribers: 0, aggregators: {}, pollers: 1 },
+      { day: '2026-11-20', feed: '/id/feed.rss', subscribers: 17, aggregators: { Feedbin: 5, Feedly: 12 }, pollers: 1 },
+      { day: '2026-11-21', feed: '/id/feed.rss', subscribers: 0, aggregators: {}, pollers: 1 },
+    ]);
+    expect(await store.readersByDay('2026-11-21', '2026-11-21')).toHaveLength(1);
   });
 
   it('recomputes relations of every stored item', async () => {
