@@ -11,7 +11,7 @@ export interface StoreLogger {
 export interface PostgresOptions {
   /**
    * The schema the tables live in (created if missing), e.g. one per test; else the URL's `?schema=`, else
-   * `public`. Letters, digits and `_` only.
+   * `public`. Lower-case letters, digits and `_` only.
    */
   schema?: string;
   /** Connections in the pool (default 10). */
@@ -39,7 +39,8 @@ const types: pg.CustomTypesConfig = {
     oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Lower case: the name goes unquoted into search_path, where PostgreSQL folds it to lower case. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** The pg connection settings of `url`, with its `?schema=` taken out (pg would not know it). */
 export function connectionSettings(url: string, options: PostgresOptions = {}): { clientConfig: pg.ClientConfig; schema: string } {
@@ -47,12 +48,13 @@ export function connectionSettings(url: string, options: PostgresOptions = {}): 
   const fromUrl = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
   const schema = options.schema ?? fromUrl ?? 'public';
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`PostgreSQL schema name ${JSON.stringify(schema)}: use letters, digits and _ only`);
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _ only`);
   return {
     schema,
-    // Every connection (the pool's and the listener's) sees only this schema; `public` stays reachable for
-    // nothing, so two schemas of one database never mix.
-    clientConfig: { connectionString: parsed.toString(), options: `-c search_path=${schema}`, types },
+    // Every connection (the pool's and the listener's) sees only this schema, so two schemas of one database
+    // never mix. The few named (prepared) statements, those a render or a poll runs often, are planned once per
+    // connection: a custom plan per call would cost about as much as running them.
+    clientConfig: { connectionString: parsed.toString(), options: `-c search_path=${schema} -c plan_cache_mode=force_generic_plan`, types },
   };
 }
 
@@ -89,7 +91,9 @@ async function applyMigrations(pool: pg.Pool, schema: string, migrations: readon
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`kabar-migrations:${schema}`]);
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      // Created only when missing: CREATE SCHEMA asks for the right to create one even when it exists.
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
       const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
       const applied = new Set(rows.map((r) => r.version));
