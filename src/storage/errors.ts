@@ -1,0 +1,13 @@
+/**
+ * A database whose schema is newer than this build knows: another replica (or a later release) migrated it.
+ * Opening it anyway could write rows the newer code reads wrongly, so the store refuses and the service stops.
+ */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(`database schema is at version ${found}, this build knows up to ${known}: upgrade the service`);
+    this.name = 'SchemaTooNewError';
+  }
+}
