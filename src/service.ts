@@ -78,9 +78,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
   const related = new RelatedCache(store, { preload: shared });
   const loadRelated = () => related.load(content.current.articles.map((a) => a.id), content.current.site.feedItemLimit);
   await loadRelated();
-  /** What we publish changed (here, or announced by another replica): render again once the related items are read. */
-  const publish = (changedArticles: readonly string[] | null) => {
-    const reading = related.changed(changedArticles);
+  /** Renders again (lazily, and the feeds someone watches now) once `reading` (the related items) is done. */
+  const renderAgainAfter = (reading: Promise<void> | null) => {
     const renderAgain = () => {
       cache.invalidate();
       hub.published();
@@ -89,6 +88,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
     if (reading) reading.then(renderAgain, (err: unknown) => logger.error({ err }, 'reading related items after a change failed'));
     else renderAgain();
   };
+  /** What we publish changed (here, or announced by another replica). */
+  const publish = (changedArticles: readonly string[] | null) => renderAgainAfter(related.changed(changedArticles));
   void store.onChangeAnnounced((change) => publish(change.articles));
   const urls = new Urls(config.baseUrl, config.hub.outsideHubs);
   const subscriber = createSubscriber({
@@ -140,14 +141,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
   });
   content.onChange(() => {
     // Articles may have come or gone (and with them related lists to read ahead), and the feeds' length.
-    void loadRelated().then(
-      () => {
-        cache.invalidate();
-        hub.published();
-        cdn?.eager.published();
-      },
-      (err: unknown) => logger.error({ err }, 'reading related items after a content change failed'),
-    );
+    renderAgainAfter(loadRelated());
     void ingester.relateAll();
   });
   // Relations may be stale if the content changed while the service was down: related again in the

@@ -41,15 +41,18 @@ export class RelatedCache implements RelatedReader {
   /**
    * Ahead mode: reads the related items of `articleIds` (RELATED_PER_ARTICLE each, as feeds and pages show) and the
    * newest `overallMax` related items, replacing what was kept. On demand: forgets everything (a new content version).
+   * Returns as `changed` does.
    */
-  async load(articleIds: readonly string[], overallMax: number): Promise<void> {
+  load(articleIds: readonly string[], overallMax: number): Promise<void> | null {
     this.articleIds = [...articleIds];
     this.overallMax = overallMax;
     if (!this.preload) {
       this.clear();
-      return;
+      return null;
     }
-    await this.read(this.articleIds);
+    const next = this.reloading.catch(() => {}).then(() => this.read(this.articleIds));
+    this.reloading = next;
+    return next;
   }
 
   /**

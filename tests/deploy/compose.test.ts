@@ -52,7 +52,7 @@ describe('compose.yaml', () => {
   // .ci/run installs Debian's docker-compose when no compose client is here: without one this fails, never skips.
   test(`passes the compose CLI's own check (${cli ? `${cli.join(' ')} config -q` : 'no compose CLI on this machine'})`, () => {
     if (cli === null) throw new Error('no compose client: install Debian\'s docker-compose (apt-get install docker-compose), as .ci/run does');
-    const r = spawnSync(cli![0]!, [...cli!.slice(1), '-f', FILE, 'config', '-q'], { cwd: REPO, encoding: 'utf8' });
+    const r = spawnSync(cli[0]!, [...cli.slice(1), '-f', FILE, 'config', '-q'], { cwd: REPO, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   });
 

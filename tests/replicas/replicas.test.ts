@@ -143,6 +143,7 @@ beforeAll(async () => {
     throw new Error(
       `PostgreSQL is not reachable at ${PG_URL} (${(err as Error).message}): start it with ` +
         '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` (.ci/run does), or set TEST_DATABASE_URL',
+      { cause: err },
     );
   }
   upstream = http.createServer((req, res) => {
@@ -253,7 +254,7 @@ describe('two replicas on one PostgreSQL database', () => {
     const survivor = poller === a ? b : a;
     // Its lease ends (fetch timeout plus a margin), then the next tick is the survivor's.
     await until(survivor, '/en/related/feed.rss', title, Date.now(), 30_000);
-    const { rows } = await db.query<{ n: string; keys: string }>(`SELECT count(*) AS n, count(DISTINCT key) AS keys FROM ${SCHEMA}.items WHERE source_id = 'wire'`);
+    const { rows } = await db.query<{ n: string; keys: string }>(`SELECT count(*) AS n, count(DISTINCT item_key) AS keys FROM ${SCHEMA}.items WHERE source_id = 'wire'`);
     expect(Number(rows[0]!.n)).toBe(listed.length);
     expect(Number(rows[0]!.keys)).toBe(listed.length);
     expect((await get(survivor, '/status')).body).toContain('"lastError":null');
