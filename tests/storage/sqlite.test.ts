@@ -36,6 +36,19 @@ describe('sqlite store', () => {
     db.close();
   });
 
+  it('refuses a file a newer build migrated further, naming both versions, and leaves it as it was', () => {
+    const dir = tempDir();
+    track(openStore(dir)).close();
+    const db = new Database(fileOf(dir));
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(99, 'from a newer build', 0);
+    db.close();
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    expect(() => openStore(dir)).toThrow(`database schema is at version 99, this build knows up to ${known}: upgrade the service`);
+    const after = new Database(fileOf(dir), { readonly: true });
+    expect(after.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(99);
+    after.close();
+  });
+
   it('upgrades a store of schema 5 without pruning early: its items count as seen at the last success', () => {
     const dir = tempDir();
     fs.mkdirSync(dir);

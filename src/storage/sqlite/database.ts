@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { contentHash, type ItemColumns } from '../hash.ts';
+import { SchemaTooNewError } from '../errors.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 /** The SQLite connection the table modules share. */
@@ -23,6 +24,10 @@ function applyMigrations(db: SqliteDatabase): void {
   const applied = new Set(
     (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
   );
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(...MIGRATIONS.map((m) => m.version));
+  // A newer build migrated this file: this one could write rows it reads wrongly.
+  if (newest > known) throw new SchemaTooNewError(newest, known);
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     db.transaction(() => {
