@@ -47,7 +47,12 @@ export function openDatabase(dataDir: string): SqliteDatabase {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   defineMigrationFunctions(db);
-  applyMigrations(db);
+  try {
+    applyMigrations(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
