@@ -1,43 +1,8 @@
 import type { PollClaim } from '../../model/poll.ts';
 import type { SourceState, SourceStatePatch } from '../../model/source.ts';
-import type { SourceRow } from '../sqlite/sources.ts';
+import { rowToState, STATE_COLUMNS, type SourceRow } from '../rows.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 import { transaction } from './database.ts';
-
-const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
-  currentUrl: 'current_url',
-  siteUrl: 'site_url',
-  feedTitle: 'feed_title',
-  etag: 'etag',
-  lastModified: 'last_modified',
-  lastAttemptAt: 'last_attempt_at',
-  lastSuccessAt: 'last_success_at',
-  lastStatus: 'last_status',
-  consecutiveFailures: 'consecutive_failures',
-  nextPollAt: 'next_poll_at',
-  lastError: 'last_error',
-};
-
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-
-function rowToState(r: SourceRow): SourceState {
-  return {
-    id: r.id,
-    name: r.name,
-    url: r.url,
-    currentUrl: r.current_url,
-    siteUrl: r.site_url,
-    feedTitle: r.feed_title,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    lastAttemptAt: toDate(r.last_attempt_at),
-    lastSuccessAt: toDate(r.last_success_at),
-    lastStatus: r.last_status,
-    consecutiveFailures: r.consecutive_failures,
-    nextPollAt: toDate(r.next_poll_at),
-    lastError: r.last_error,
-  };
-}
 
 export type PgSourceTable = ReturnType<typeof sourceTable>;
 

@@ -1,23 +1,6 @@
 import type { Subscription } from '../../model/subscription.ts';
+import { rowToSubscription, type SubscriptionRow } from '../rows.ts';
 import type { PgDatabase } from './database.ts';
-
-interface SubscriptionRow {
-  topic: string;
-  callback: string;
-  secret: string | null;
-  lease_seconds: number;
-  expires_at: number;
-  created_at: number;
-}
-
-const toSubscription = (r: SubscriptionRow): Subscription => ({
-  topic: r.topic,
-  callback: r.callback,
-  secret: r.secret,
-  leaseSeconds: r.lease_seconds,
-  expiresAt: new Date(r.expires_at),
-  createdAt: new Date(r.created_at),
-});
 
 /** The hub's subscribers to our feeds (table `websub_subscriptions`), one row per topic and callback. */
 export function subscriptionTable(db: PgDatabase) {
@@ -35,7 +18,7 @@ export function subscriptionTable(db: PgDatabase) {
     forTopic: async (topic: string, now: Date): Promise<Subscription[]> =>
       (
         await db.pool.query<SubscriptionRow>('SELECT * FROM websub_subscriptions WHERE topic = $1 AND expires_at > $2 ORDER BY callback', [topic, now.getTime()])
-      ).rows.map(toSubscription),
+      ).rows.map(rowToSubscription),
     counts: async (now: Date): Promise<Map<string, number>> => {
       const { rows } = await db.pool.query<{ topic: string; n: number }>(
         'SELECT topic, count(*)::int AS n FROM websub_subscriptions WHERE expires_at > $1 GROUP BY topic ORDER BY topic',

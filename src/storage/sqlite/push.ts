@@ -1,36 +1,6 @@
-import type { PendingMode, PushSubscription } from '../../model/push.ts';
+import type { PushSubscription } from '../../model/push.ts';
+import { rowToPushSubscription, toMs, type PushRow } from '../rows.ts';
 import type { SqliteDatabase } from './database.ts';
-
-interface PushRow {
-  source_id: string;
-  hub: string;
-  topic: string;
-  secret: string;
-  pending: PendingMode | null;
-  requested_at: number;
-  verified_at: number | null;
-  lease_ends_at: number | null;
-  last_push_at: number | null;
-  last_error: string | null;
-}
-
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-const toMs = (d: Date | null): number | null => (d === null ? null : d.getTime());
-
-function rowToSubscription(r: PushRow): PushSubscription {
-  return {
-    sourceId: r.source_id,
-    hub: r.hub,
-    topic: r.topic,
-    secret: r.secret,
-    pending: r.pending,
-    requestedAt: new Date(r.requested_at),
-    verifiedAt: toDate(r.verified_at),
-    leaseEndsAt: toDate(r.lease_ends_at),
-    lastPushAt: toDate(r.last_push_at),
-    lastError: r.last_error,
-  };
-}
 
 /** Our subscriptions to upstream WebSub hubs, one per source (table `push_subscriptions`). */
 export function pushTable(db: SqliteDatabase) {
@@ -49,9 +19,9 @@ export function pushTable(db: SqliteDatabase) {
   return {
     get: (sourceId: string): PushSubscription | null => {
       const row = q.byId.get(sourceId);
-      return row ? rowToSubscription(row) : null;
+      return row ? rowToPushSubscription(row) : null;
     },
-    all: (): PushSubscription[] => q.all.all().map(rowToSubscription),
+    all: (): PushSubscription[] => q.all.all().map(rowToPushSubscription),
     save: (s: PushSubscription): void =>
       void q.save.run({
         source_id: s.sourceId,

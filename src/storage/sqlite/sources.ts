@@ -1,61 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { SourceState, SourceStatePatch } from '../../model/source.ts';
+import { rowToState, STATE_COLUMNS, type SourceRow } from '../rows.ts';
 import type { PollClaim } from '../../model/poll.ts';
 import type { SqliteDatabase } from './database.ts';
-
-export interface SourceRow {
-  id: string;
-  name: string;
-  url: string;
-  current_url: string;
-  site_url: string | null;
-  feed_title: string | null;
-  etag: string | null;
-  last_modified: string | null;
-  last_attempt_at: number | null;
-  last_success_at: number | null;
-  last_status: number | null;
-  consecutive_failures: number;
-  next_poll_at: number | null;
-  last_error: string | null;
-  /** When the items of the source's current listing were fetched (the last 200); see migration 6. */
-  listed_at: number | null;
-}
-
-const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
-  currentUrl: 'current_url',
-  siteUrl: 'site_url',
-  feedTitle: 'feed_title',
-  etag: 'etag',
-  lastModified: 'last_modified',
-  lastAttemptAt: 'last_attempt_at',
-  lastSuccessAt: 'last_success_at',
-  lastStatus: 'last_status',
-  consecutiveFailures: 'consecutive_failures',
-  nextPollAt: 'next_poll_at',
-  lastError: 'last_error',
-};
-
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-
-function rowToState(r: SourceRow): SourceState {
-  return {
-    id: r.id,
-    name: r.name,
-    url: r.url,
-    currentUrl: r.current_url,
-    siteUrl: r.site_url,
-    feedTitle: r.feed_title,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    lastAttemptAt: toDate(r.last_attempt_at),
-    lastSuccessAt: toDate(r.last_success_at),
-    lastStatus: r.last_status,
-    consecutiveFailures: r.consecutive_failures,
-    nextPollAt: toDate(r.next_poll_at),
-    lastError: r.last_error,
-  };
-}
 
 export type SourceTable = ReturnType<typeof sourceTable>;
 
@@ -132,3 +79,4 @@ export function sourceTable(db: SqliteDatabase) {
     insert: (id: string, name: string, url: string): void => void q.insert.run(id, name, url, url),
   };
 }
+

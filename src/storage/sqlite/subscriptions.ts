@@ -1,23 +1,6 @@
 import type { Subscription } from '../../model/subscription.ts';
+import { rowToSubscription, type SubscriptionRow } from '../rows.ts';
 import type { SqliteDatabase } from './database.ts';
-
-interface SubscriptionRow {
-  topic: string;
-  callback: string;
-  secret: string | null;
-  lease_seconds: number;
-  expires_at: number;
-  created_at: number;
-}
-
-const toSubscription = (r: SubscriptionRow): Subscription => ({
-  topic: r.topic,
-  callback: r.callback,
-  secret: r.secret,
-  leaseSeconds: r.lease_seconds,
-  expiresAt: new Date(r.expires_at),
-  createdAt: new Date(r.created_at),
-});
 
 /** The hub's subscribers to our feeds (table `websub_subscriptions`, migration 8), one row per topic and callback. */
 export function subscriptionTable(db: SqliteDatabase) {
@@ -38,7 +21,7 @@ export function subscriptionTable(db: SqliteDatabase) {
     save: (s: Subscription): void =>
       void upsert.run(s.topic, s.callback, s.secret, s.leaseSeconds, s.expiresAt.getTime(), s.createdAt.getTime()),
     remove: (topic: string, callback: string): boolean => remove.run(topic, callback).changes > 0,
-    forTopic: (topic: string, now: Date): Subscription[] => forTopic.all(topic, now.getTime()).map(toSubscription),
+    forTopic: (topic: string, now: Date): Subscription[] => forTopic.all(topic, now.getTime()).map(rowToSubscription),
     counts: (now: Date): Map<string, number> => new Map(counts.all(now.getTime()).map((r) => [r.topic, r.n])),
     purgeExpired: (now: Date): number => purge.run(now.getTime()).changes,
   };

@@ -1,0 +1,110 @@
+import type { PendingMode, PushSubscription } from '../model/push.ts';
+import type { SourceState, SourceStatePatch } from '../model/source.ts';
+import type { Subscription } from '../model/subscription.ts';
+
+/**
+ * The rows both backends store, with the same column names and types (times as milliseconds since the epoch), and
+ * how each becomes the model's value: one place for what a row means, whichever SQL read it.
+ */
+
+export interface SourceRow {
+  id: string;
+  name: string;
+  url: string;
+  current_url: string;
+  site_url: string | null;
+  feed_title: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  last_attempt_at: number | null;
+  last_success_at: number | null;
+  last_status: number | null;
+  consecutive_failures: number;
+  next_poll_at: number | null;
+  last_error: string | null;
+  /** When the items of the source's current listing were fetched (the last 200); see migration 6. */
+  listed_at: number | null;
+}
+
+export const STATE_COLUMNS: Record<keyof SourceStatePatch, keyof SourceRow> = {
+  currentUrl: 'current_url',
+  siteUrl: 'site_url',
+  feedTitle: 'feed_title',
+  etag: 'etag',
+  lastModified: 'last_modified',
+  lastAttemptAt: 'last_attempt_at',
+  lastSuccessAt: 'last_success_at',
+  lastStatus: 'last_status',
+  consecutiveFailures: 'consecutive_failures',
+  nextPollAt: 'next_poll_at',
+  lastError: 'last_error',
+};
+
+export const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+export function rowToState(r: SourceRow): SourceState {
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    currentUrl: r.current_url,
+    siteUrl: r.site_url,
+    feedTitle: r.feed_title,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    lastAttemptAt: toDate(r.last_attempt_at),
+    lastSuccessAt: toDate(r.last_success_at),
+    lastStatus: r.last_status,
+    consecutiveFailures: r.consecutive_failures,
+    nextPollAt: toDate(r.next_poll_at),
+    lastError: r.last_error,
+  };
+}
+
+export interface PushRow {
+  source_id: string;
+  hub: string;
+  topic: string;
+  secret: string;
+  pending: PendingMode | null;
+  requested_at: number;
+  verified_at: number | null;
+  lease_ends_at: number | null;
+  last_push_at: number | null;
+  last_error: string | null;
+}
+
+export const toMs = (d: Date | null): number | null => (d === null ? null : d.getTime());
+
+export function rowToPushSubscription(r: PushRow): PushSubscription {
+  return {
+    sourceId: r.source_id,
+    hub: r.hub,
+    topic: r.topic,
+    secret: r.secret,
+    pending: r.pending,
+    requestedAt: new Date(r.requested_at),
+    verifiedAt: toDate(r.verified_at),
+    leaseEndsAt: toDate(r.lease_ends_at),
+    lastPushAt: toDate(r.last_push_at),
+    lastError: r.last_error,
+  };
+}
+
+export interface SubscriptionRow {
+  topic: string;
+  callback: string;
+  secret: string | null;
+  lease_seconds: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export const rowToSubscription = (r: SubscriptionRow): Subscription => ({
+  topic: r.topic,
+  callback: r.callback,
+  secret: r.secret,
+  leaseSeconds: r.lease_seconds,
+  expiresAt: new Date(r.expires_at),
+  createdAt: new Date(r.created_at),
+});
