@@ -39,6 +39,27 @@ test('deliveries start at the configured pace after the burst, and each is signe
   d.close();
 });
 
+test('subscribers that gave the same secret share one signature of the body, and each still gets it', async () => {
+  const sub = await startSubscriber();
+  open.push(sub);
+  const d = new Distributor({ logger, concurrency: 4, perSecond: Infinity, burst: 0, tickMs: 0, retryDelaysMs: [], timeoutMs: 5000 });
+  const first = Buffer.from('<rss>first</rss>');
+  const second = Buffer.from('<rss>second</rss>');
+  for (const [n, body] of [first, second].entries()) {
+    for (let k = 0; k < 6; k++) {
+      d.enqueue({ id: `s${k}`, url: sub.url(`/same/${n}/${k}`), headers: {}, body, secret: k < 4 ? 'shared' : `own-${k}`, reach: 'any' });
+    }
+    await d.idle();
+  }
+  for (const [n, body] of [first, second].entries()) {
+    for (let k = 0; k < 6; k++) {
+      const post = sub.posts.find((p) => p.path === `/same/${n}/${k}`)!;
+      expect(verifyHubSignature(post.headers['x-hub-signature'] as string, k < 4 ? 'shared' : `own-${k}`, body)).toBe(true);
+    }
+  }
+  d.close();
+});
+
 test('without pacing (Infinity) a fan-out is held back only by the concurrency limit; close() stops a paced queue', async () => {
   const sub = await startSubscriber();
   open.push(sub);
