@@ -1,6 +1,6 @@
 import type { Logger } from '../log.ts';
 import { callCallback, type CallbackReach } from './callbacks.ts';
-import { hubSignature } from './signature.ts';
+import { hubSignature, hubSignatureOffThread } from './signature.ts';
 
 /**
  * Fan-out of the hub: POSTs to subscribers' callbacks (fat pings) and to outside hubs (publish pings), at most
@@ -73,7 +73,7 @@ export class Distributor {
    * Signatures made of a fan-out's body, by secret: subscribers that gave the same secret (one aggregator's many
    * callbacks) share one HMAC of the body, the largest part of a delivery's cost. Kept while the body lives.
    */
-  private readonly signatures = new WeakMap<Buffer, Map<string, string>>();
+  private readonly signatures = new WeakMap<Buffer, Map<string, Promise<string>>>();
 
   constructor(private readonly options: DistributorOptions) {
     this.tokens = options.burst;
@@ -149,12 +149,18 @@ export class Distributor {
     return false;
   }
 
-  private sign(secret: string, body: Buffer | string): string {
-    if (typeof body === 'string') return hubSignature(secret, body);
+  /** Signed in the thread pool (see hubSignatureOffThread), so the event loop goes on serving meanwhile. */
+  private sign(secret: string, body: Buffer | string): Promise<string> {
+    if (typeof body === 'string') return Promise.resolve(hubSignature(secret, body));
     let bySecret = this.signatures.get(body);
-    if (!bySecret) this.signatures.set(body, (bySecret = new Map<string, string>()));
+    if (!bySecret) this.signatures.set(body, (bySecret = new Map<string, Promise<string>>()));
     let signature = bySecret.get(secret);
-    if (signature === undefined) bySecret.set(secret, (signature = hubSignature(secret, body)));
+    if (signature === undefined) {
+      const made = hubSignatureOffThread(secret, body);
+      // A failure is not kept: the retry signs again.
+      made.catch(() => bySecret.delete(secret));
+      bySecret.set(secret, (signature = made));
+    }
     return signature;
   }
 
@@ -164,7 +170,7 @@ export class Distributor {
     let outcome: DeliveryOutcome;
     let detail: { status?: number; error?: string };
     try {
-      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': this.sign(d.secret, d.body) };
+      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': await this.sign(d.secret, d.body) };
       const res = await callCallback(d.url, { method: 'POST', headers, body: d.body, reach: d.reach, timeoutMs: this.options.timeoutMs, maxResponseBytes: 1024 });
       detail = { status: res.status };
       outcome = res.status >= 200 && res.status < 300 ? 'delivered' : res.status === 410 && d.onGone ? 'gone' : 'failed';
