@@ -7,8 +7,8 @@ import { hubSignature, hubSignatureOffThread } from './signature.ts';
  * `concurrency` at a time, each with a time limit, failures retried with growing delays. Everything runs off the
  * request path and never blocks it: a slow or dead subscriber holds one slot for at most its time limit, and
  * the others go on. Deliveries start at a steady pace (`perSecond`, after a first `burst`): each costs the
- * serving core about what answering a request for the feed does (the body written to a socket) plus its HMAC,
- * so a fan-out to many subscribers on fast links must not take the core from the readers while it lasts; paced,
+ * serving core about what answering a request for the feed does (the body written to a socket), and its HMAC
+ * (as much again) is made in the thread pool, so a fan-out to many subscribers on fast links must not take the core from the readers while it lasts; paced,
  * it takes a bounded share, turn by turn of the event loop. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
  * subscription replaces one still queued or waiting to be retried. Pending deliveries live in memory: a restart
  * forgets them (the subscriber gets the next change, and can fetch the feed meanwhile).
