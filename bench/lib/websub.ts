@@ -113,7 +113,7 @@ const SAMPLE_EVERY = 20;
  * for a sample of the fan-out subscribers (every SAMPLE_EVERY-th, secret `secret-<k>`), the HMAC updated chunk
  * by chunk; any mismatch fails the fan-out target. Verification GETs are answered with the challenge.
  */
-export async function startReceiver(secrets: (path: string) => string | null): Promise<Receiver> {
+async function startReceiver(secrets: (path: string) => string | null): Promise<Receiver> {
   const arrivals = new Map<number, Map<string, number>>();
   const fanned = new Map<number, { count: number; first: number; last: number }>();
   const signatures = { checked: 0, bad: 0 };
