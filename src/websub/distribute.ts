@@ -1,14 +1,14 @@
 import type { Logger } from '../log.ts';
 import { callCallback, type CallbackReach } from './callbacks.ts';
-import { hubSignature } from './signature.ts';
+import { hubSignature, hubSignatureOffThread } from './signature.ts';
 
 /**
  * Fan-out of the hub: POSTs to subscribers' callbacks (fat pings) and to outside hubs (publish pings), at most
  * `concurrency` at a time, each with a time limit, failures retried with growing delays. Everything runs off the
  * request path and never blocks it: a slow or dead subscriber holds one slot for at most its time limit, and
  * the others go on. Deliveries start at a steady pace (`perSecond`, after a first `burst`): each costs the
- * serving core about what answering a request for the feed does (the body written to a socket) plus its HMAC,
- * so a fan-out to many subscribers on fast links must not take the core from the readers while it lasts; paced,
+ * serving core about what answering a request for the feed does (the body written to a socket), and its HMAC
+ * (as much again) is made in the thread pool, so a fan-out to many subscribers on fast links must not take the core from the readers while it lasts; paced,
  * it takes a bounded share, turn by turn of the event loop. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
  * subscription replaces one still queued or waiting to be retried. Pending deliveries live in memory: a restart
  * forgets them (the subscriber gets the next change, and can fetch the feed meanwhile).
@@ -69,6 +69,11 @@ export class Distributor {
   private tokens: number;
   private refilledAt = performance.now();
   private wake: NodeJS.Timeout | null = null;
+  /**
+   * Signatures made of a fan-out's body, by secret: subscribers that gave the same secret (one aggregator's many
+   * callbacks) share one HMAC of the body, the largest part of a delivery's cost. Kept while the body lives.
+   */
+  private readonly signatures = new WeakMap<Buffer, Map<string, Promise<string>>>();
 
   constructor(private readonly options: DistributorOptions) {
     this.tokens = options.burst;
@@ -144,13 +149,28 @@ export class Distributor {
     return false;
   }
 
+  /** Signed in the thread pool (see hubSignatureOffThread), so the event loop goes on serving meanwhile. */
+  private sign(secret: string, body: Buffer | string): Promise<string> {
+    if (typeof body === 'string') return Promise.resolve(hubSignature(secret, body));
+    let bySecret = this.signatures.get(body);
+    if (!bySecret) this.signatures.set(body, (bySecret = new Map<string, Promise<string>>()));
+    let signature = bySecret.get(secret);
+    if (signature === undefined) {
+      const made = hubSignatureOffThread(secret, body);
+      // A failure is not kept: the retry signs again.
+      made.catch(() => bySecret.delete(secret));
+      bySecret.set(secret, (signature = made));
+    }
+    return signature;
+  }
+
   private async attempt(job: Job): Promise<void> {
     const d = job.delivery;
     job.attempts++;
     let outcome: DeliveryOutcome;
     let detail: { status?: number; error?: string };
     try {
-      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': hubSignature(d.secret, d.body) };
+      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': await this.sign(d.secret, d.body) };
       const res = await callCallback(d.url, { method: 'POST', headers, body: d.body, reach: d.reach, timeoutMs: this.options.timeoutMs, maxResponseBytes: 1024 });
       detail = { status: res.status };
       outcome = res.status >= 200 && res.status < 300 ? 'delivered' : res.status === 410 && d.onGone ? 'gone' : 'failed';

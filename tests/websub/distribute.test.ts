@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { Distributor } from '../../src/websub/distribute.ts';
-import { verifyHubSignature } from '../../src/websub/signature.ts';
+import { hubSignature, hubSignatureOffThread, verifyHubSignature } from '../../src/websub/signature.ts';
 import { startSubscriber, type Subscriber } from '../helpers/subscriber.ts';
 
 /**
@@ -35,6 +35,34 @@ test('deliveries start at the configured pace after the burst, and each is signe
     expect(post.headers['content-length']).toBe(String(body.length));
     if (k % 2 === 0) expect(verifyHubSignature(post.headers['x-hub-signature'] as string, `secret-${k}`, body)).toBe(true);
     else expect(post.headers['x-hub-signature']).toBeUndefined();
+  }
+  d.close();
+});
+
+test('a signature made in the thread pool is the one made on the event loop', async () => {
+  const body = Buffer.alloc(200_000, '<item>ünï</item>');
+  for (const secret of ['s', 'a longer secret, with ünïcode', 'x'.repeat(200)]) {
+    expect(await hubSignatureOffThread(secret, body)).toBe(hubSignature(secret, body));
+  }
+});
+
+test('subscribers that gave the same secret share one signature of the body, and each still gets it', async () => {
+  const sub = await startSubscriber();
+  open.push(sub);
+  const d = new Distributor({ logger, concurrency: 4, perSecond: Infinity, burst: 0, tickMs: 0, retryDelaysMs: [], timeoutMs: 5000 });
+  const first = Buffer.from('<rss>first</rss>');
+  const second = Buffer.from('<rss>second</rss>');
+  for (const [n, body] of [first, second].entries()) {
+    for (let k = 0; k < 6; k++) {
+      d.enqueue({ id: `s${k}`, url: sub.url(`/same/${n}/${k}`), headers: {}, body, secret: k < 4 ? 'shared' : `own-${k}`, reach: 'any' });
+    }
+    await d.idle();
+  }
+  for (const [n, body] of [first, second].entries()) {
+    for (let k = 0; k < 6; k++) {
+      const post = sub.posts.find((p) => p.path === `/same/${n}/${k}`)!;
+      expect(verifyHubSignature(post.headers['x-hub-signature'] as string, k < 4 ? 'shared' : `own-${k}`, body)).toBe(true);
+    }
   }
   d.close();
 });
