@@ -7,6 +7,8 @@
  * BENCH_CONNECTIONS (default 50), BENCH_RULED (articles carrying relate rules, default 50),
  * BENCH_STARTUP_TIMEOUT (s, default 300), BENCH_PROFILE=1 (CPU profiles of the service and the workers
  * into bench/.work/profiles). Flag --reuse: keep the generated data of an earlier run with the same parameters.
+ * Issue 13's PostgreSQL targets need a server at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test):
+ * the bench fills a schema of its own there and drops it at the end (`npx tsx bench/postgres-only.ts --targets` runs them alone).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,14 +28,15 @@ import type { IngestInput, IngestOutput } from './workers/ingest.ts';
 import type { PushInput, PushOutput } from './workers/push.ts';
 import type { RenderInput, RenderOutput } from './workers/render.ts';
 import { measureWebSub, webSubTargets } from './lib/websub.ts';
+import { benchDatabaseUrl, createPgBenchStore, PG_PHASES, postgresTargets, type PgBenchStore, type PgRenderInput, type PgRenderOutput } from './lib/postgres.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
-const WORK = path.join(REPO, 'bench', '.work');
+export const WORK = path.join(REPO, 'bench', '.work');
 const RESULTS = path.join(REPO, 'bench', 'results');
-const CONTENT_DIR = path.join(WORK, 'content');
+export const CONTENT_DIR = path.join(WORK, 'content');
 const DATA_100K = path.join(WORK, 'data-100k');
 const DATA_1K = path.join(WORK, 'data-1k');
-const FEED_FILE = path.join(WORK, 'upstream-feed.xml');
+export const FEED_FILE = path.join(WORK, 'upstream-feed.xml');
 const PROFILE_DIR = path.join(WORK, 'profiles');
 
 function envInt(name: string, fallback: number, min: number, max: number): number {
@@ -87,14 +90,14 @@ async function quietly<T>(phase: string, fn: () => Promise<T>, attempts = 1): Pr
 }
 
 /** The feeds measured under load: the main site feed (full articles) and the related-items feed (short entries). */
-const LOAD_FEEDS = ['/id/feed.rss', '/id/related/feed.rss'];
+export const LOAD_FEEDS = ['/id/feed.rss', '/id/related/feed.rss'];
 
 /** Whether a phase was measured while other processes used more than NOISE_LIMIT of a core. */
-const disturbed = (phase: string): boolean => noise.some((n) => n.phase === phase && n.foreignCoreShare > NOISE_LIMIT);
+export const disturbed = (phase: string): boolean => noise.some((n) => n.phase === phase && n.foreignCoreShare > NOISE_LIMIT);
 
 const started = performance.now();
-const warnings: string[] = [];
-const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+export const warnings: string[] = [];
+export const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
 
 function fail(msg: string): never {
   process.stderr.write(`bench: ${msg}\n`);
@@ -104,7 +107,7 @@ function fail(msg: string): never {
 // ---------------------------------------------------------------------------------------------------------
 // Preflight
 
-function preflight(): { machine: MachineInfo; serverCore: number | null; loadCore: number | null } {
+export function preflight(): { machine: MachineInfo; serverCore: number | null; loadCore: number | null } {
   if (process.platform !== 'linux') fail('needs Linux (/proc, taskset).');
   if (wrkVersion() === null) {
     fail('wrk is not installed. On Debian/Ubuntu install it with:\n\n    apt-get update && apt-get install -y wrk\n\nthen run `npm run bench` again.');
@@ -151,7 +154,7 @@ function listFiles(dir: string): string[] {
     .map((e) => path.join(e.parentPath ?? e.path, e.name));
 }
 
-function prepareData(): DataInfo {
+export function prepareData(): DataInfo {
   const stampFile = path.join(WORK, 'data.stamp.json');
   const storageDir = path.join(REPO, 'src', 'storage');
   const stamp = JSON.stringify({
@@ -189,7 +192,7 @@ function nodeArgs(profileName: string | null, script: string, args: string[], ex
   return [...prof, ...extra, '--import', 'tsx', script, ...args];
 }
 
-async function runWorkerProcess<I, O>(name: string, core: number | null, input: I, timeoutMs: number, nodeFlags: string[] = []): Promise<O> {
+export async function runWorkerProcess<I, O>(name: string, core: number | null, input: I, timeoutMs: number, nodeFlags: string[] = []): Promise<O> {
   const inFile = path.join(WORK, `${name}-input.json`);
   const outFile = path.join(WORK, `${name}-output.json`);
   fs.writeFileSync(inFile, JSON.stringify(input));
@@ -200,7 +203,7 @@ async function runWorkerProcess<I, O>(name: string, core: number | null, input: 
   return JSON.parse(fs.readFileSync(outFile, 'utf8')) as O;
 }
 
-async function startScriptServer(name: string, core: number | null, script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+export async function startScriptServer(name: string, core: number | null, script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const [cmd, argv] = pinned(core, process.execPath, nodeArgs(null, script, args));
   const child = spawnTracked(cmd, argv, { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
   const m = await waitForLine(child, /LISTENING (\d+)/, 30_000).catch((err: unknown) => {
@@ -225,7 +228,7 @@ interface ServiceCommand {
  * bench/.work/dist/main.js (not dist/, which belongs to whoever runs npm start), then node runs it with the
  * flags of the `start` script. Falls back to running src/main.ts through tsx if the scripts are not of that shape.
  */
-async function serviceCommand(): Promise<ServiceCommand> {
+export async function serviceCommand(): Promise<ServiceCommand> {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
   const build = pkg.scripts?.build ?? '';
   const start = pkg.scripts?.start ?? '';
@@ -263,7 +266,7 @@ const headerText = (raw: string[]) => {
   return pairs.sort().join('\n');
 };
 
-async function fetchRepresentations(base: string, p: string): Promise<Representations> {
+export async function fetchRepresentations(base: string, p: string): Promise<Representations> {
   const identity = await httpGet(base + p);
   if (identity.status !== 200 || identity.headers['content-encoding']) throw new Error(`GET ${p}: expected an identity 200, got ${identity.status} ${identity.headers['content-encoding'] ?? ''}`);
   const etag = identity.headers.etag;
@@ -312,7 +315,7 @@ async function checkSameAnswers(ours: Representations, bareBase: string): Promis
   }
 }
 
-async function startService(command: ServiceCommand, port: number, core: number | null, logFile: string): Promise<{ child: ChildProcess; startup: StartupFigures }> {
+export async function startService(command: ServiceCommand, port: number, core: number | null, logFile: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; startup: StartupFigures }> {
   const base = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -325,6 +328,7 @@ async function startService(command: ServiceCommand, port: number, core: number 
     LOG_LEVEL: 'info',
     // The WebSub measurement's subscribers are on loopback.
     WEBSUB_ALLOW_PRIVATE_CALLBACKS: 'true',
+    ...extraEnv,
   };
   const fd = fs.openSync(logFile, 'w');
   const prof = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${path.basename(logFile, '.log')}.cpuprofile`] : [];
@@ -441,6 +445,40 @@ async function measurePair(
   checkRun(`${rep.path} ${c.name} (bare)`, bc, expectBytes);
   return { feed: rep.path, case: c.name, ours: oc, bare: bc, ratio: round(median(roundRatios), 3), roundRatios };
 }
+
+/**
+ * Issue 13: the service started again on the PostgreSQL twin of the 100k store (DATABASE_URL, and the SQLite one's
+ * BASE_URL, so that it answers the same bodies; validators differ, each store settles its own), against the SQLite
+ * one (`sqlite`, running) under the same load, alternating as measurePair does.
+ */
+export async function measurePostgresLoad(command: ServiceCommand, pg: PgBenchStore, reps: readonly Representations[], sqlite: { base: string; pid: number }, serverCore: number | null, loadCore: number | null) {
+  const port = await freePort();
+  const service = await startService(command, port, serverCore, path.join(WORK, 'service-postgres.log'), { DATABASE_URL: pg.serviceUrl, BASE_URL: sqlite.base });
+  try {
+    const target = { base: `http://127.0.0.1:${port}`, pid: service.child.pid! };
+    for (const rep of reps) {
+      const r = await httpGet(target.base + rep.path);
+      if (r.status !== 200 || !r.body.equals(rep.identity.body)) warnings.push(`${rep.path}: the service on PostgreSQL answers other bytes than on SQLite (status ${r.status}, ${r.body.length} bytes).`);
+    }
+    const cases: LoadCase[] = [];
+    for (const rep of reps) {
+      log(`load: ${rep.path} identity 200 (PostgreSQL, then SQLite)`);
+      cases.push(await measurePair(rep, CASES[0]!, target, sqlite, loadCore));
+      log(`  PostgreSQL ${cases.at(-1)!.ours.rps} req/s, SQLite ${cases.at(-1)!.bare.rps} req/s, ratio ${cases.at(-1)!.ratio}`);
+    }
+    return { startup: service.startup, cases };
+  } finally {
+    await stopChild(service.child, 15_000);
+  }
+}
+
+/** Issue 13's cold render on the PostgreSQL twin of the 100k store against SQLite's (bench/workers/pg-render.ts). */
+export const postgresColdRender = (pg: PgBenchStore, core: number | null): Promise<PgRenderOutput> =>
+  quietly(PG_PHASES.render, () => runWorkerProcess<PgRenderInput, PgRenderOutput>('pg-render', core, { contentDir: CONTENT_DIR, sqliteDir: DATA_100K, databaseUrl: pg.serviceUrl, baseUrl: 'http://127.0.0.1:8080', readAheadSamples: 5, iterations: 60, warmup: 5, maxMsPerCase: 3000 }, 10 * 60_000), 2);
+
+/** The ingest worker's SQLite run, repeated into PostgreSQL. */
+export const postgresIngest = (input: IngestInput, core: number | null): Promise<IngestOutput> =>
+  quietly(PG_PHASES.ingest, () => runWorkerProcess<IngestInput, IngestOutput>('ingest', core, { ...input, databaseUrl: benchDatabaseUrl() }, 30 * 60_000), 2);
 
 // ---------------------------------------------------------------------------------------------------------
 // Content change
@@ -618,17 +656,18 @@ async function main(): Promise<void> {
     ['--expose-gc'],
   ), 2);
   if (render.startup.relationsChanged) warnings.push('The stored relations did not match the articles\' rules; relateAll rewrote them (generator bug?).');
+  log(`filling the PostgreSQL twin of the ${params.items}-item store (issue 13), then its cold render against SQLite's`);
+  const pg = (pgStore = await createPgBenchStore(benchDatabaseUrl(), params, params.items));
+  const pgRender = await postgresColdRender(pg, serverCore);
 
   log('ingest (fixture upstream on the load core, ingester on the service core)');
   const upstream = await startScriptServer('upstream fixture', loadCore, 'bench/servers/upstream.ts', [FEED_FILE]);
   let ingest: IngestOutput;
+  let pgIngest: IngestOutput;
   try {
-    ingest = await quietly('ingest worker', () => runWorkerProcess<IngestInput, IngestOutput>(
-      'ingest',
-      serverCore,
-      { feedUrl: `http://127.0.0.1:${upstream.port}/feed.xml`, contentDir: CONTENT_DIR, workDir: WORK, runs: 9, warmupRuns: 2, notModifiedPolls: 30 },
-      30 * 60_000,
-    ), 2);
+    const input: IngestInput = { feedUrl: `http://127.0.0.1:${upstream.port}/feed.xml`, contentDir: CONTENT_DIR, workDir: WORK, runs: 9, warmupRuns: 2, notModifiedPolls: 30 };
+    ingest = await quietly('ingest worker', () => runWorkerProcess<IngestInput, IngestOutput>('ingest', serverCore, input, 30 * 60_000), 2);
+    pgIngest = await postgresIngest(input, serverCore);
   } finally {
     await stopChild(upstream.child, 5000);
   }
@@ -685,6 +724,8 @@ async function main(): Promise<void> {
     smallFeed = await quietly('small feed', () => measureSmallFeed({ serverCore, loadCore, connections: settings.connections, ...slice }));
     const afterLoad = memoryOf(pid);
     const bareAfterLoad = memoryOf(bare.child.pid!);
+    log('load: the service again on PostgreSQL (DATABASE_URL), against the SQLite one');
+    const pgLoad = await measurePostgresLoad(command, pg, reps, { base, pid }, serverCore, loadCore);
 
     log('content change: editing the newest article while the service runs');
     const change = await quietly('content change', () => contentChange(base, data.content));
@@ -739,6 +780,7 @@ async function main(): Promise<void> {
       render,
       ingest,
       contentChange: change,
+      postgres: { items: pg.items, fillMs: pg.fillMs, startup: pgLoad.startup, load: pgLoad.cases, ingest: pgIngest, render: pgRender },
     };
     // Others may commit or edit src/ while the benchmark runs: say so, the figures then mix two versions.
     const end = machineInfo(REPO).git;
@@ -747,7 +789,7 @@ async function main(): Promise<void> {
     if (end.commit !== machine.git.commit || srcHashAtStart !== srcHash()) {
       warnings.push(`src/ changed while the benchmark ran (${srcState(machine.git)} at the start, ${srcState(end)} at the end): phases may have measured different versions.`);
     }
-    const result: BenchResult = { ...partial, targets: [...targets(partial), ...webSubTargets(websub).map((t) => ({ ...t, disturbed: disturbed('websub') }))], warnings, noise };
+    const result: BenchResult = { ...partial, targets: [...targets(partial), ...webSubTargets(websub).map((t) => ({ ...t, disturbed: disturbed('websub') })), ...(partial.postgres ? postgresTargets(partial.postgres, ingest, disturbed) : [])], warnings, noise };
     result.targets.push({
       name: `Upstream push to the related feed (signed POST to the callback until GET lists the item; ${push.pushes} pushes)`,
       target: '< 1 s',
@@ -767,14 +809,22 @@ async function main(): Promise<void> {
   }
 }
 
-installCleanup();
-main().then(
-  () => {
-    log('done');
-    process.exit(0);
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** The bench's PostgreSQL schema, dropped at the end whatever happens. */
+let pgStore: PgBenchStore | null = null;
+
+// Run as `npm run bench`; bench/postgres-only.ts imports the helpers above without running it.
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(import.meta.filename)) {
+  installCleanup();
+  main()
+    .finally(() => pgStore?.drop().catch((err: unknown) => log(`could not drop the PostgreSQL schema ${pgStore?.schema}: ${String(err)}`)))
+    .then(
+      () => {
+        log('done');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+}

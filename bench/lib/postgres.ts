@@ -13,8 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { RelatedCache } from '../../src/cache/related.ts';
 import type { RetentionPolicy } from '../../src/config.ts';
-import { RELATED_PER_ARTICLE } from '../../src/feeds/build.ts';
+import { loadContent } from '../../src/content/load.ts';
+import { buildFeed, RELATED_PER_ARTICLE } from '../../src/feeds/build.ts';
+import { FORMATS, Urls, type FeedKey } from '../../src/feeds/catalog.ts';
+import { RENDERERS } from '../../src/feeds/render.ts';
 import { normaliseFeed } from '../../src/ingest/normalise.ts';
 import { parseFeed } from '../../src/ingest/parser.ts';
 import { compileRelater } from '../../src/ingest/relate.ts';
@@ -24,7 +28,9 @@ import { closePgDatabase, openPgDatabase } from '../../src/storage/postgres/data
 import { openPostgresStore } from '../../src/storage/postgres/store.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
 import { articleId, DEFAULT_PARAMS, generateStore, syntheticTargets, upstreamFeed, upstreamItems, type GenParams } from './generate.ts';
-import { median, quantile, round } from './stats.ts';
+import type { IngestOutput } from '../workers/ingest.ts';
+import type { LoadCase, StartupFigures, Target } from './report.ts';
+import { median, quantile, round, sampleInterleaved } from './stats.ts';
 
 const RETENTION: RetentionPolicy = { maxItemsPerSource: 5000, maxAgeDays: 36_500, maxRelatedItemsPerSource: 5000 };
 const FEED_URL = 'https://wire.example/world/rss.xml';
@@ -247,8 +253,235 @@ export async function measureColdQueries(url: string, opts: { count: number; ite
   }
 }
 
+const storeMs = (i: IngestOutput): number | string => i.steps.find((s) => s.name === 'store')?.medianMs ?? '–';
+
 function count(related: Map<string, readonly unknown[]>): number {
   let n = 0;
   for (const list of related.values()) n += list.length;
   return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 13's PostgreSQL targets in `npm run bench` (bench/run.ts): the service's own PostgreSQL path against the
+// SQLite figures of the same run.
+
+/** Where the bench finds PostgreSQL (the service's schema is added as `?schema=`). */
+export const benchDatabaseUrl = (): string => process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The PostgreSQL twin of the bench's 100k-item SQLite store, in a schema of its own. */
+export interface PgBenchStore {
+  schema: string;
+  /** DATABASE_URL for the service and the workers: the bench schema in `?schema=`. */
+  serviceUrl: string;
+  items: number;
+  fillMs: number;
+  drop(): Promise<void>;
+}
+
+/** Fills a new schema with the same `count` synthetic items (and relations) as generateStore puts in the SQLite store. */
+export async function createPgBenchStore(url: string, params: GenParams, count: number): Promise<PgBenchStore> {
+  const schema = schemaName('store');
+  const serviceUrl = `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+  try {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.end();
+  } catch (err) {
+    throw new Error(`the PostgreSQL targets need a server at ${new URL(url).host} (BENCH_DATABASE_URL): ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const fillMs = await generatePgStore(url, schema, params, count);
+    return {
+      schema,
+      serviceUrl,
+      items: count,
+      fillMs: Math.round(fillMs),
+      drop: () => dropSchema(url, schema),
+    };
+  } catch (err) {
+    await dropSchema(url, schema);
+    throw err;
+  }
+}
+
+/**
+ * Where the ingest worker stores each run's poll: a fresh SQLite store per run (under `workDir`), or with
+ * `databaseUrl` one throwaway PostgreSQL schema for the whole worker, as a running service has its store (connections
+ * open, statements prepared); the worker polls a source of its own per run, so every item is new there too.
+ */
+export async function ingestStores(databaseUrl: string | undefined, workDir: string): Promise<{ open(name: string): { store: Store; done: () => void }; close: () => Promise<void> }> {
+  if (!databaseUrl) {
+    return {
+      open(name) {
+        const dir = path.join(workDir, name);
+        fs.rmSync(dir, { recursive: true, force: true });
+        const store = openStore(dir);
+        const done = () => {
+          store.close();
+          fs.rmSync(dir, { recursive: true, force: true });
+        };
+        return { store, done };
+      },
+      close: async () => {},
+    };
+  }
+  const schema = schemaName('ingest');
+  const store = await openPostgresStore(databaseUrl, { schema });
+  return {
+    open: () => ({ store, done: () => {} }),
+    close: async () => {
+      await store.close();
+      await dropSchema(databaseUrl, schema);
+    },
+  };
+}
+
+export interface PgRenderInput {
+  contentDir: string;
+  /** The 100k-item SQLite store, and DATABASE_URL of its PostgreSQL twin (PgBenchStore.serviceUrl). */
+  sqliteDir: string;
+  databaseUrl: string;
+  baseUrl: string;
+  readAheadSamples: number;
+  iterations: number;
+  warmup: number;
+  maxMsPerCase: number;
+}
+
+export interface PgRenderCase {
+  feed: string;
+  format: string;
+  /** buildFeed + render with the SQLite store queried for the entries' related items (render.ts's cold render). */
+  sqliteMedianMs: number;
+  /** The same from the related items PostgreSQL's read-ahead keeps in memory (the service's only PostgreSQL path). */
+  postgresMedianMs: number;
+  ratio: number;
+  samples: number;
+}
+
+export interface PgRenderOutput {
+  articles: number;
+  /** RelatedCache.load at start: every article's related items and the newest related ones, from PostgreSQL. */
+  readAhead: { samples: number; medianMs: number; maxMs: number; lists: number; items: number };
+  /** RelatedCache.changed for one article (after a poll touched its related items), until renders see it. */
+  oneArticleRereadMedianMs: number;
+  cases: PgRenderCase[];
+}
+
+/**
+ * Cold render on the 100k-item PostgreSQL store as the service does it (bench/workers/pg-render.ts runs it pinned
+ * like render.ts): the read-ahead timed on fresh RelatedCaches, then each feed and format rendered from it,
+ * interleaved render by render with the SQLite cold render of render.ts, so the ratio is of one moment; the two
+ * must give the same bytes.
+ */
+export async function measurePgColdRender(input: PgRenderInput): Promise<PgRenderOutput> {
+  const snapshot = loadContent(input.contentDir);
+  const ids = snapshot.articles.map((a) => a.id);
+  const urls = new Urls(input.baseUrl);
+  const sqlite = openStore(input.sqliteDir);
+  const store = await openPostgresStore(input.databaseUrl);
+  try {
+    const readAheadMs: number[] = [];
+    let related = new RelatedCache(store, { preload: true });
+    for (let i = 0; i <= input.readAheadSamples; i++) {
+      related = new RelatedCache(store, { preload: true });
+      const t = performance.now();
+      await related.load(ids, snapshot.site.feedItemLimit);
+      if (i > 0) readAheadMs.push(performance.now() - t);
+    }
+    const lists = related.relatedForArticles(ids, RELATED_PER_ARTICLE);
+    const reread: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const t = performance.now();
+      await related.changed([ids[i % 5]!]);
+      if (i >= 5) reread.push(performance.now() - t);
+    }
+
+    const category = snapshot.articles[0]!.categories[0]!;
+    const feeds: { name: string; key: Omit<FeedKey, 'format'> }[] = [
+      { name: 'site (id)', key: { language: 'id', scope: { kind: 'site' } } },
+      { name: `category ${category} (en)`, key: { language: 'en', scope: { kind: 'category', slug: category } } },
+      { name: 'related (id)', key: { language: 'id', scope: { kind: 'related' } } },
+    ];
+    const cases: PgRenderCase[] = [];
+    for (const f of feeds) {
+      for (const format of FORMATS) {
+        const key: FeedKey = { ...f.key, format };
+        const texts = ['', ''];
+        const [s, p] = sampleInterleaved(
+          [sqlite, related].map((reader, i) => () => void (texts[i] = RENDERERS[format](buildFeed(snapshot, key, urls, reader)))),
+          input.iterations,
+          input.warmup,
+          input.maxMsPerCase,
+        ) as [number[], number[]];
+        if (texts[0] !== texts[1]) throw new Error(`${f.name} ${format}: the render from PostgreSQL differs from SQLite's`);
+        cases.push({ feed: f.name, format, sqliteMedianMs: round(median(s), 3), postgresMedianMs: round(median(p), 3), ratio: round(median(p) / median(s), 2), samples: p.length });
+      }
+    }
+    return {
+      articles: ids.length,
+      readAhead: { samples: readAheadMs.length, medianMs: round(median(readAheadMs), 0), maxMs: round(Math.max(...readAheadMs), 0), lists: [...lists.values()].filter((l) => l.length > 0).length, items: count(lists) },
+      oneArticleRereadMedianMs: round(median(reread), 2),
+      cases,
+    };
+  } finally {
+    sqlite.close();
+    await store.close();
+  }
+}
+
+/** bench/run.ts's names of the worker phases below (for its noise table and the targets' "disturbed"). */
+export const PG_PHASES = { render: 'postgres cold render worker', ingest: 'postgres ingest worker' } as const;
+
+/** What bench/run.ts keeps of these measurements (BenchResult.postgres). */
+export interface PostgresFigures {
+  items: number;
+  fillMs: number;
+  startup: StartupFigures;
+  /** Identity 200 per feed: PostgreSQL as `ours`, SQLite as `bare`. */
+  load: LoadCase[];
+  ingest: IngestOutput;
+  render: PgRenderOutput;
+}
+
+/**
+ * The three PostgreSQL rows of the targets table; `sqliteIngest`, the SQLite ingest of the same run, is shown
+ * beside PostgreSQL's (on a busy machine the absolute figure says little alone).
+ */
+export function postgresTargets(r: PostgresFigures, sqliteIngest: IngestOutput, disturbed: (phase: string) => boolean): Target[] {
+  const worstLoad = r.load.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+  const worstRender = r.render.cases.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  const { readAhead } = r.render;
+  return [
+    {
+      name: `Cached feed identity 200 on PostgreSQL against SQLite (worst of ${r.load.map((c) => c.feed).join(', ')}; the hot path must not touch the database)`,
+      target: '≥ 0.95 × SQLite',
+      measured:
+        r.load
+          .map((c) => `${c.feed} ${round(c.ratio, 2)} (${c.ours.rps.toLocaleString('en-US')} vs ${c.bare.rps.toLocaleString('en-US')} req/s; server CPU ${c.ours.serverCpuUsPerResponse} vs ${c.bare.serverCpuUsPerResponse} µs/resp)`)
+          .join('; '),
+      met: worstLoad.ratio >= 0.95,
+      // As bench/run.ts's cached-feed rows: other processes used more than 10% of a core during the runs.
+      disturbed: r.load.some((c) => Math.max(c.ours.window.foreignCoreShare, c.bare.window.foreignCoreShare) > 0.1),
+    },
+    {
+      name: 'Ingest throughput on PostgreSQL (1,000-item feed, loopback)',
+      target: '≥ 3,000 items/s',
+      measured:
+        `${r.ingest.full.itemsPerSecond.toLocaleString('en-US')} items/s (SQLite: ${sqliteIngest.full.itemsPerSecond.toLocaleString('en-US')}); ` +
+        `store step ${storeMs(r.ingest)} ms (SQLite: ${storeMs(sqliteIngest)} ms)`,
+      met: r.ingest.full.itemsPerSecond >= 3000,
+      disturbed: disturbed(PG_PHASES.ingest),
+    },
+    {
+      name: `Cold render on a 100k-item PostgreSQL store vs SQLite (worst of ${r.render.cases.length} feeds and formats; related items read ahead at start)`,
+      target: '≤ 1.5 ×',
+      measured:
+        `${worstRender.ratio} × (${worstRender.feed} ${worstRender.format}: ${worstRender.postgresMedianMs} ms from the lists in memory vs SQLite's ${worstRender.sqliteMedianMs} ms with its queries); ` +
+        `read-ahead of ${r.render.articles.toLocaleString('en-US')} articles' related items (${readAhead.items.toLocaleString('en-US')} items): ${readAhead.medianMs} ms, ` +
+        `one article's again after a poll: ${r.render.oneArticleRereadMedianMs} ms; first start on it to the first 200: ${r.startup.spawnToFirst200Ms === null ? '–' : `${(r.startup.spawnToFirst200Ms / 1000).toFixed(2)} s`}`,
+      met: r.render.cases.every((c) => c.ratio <= 1.5),
+      disturbed: disturbed(PG_PHASES.render),
+    },
+  ];
 }

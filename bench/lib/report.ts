@@ -2,6 +2,7 @@
 import type { IngestOutput } from '../workers/ingest.ts';
 import type { RenderOutput } from '../workers/render.ts';
 import type { GenParams } from './generate.ts';
+import type { PostgresFigures } from './postgres.ts';
 import type { MachineInfo } from './sys.ts';
 import type { WrkResult } from './wrk.ts';
 
@@ -80,6 +81,8 @@ export interface BenchResult {
   };
   render: RenderOutput;
   ingest: IngestOutput;
+  /** Issue 13: the service and the store on PostgreSQL against the SQLite figures of the same run (bench/lib/postgres.ts). */
+  postgres?: PostgresFigures;
   contentChange: {
     visibleAfterMs: number | null;
     firstChangedResponseMs: number | null;

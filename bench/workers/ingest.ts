@@ -4,10 +4,9 @@
  *  - unchanged polls answered 304, wall and CPU time, and the bare HTTP round trip of the same conditional
  *    request (so the report can subtract the network and the upstream's own time);
  *  - the same work split into its steps (fetch, parse, normalise + sanitise, relate, store) on the same feed.
+ * Into SQLite, or with `databaseUrl` into PostgreSQL (see ingestStores).
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { pino } from 'pino';
 import type { FetchPolicy, RetentionPolicy } from '../../src/config.ts';
 import { loadContent } from '../../src/content/load.ts';
@@ -19,7 +18,7 @@ import { parseFeed } from '../../src/ingest/parser.ts';
 import { compileRelater } from '../../src/ingest/relate.ts';
 import type { Source } from '../../src/model/source.ts';
 import { createLogger } from '../../src/log.ts';
-import { openStore } from '../../src/storage/store.ts';
+import { ingestStores } from '../lib/postgres.ts';
 import { median, quantile, round } from '../lib/stats.ts';
 import { runWorker } from '../lib/worker.ts';
 
@@ -34,6 +33,8 @@ export interface IngestInput {
    */
   warmupRuns: number;
   notModifiedPolls: number;
+  /** PostgreSQL's DATABASE_URL: the polls go into a throwaway schema there (dropped at the end); unset, SQLite. */
+  databaseUrl?: string;
 }
 
 export interface IngestOutput {
@@ -68,13 +69,22 @@ function bareConditionalGet(url: string, etag: string): Promise<number> {
 }
 
 async function main(input: IngestInput): Promise<IngestOutput> {
+  const stores = await ingestStores(input.databaseUrl, input.workDir);
+  try {
+    return await measure(input, stores);
+  } finally {
+    await stores.close();
+  }
+}
+
+async function measure(input: IngestInput, stores: Awaited<ReturnType<typeof ingestStores>>): Promise<IngestOutput> {
   const snapshot = loadContent(input.contentDir);
   const targets = relateTargets(snapshot);
   const fetchPolicy: FetchPolicy = { timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds-bench' };
   const retention: RetentionPolicy = { maxItemsPerSource: 5000, maxAgeDays: 36_500, maxRelatedItemsPerSource: 5000 };
   // Logs at info, as the service writes them, into /dev/null.
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: true }));
-  const source: Source = { id: 'bench-wire', url: input.feedUrl, name: 'Bench Wire', schedule: '*/15 * * * *', language: 'en' };
+  const wire: Source = { id: 'bench-wire', url: input.feedUrl, name: 'Bench Wire', schedule: '*/15 * * * *', language: 'en' };
 
   const wallMs: number[] = [];
   const cpu: number[] = [];
@@ -85,9 +95,9 @@ async function main(input: IngestInput): Promise<IngestOutput> {
   let lastStatus: number | null = null;
   for (let run = 0; run < input.warmupRuns + input.runs; run++) {
     const counted = run >= input.warmupRuns;
-    const dir = path.join(input.workDir, `ingest-${run}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const store = openStore(dir);
+    // A source per run: on PostgreSQL the runs share one store, and each poll must find every item new.
+    const source: Source = { ...wire, id: `${wire.id}-${run}` };
+    const { store, done } = stores.open(`ingest-${run}`);
     try {
       const ingester = createIngester({ store, sources: [source], fetchPolicy, retention, logger, targets: () => targets, onPublishedChange: () => {}, jitterMs: 0 });
       const c0 = process.cpuUsage();
@@ -112,8 +122,7 @@ async function main(input: IngestInput): Promise<IngestOutput> {
       }
       await ingester.stop();
     } finally {
-      store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      done();
     }
   }
 
@@ -145,17 +154,15 @@ async function main(input: IngestInput): Promise<IngestOutput> {
     const entries = normalised.map((item) => ({ item, articleIds: relate(item) }));
     steps.relate!.push(performance.now() - t);
     relatedItems = entries.filter((e) => e.articleIds.length > 0).length;
-    const dir = path.join(input.workDir, `ingest-steps-${run}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const store = openStore(dir);
+    const source: Source = { ...wire, id: `${wire.id}-steps-${run}` };
+    const { store, done } = stores.open(`ingest-steps-${run}`);
     try {
-      store.syncSources([source]);
+      await store.syncSources([source]);
       t = performance.now();
-      store.commitPoll(source.id, entries, { lastStatus: 200 }, retention, new Date());
+      await store.commitPoll(source.id, entries, { lastStatus: 200 }, retention, new Date());
       steps.store!.push(performance.now() - t);
     } finally {
-      store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      done();
     }
   }
 
