@@ -100,6 +100,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     logger,
     now,
     targets: () => relateTargets(content.current),
+    search: store.articleSearch(),
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
     onPublishedChange: (changedArticles) => {
       if (changedArticles) related.forget(changedArticles);

@@ -255,7 +255,7 @@ function main(input: RenderInput): RenderOutput {
   let relationsChanged: boolean;
   try {
     t = performance.now();
-    relationsChanged = recomputeAllRelations(store, (item) => relater(item));
+    relationsChanged = recomputeAllRelations(store, (item) => ({ articleIds: relater(item) }));
     recomputeRelationsMs = performance.now() - t;
   } finally {
     store.close();

@@ -5,7 +5,8 @@ import type { Source, SourceState, SourceStatus } from '../model/source.ts';
 import { RELATE_BATCH } from '../storage/store.ts';
 import { pollSource as poll, type PollDeps, type PollOutcome } from './poll.ts';
 import { ingestPush, type PushOutcome } from './push.ts';
-import { compileRelater, type Relater } from './relate.ts';
+import type { ArticleSearch } from '../model/search.ts';
+import { compileContentRelater, type ContentRelater } from './relate-content.ts';
 import { createRelateAll } from './relate-all.ts';
 import { createSchedules, type Schedules } from './schedule.ts';
 import { pushActive, type Subscriber } from './websub/subscriber.ts';
@@ -22,8 +23,10 @@ export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | '
   sources: readonly Source[];
   logger: Logger;
   now?: () => Date;
-  /** The current articles' rules (content can reload, so this is asked on every poll). */
+  /** The current articles: text, rules, excludes (content can reload, so this is asked on every poll). */
   targets: () => readonly RelateTarget[];
+  /** The store's index of our articles, which items are related by (absent: by rules only). */
+  search?: ArticleSearch | null;
   /**
    * Called after a poll (or relateAll) changed any related item or relation, with the articles whose related
    * items changed; null when it may be any article (relateAll, or a source whose feed URL or site moved).
@@ -93,15 +96,15 @@ export function createIngester(deps: IngesterDeps): Ingester {
   const schedules = createSchedules();
   let started = false;
   let stopped = false;
-  let relaterCache: { targets: readonly RelateTarget[]; relater: Relater } | null = null;
+  let relaterCache: { targets: readonly RelateTarget[]; relater: ContentRelater } | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
   const push = deps.push;
 
   store.syncSources(sources);
 
-  function relater(): Relater {
+  function relater(): ContentRelater {
     const targets = deps.targets();
-    if (relaterCache?.targets !== targets) relaterCache = { targets, relater: compileRelater(targets) };
+    if (relaterCache?.targets !== targets) relaterCache = { targets, relater: compileContentRelater(targets, deps.search ?? null) };
     return relaterCache.relater;
   }
 
@@ -119,8 +122,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
     store,
     logger,
     targets: deps.targets,
-    relater,
-    onPublishedChange: () => published(null),
+    search: deps.search ?? null,
+    onPublishedChange: (articles) => published(articles),
     batch: deps.relateBatch ?? RELATE_BATCH,
     stopped: () => stopped,
   });

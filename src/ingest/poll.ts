@@ -8,7 +8,7 @@ import { nextPollAfterFailure } from './backoff.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
 import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
 import { ParseError, parseFeed, type RawFeed } from './parser.ts';
-import type { Relater } from './relate.ts';
+import type { ContentRelater } from './relate-content.ts';
 import type { Schedules } from './schedule.ts';
 import { discoverHub } from './websub/discover.ts';
 
@@ -20,8 +20,8 @@ export interface PollDeps {
   fetchPolicy: FetchPolicy;
   retention: RetentionPolicy;
   schedules: Pick<Schedules, 'next' | 'intervalMs'>;
-  /** The relater of the current articles' rules (content can reload, so it is asked on every poll). */
-  relater: () => Relater;
+  /** The relater of the current articles (content can reload, so it is asked on every poll). */
+  relater: () => ContentRelater;
   now: () => Date;
 }
 
@@ -142,7 +142,7 @@ export async function ingestText(
   const items = normaliseFeed(feed, { feedUrl: input.feedUrl, sourceLanguage: source.language, now: input.at });
   onStage('relate');
   const relate = deps.relater();
-  const related = items.map((item) => ({ item, articleIds: relate(item) }));
+  const related = items.map((item) => ({ item, ...relate(item) }));
   onStage('store');
   const result = store.commitPoll(source.id, related, { ...state, siteUrl: info.siteUrl, feedTitle: info.title }, retention, input.at);
   return { result, feed: parsed, truncated };

@@ -19,7 +19,7 @@ const backends: { name: string; open: (dir: string) => Store }[] = [{ name: 'sql
 function relateAll(store: Store, relate: (item: RelatableItem) => readonly string[]): boolean {
   let changed = false;
   for (let after: number | null = 0; after !== null; ) {
-    const batch: { changed: boolean; next: number | null } = store.recomputeRelationsBatch(relate, after, 2);
+    const batch = store.recomputeRelationsBatch((item) => ({ articleIds: relate(item) }), after, 2) as { changed: boolean; next: number | null };
     changed ||= batch.changed;
     after = batch.next;
   }

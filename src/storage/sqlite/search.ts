@@ -1,0 +1,142 @@
+import type { ArticleDoc, ArticleHit, ArticleSearch, IndexedArticle, TermStats } from '../../model/search.ts';
+import type { SqliteDatabase } from './database.ts';
+
+/** Column weights of bm25(): a term in a title, summary, tag or category label counts three times one in a body. */
+const HEAD_WEIGHT = 3.0;
+const BODY_WEIGHT = 1.0;
+
+/** An FTS5 string literal: the term quoted, so no term is read as an operator (`and`, `near`) or a column filter. */
+const literal = (term: string): string => `"${term.replaceAll('"', '""')}"`;
+
+export type SearchTable = ReturnType<typeof searchTable>;
+
+/**
+ * Our articles in a full-text index (tables `article_search`, FTS5, contentless; `article_terms`, document
+ * frequencies; `article_index`, rowids to article ids with fingerprints): what upstream items are related by.
+ * The text is analysed before it comes here (src/search/analyse.ts), so this module only stores and ranks terms.
+ */
+export function searchTable(db: SqliteDatabase) {
+  const q = {
+    all: db.prepare<[], { rowid: number; article_id: string; indexed: string; related: string | null }>(
+      'SELECT rowid, article_id, indexed, related FROM article_index',
+    ),
+    row: db.prepare<[string], { rowid: number }>('SELECT rowid FROM article_index WHERE article_id = ?'),
+    count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM article_index'),
+    insertRow: db.prepare<[string, string]>('INSERT INTO article_index (article_id, indexed) VALUES (?, ?)'),
+    updateRow: db.prepare<[string, number]>('UPDATE article_index SET indexed = ? WHERE rowid = ?'),
+    deleteRow: db.prepare<[number]>('DELETE FROM article_index WHERE rowid = ?'),
+    setRelated: db.prepare<[string, string]>('UPDATE article_index SET related = ? WHERE article_id = ?'),
+    insertDoc: db.prepare<[number, string, string]>('INSERT INTO article_search (rowid, head, body) VALUES (?, ?, ?)'),
+    deleteDoc: db.prepare<[number]>('DELETE FROM article_search WHERE rowid = ?'),
+    // The distinct terms of a document, kept to decrement article_terms when it goes (the index is contentless).
+    docTerms: db.prepare<[number], { terms: string }>('SELECT terms FROM article_doc_terms WHERE rowid = ?'),
+    setDocTerms: db.prepare<[number, string]>('INSERT OR REPLACE INTO article_doc_terms (rowid, terms) VALUES (?, ?)'),
+    deleteDocTerms: db.prepare<[number]>('DELETE FROM article_doc_terms WHERE rowid = ?'),
+    addTerms: db.prepare<[string]>(
+      `INSERT INTO article_terms (term, df) SELECT value, 1 FROM json_each(?) WHERE true
+       ON CONFLICT (term) DO UPDATE SET df = df + 1`,
+    ),
+    dropTerms: db.prepare<[string]>('UPDATE article_terms SET df = df - 1 WHERE term IN (SELECT value FROM json_each(?))'),
+    purgeTerms: db.prepare('DELETE FROM article_terms WHERE df <= 0'),
+    df: db.prepare<[string], { term: string; df: number }>(
+      'SELECT t.term, t.df FROM json_each(?) j JOIN article_terms t ON t.term = j.value',
+    ),
+    search: db.prepare<[string, number], { rowid: number; article_id: string; rank: number }>(
+      `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
+       FROM article_search s JOIN article_index a ON a.rowid = s.rowid
+       WHERE article_search MATCH ? ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
+    ),
+    searchIn: db.prepare<[string, string, number], { rowid: number; article_id: string; rank: number }>(
+      `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
+       FROM article_search s JOIN article_index a ON a.rowid = s.rowid
+       WHERE article_search MATCH ? AND s.rowid IN (SELECT value FROM json_each(?))
+       ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
+    ),
+    containing: db.prepare<[string, string], { rowid: number }>(
+      'SELECT rowid FROM article_search WHERE article_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))',
+    ),
+  };
+
+  /** Article count, kept in memory: read on every search, changed only by `index`. */
+  let articles = q.count.get()!.n;
+  /** Rowids by article id, for searches restricted to some articles (loaded on first use). */
+  let rowids: Map<string, number> | null = null;
+
+  function remove(rowid: number): void {
+    const doc = q.docTerms.get(rowid);
+    if (doc) q.dropTerms.run(doc.terms);
+    q.deleteDoc.run(rowid);
+    q.deleteDocTerms.run(rowid);
+  }
+
+  const index = db.transaction((docs: readonly ArticleDoc[], removed: readonly string[]): void => {
+    for (const articleId of removed) {
+      const row = q.row.get(articleId);
+      if (!row) continue;
+      remove(row.rowid);
+      q.deleteRow.run(row.rowid);
+    }
+    for (const doc of docs) {
+      const row = q.row.get(doc.articleId);
+      let rowid: number;
+      if (row) {
+        remove(row.rowid);
+        q.updateRow.run(doc.fingerprint, row.rowid);
+        rowid = row.rowid;
+      } else {
+        rowid = Number(q.insertRow.run(doc.articleId, doc.fingerprint).lastInsertRowid);
+      }
+      q.insertDoc.run(rowid, doc.head.join(' '), doc.body.join(' '));
+      const distinct = JSON.stringify([...new Set([...doc.head, ...doc.body])]);
+      q.setDocTerms.run(rowid, distinct);
+      q.addTerms.run(distinct);
+    }
+    q.purgeTerms.run();
+    articles = q.count.get()!.n;
+    rowids = null;
+  });
+
+  const search: ArticleSearch = {
+    termStats(terms: readonly string[]): TermStats {
+      const df = new Map<string, number>();
+      if (articles > 0 && terms.length > 0) for (const r of q.df.all(JSON.stringify(terms))) df.set(r.term, r.df);
+      return { articles, df };
+    },
+    search(terms, limit, only = null): ArticleHit[] {
+      if (articles === 0 || terms.length === 0) return [];
+      const match = terms.map(literal).join(' OR ');
+      let rows;
+      if (only) {
+        if (!rowids) rowids = new Map(q.all.all().map((r) => [r.article_id, r.rowid]));
+        const ids = only.map((a) => rowids!.get(a)).filter((r) => r !== undefined);
+        if (ids.length === 0) return [];
+        rows = q.searchIn.all(match, JSON.stringify(ids), limit);
+      } else {
+        rows = q.search.all(match, limit);
+      }
+      return rows.map((r) => ({ articleId: r.article_id, rowid: r.rowid, rank: r.rank }));
+    },
+    matched(terms, hits): Map<string, string[]> {
+      const out = new Map<string, string[]>(hits.map((h) => [h.articleId, []]));
+      if (hits.length === 0) return out;
+      const byRow = new Map(hits.map((h) => [h.rowid, h.articleId]));
+      const rows = JSON.stringify(hits.map((h) => h.rowid));
+      for (const term of terms) {
+        for (const r of q.containing.all(literal(term), rows)) out.get(byRow.get(r.rowid)!)!.push(term);
+      }
+      return out;
+    },
+  };
+
+  return {
+    /** Every indexed article with its fingerprints. */
+    indexed: (): IndexedArticle[] => q.all.all().map((r) => ({ articleId: r.article_id, indexed: r.indexed, related: r.related })),
+    /** Adds or replaces `docs` and removes `removed`, in one transaction. */
+    index: (docs: readonly ArticleDoc[], removed: readonly string[]): void => index(docs, removed),
+    /** The stored relations of these articles now reflect `fingerprint`s. */
+    markRelated: db.transaction((done: readonly { articleId: string; fingerprint: string }[]): void => {
+      for (const d of done) q.setRelated.run(d.fingerprint, d.articleId);
+    }),
+    search,
+  };
+}
