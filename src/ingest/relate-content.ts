@@ -14,10 +14,14 @@ import { compileRelater } from './relate.ts';
 export const RELATE_TUNING = {
   /** Bump when anything here changes: every article's relations are computed again. */
   version: 1,
-  threshold: 0.3,
+  threshold: 0.35,
   minTerms: 2,
   /** Articles one item may relate to by content. */
   maxArticles: 5,
+  /** And only those scoring at least this share of its best article's score. */
+  ofBest: 0.0,
+  /** A term of the item no article has weighs this share of a term found in one article. */
+  unknownWeight: 2.0,
   /** The rarest query terms go to the index first, at most this many. */
   maxQueryTerms: 12,
   /**
@@ -81,7 +85,10 @@ export function byContent(search: ArticleSearch, item: Relatable, only: readonly
   const stats = search.termStats(itemTerms);
   if (stats.articles === 0 || stats.df.size < RELATE_TUNING.minTerms) return [];
   let weight = 0;
-  for (const t of itemTerms) weight += idf(stats.articles, Math.max(1, stats.df.get(t) ?? 0));
+  for (const t of itemTerms) {
+    const df = stats.df.get(t);
+    weight += df === undefined ? RELATE_TUNING.unknownWeight * idf(stats.articles, 1) : idf(stats.articles, df);
+  }
   const known = [...stats.df].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
   const query: string[] = [];
   let postings = 0;
@@ -91,7 +98,9 @@ export function byContent(search: ArticleSearch, item: Relatable, only: readonly
     postings += df;
   }
   if (query.length < RELATE_TUNING.minTerms) return [];
-  const hits = search.search(query, RELATE_TUNING.maxArticles, only).filter((h) => h.rank / weight >= RELATE_TUNING.threshold);
+  const found = search.search(query, RELATE_TUNING.maxArticles, only);
+  const best = found[0]?.rank ?? 0;
+  const hits = found.filter((h) => h.rank / weight >= RELATE_TUNING.threshold && h.rank >= RELATE_TUNING.ofBest * best);
   if (hits.length === 0) return [];
   const shared = search.matched(query, hits);
   const out: RelationReason[] = [];
