@@ -9,6 +9,7 @@ import { Urls } from './feeds/catalog.ts';
 import { createApp } from './http/app.ts';
 import { createServer } from './http/server.ts';
 import { createIngester, type Ingester } from './ingest/ingester.ts';
+import { RELATE_TUNING } from './ingest/relate-content.ts';
 import { LiveSources } from './ingest/sources.ts';
 import { createPushCallback } from './ingest/websub/callback.ts';
 import { baseUrlIsPublic, createSubscriber, type Subscriber } from './ingest/websub/subscriber.ts';
@@ -157,6 +158,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     readers,
     readerReport: report,
     adminToken: config.adminToken,
+    relationReasons: (articleId, limit) => store.relationReasons(articleId, limit),
+    relateThreshold: RELATE_TUNING.threshold,
     hub,
   });
   const server = createServer(app, cache, metrics, readers);
