@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import escapeHtml from 'escape-html';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildFeed, type RelatedReader } from '../../src/feeds/build.ts';
+import { buildFeed } from '../../src/feeds/build.ts';
 import { Urls } from '../../src/feeds/catalog.ts';
 import { RENDERERS } from '../../src/feeds/render.ts';
 import type { SyncStore } from '../../src/storage/store.ts';
@@ -67,7 +67,7 @@ describe('related items found from the article itself', () => {
 
   test("the article's feed lists them with it", () => {
     const snapshot = s.service.content.current;
-    const text = RENDERERS.atom(buildFeed(snapshot, { language: 'en', scope: { kind: 'site' }, format: 'atom' }, new Urls(TEST_BASE), store as RelatedReader));
+    const text = RENDERERS.atom(buildFeed(snapshot, { language: 'en', scope: { kind: 'site' }, format: 'atom' }, new Urls(TEST_BASE), store));
     expect(text).toContain(escapeHtml(link(RELATED[0]!)));
     for (const id of NEAR) expect(text).not.toContain(link(id));
   });
