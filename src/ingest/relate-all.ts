@@ -79,6 +79,7 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
         await store.indexArticles(docs, []);
         await yieldNow();
       }
+      if (stale.length > INDEX_BATCH) await store.compactArticleIndex();
     }
     // Relations are computed again for the articles whose relations were computed from something else (or never),
     // and dropped for the removed ones.

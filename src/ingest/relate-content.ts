@@ -26,9 +26,10 @@ export const RELATE_TUNING = {
   maxQueryTerms: 12,
   /**
    * And only while the articles they occur in add up to this (a term in a thousand articles costs a thousand
-   * scores and says little): the bound on the cost of one search. The rarest term always goes.
+   * scores and says little): the bound on the cost of one search. An item whose rarest term is in more articles
+   * than this shares nothing specific with any: it is not searched.
    */
-  postingBudget: 400,
+  postingBudget: 150,
 };
 
 /** FTS5's BM25 IDF (floored as it does), so the normalisation weighs terms as the ranking does. */
@@ -93,7 +94,7 @@ export function byContent(search: ArticleSearch, item: Relatable, only: readonly
   const query: string[] = [];
   let postings = 0;
   for (const [t, df] of known) {
-    if (query.length >= RELATE_TUNING.maxQueryTerms || (query.length > 0 && postings + df > RELATE_TUNING.postingBudget)) break;
+    if (query.length >= RELATE_TUNING.maxQueryTerms || postings + df > RELATE_TUNING.postingBudget) break;
     query.push(t);
     postings += df;
   }

@@ -70,6 +70,8 @@ export interface SyncStore {
   indexedArticles(): IndexedArticle[];
   /** Adds or replaces `docs` in the article index and removes the `removed` article ids, in one transaction. */
   indexArticles(docs: readonly ArticleDoc[], removed: readonly string[]): void;
+  /** Compacts the article index after many articles were indexed (searches get faster; a no-op where not needed). */
+  compactArticleIndex(): void;
   /** The stored relations of these articles were computed for these fingerprints. */
   markArticlesRelated(done: readonly { articleId: string; fingerprint: string }[]): void;
   /** Searches of the article index, synchronous: relating runs them inside `recomputeRelationsBatch` and per polled item. */
@@ -171,6 +173,7 @@ export function openStore(dataDir: string): SyncStore {
     relationReasons: relations.reasons,
     indexedArticles: search.indexed,
     indexArticles: search.index,
+    compactArticleIndex: search.compact,
     markArticlesRelated: (done) => search.markRelated(done),
     articleSearch: () => search.search,
     relatedForArticle: relations.forArticle,
