@@ -23,6 +23,16 @@ export interface Config {
   /** When set, GET /stats, /stats.json and /metrics ask for `Authorization: Bearer <it>`; else they are open. */
   adminToken: string | null;
   hub: HubPolicy;
+  /**
+   * DATABASE_URL: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, shared by replicas; null keeps the
+   * embedded SQLite store in DATA_DIR.
+   */
+  databaseUrl: string | null;
+  /**
+   * PURGE_WEBHOOK: where the surrogate keys of resources whose bytes changed are POSTed (README, "Caches in
+   * front"), for a CDN to purge them; null: no purges, shared caches keep copies for their s-maxage.
+   */
+  purgeWebhook: string | null;
 }
 
 /** The built-in WebSub hub (README, "WebSub"). */
@@ -89,6 +99,8 @@ const envSchema = z.object({
     .optional(),
   WEBSUB_HUB: z.string().optional(),
   WEBSUB_ALLOW_PRIVATE_CALLBACKS: z.enum(['true', 'false']).default('false'),
+  DATABASE_URL: z.string().optional(),
+  PURGE_WEBHOOK: z.string().optional(),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -119,6 +131,42 @@ function hubUrl(raw: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(`WEBSUB_HUB URLs must use http or https, got ${JSON.stringify(raw)}`, ['WEBSUB_HUB']);
   }
+  return url.href;
+}
+
+/** DATABASE_URL: a PostgreSQL connection URL (its password is never repeated in an error). */
+function databaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database), and it does not parse as a URL', ['DATABASE_URL']);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql:// (unset it for the embedded SQLite store), got ${url.protocol}//`, ['DATABASE_URL']);
+  }
+  if (url.pathname.length <= 1) throw new ConfigError(`DATABASE_URL must name a database (postgres://host:5432/<database>), got none for ${url.host}`, ['DATABASE_URL']);
+  return raw;
+}
+
+/**
+ * PURGE_WEBHOOK: absolute http(s), kept as written (a token may ride in its query). No user:password@: fetch
+ * refuses URLs with credentials, and they would be logged with every failure.
+ */
+function purgeWebhookUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PURGE_WEBHOOK must be an absolute http(s) URL, got ${JSON.stringify(raw)}`, ['PURGE_WEBHOOK']);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`PURGE_WEBHOOK must use http or https, got ${url.protocol}`, ['PURGE_WEBHOOK']);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError('PURGE_WEBHOOK must not carry credentials (user:password@); put a token in its query instead', ['PURGE_WEBHOOK']);
+  }
+  if (url.hash) throw new ConfigError(`PURGE_WEBHOOK must not carry a fragment: ${raw}`, ['PURGE_WEBHOOK']);
   return url.href;
 }
 
@@ -161,5 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     websubSubscribe: e.WEBSUB_SUBSCRIBE ?? 'auto',
     adminToken: e.ADMIN_TOKEN ?? null,
     hub: { outsideHubs: [...new Set(outsideHubs)], allowPrivateCallbacks: e.WEBSUB_ALLOW_PRIVATE_CALLBACKS === 'true' },
+    databaseUrl: e.DATABASE_URL === undefined ? null : databaseUrl(e.DATABASE_URL),
+    purgeWebhook: e.PURGE_WEBHOOK === undefined ? null : purgeWebhookUrl(e.PURGE_WEBHOOK),
   };
 }

@@ -3,6 +3,7 @@ import { ConfigError, ContentError } from './errors.ts';
 import type { AddressInfo } from 'node:net';
 import { createLogger, humanDestination } from './log.ts';
 import { createService } from './service.ts';
+import { SchemaTooNewError, StorageUnavailableError } from './storage/errors.ts';
 
 /** Entry point of `npm start`: read config, build the service, listen, poll, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -20,9 +21,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, process.stdout.isTTY ? humanDestination(process.stdout) : undefined);
   let service;
   try {
-    service = createService(config, logger);
+    service = await createService(config, logger);
   } catch (err) {
-    if (err instanceof ContentError || err instanceof ConfigError) {
+    if (err instanceof ContentError || err instanceof ConfigError || err instanceof SchemaTooNewError || err instanceof StorageUnavailableError) {
       logger.fatal({ err: { message: err.message } }, 'cannot start');
       process.stderr.write(`${err.message}\n`);
       process.exit(2);

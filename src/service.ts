@@ -2,6 +2,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import { RepresentationCache } from './cache/cache.ts';
 import { RelatedCache } from './cache/related.ts';
+import { Purger, type PurgeTuning } from './cdn/purge.ts';
+import { catalogKeys, EagerRender } from './cdn/refresh.ts';
 import type { Config } from './config.ts';
 import { LiveContent } from './content/live.ts';
 import { relateTargets } from './content/relate-targets.ts';
@@ -17,7 +19,8 @@ import type { Logger } from './log.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { ReaderCounter } from './stats/counter.ts';
 import { readerReport } from './stats/report.ts';
-import { openStore, type Store } from './storage/store.ts';
+import { openConfiguredStore } from './storage/open.ts';
+import type { Store } from './storage/store.ts';
 import { Hub, type HubTuning } from './websub/hub.ts';
 import { parseTarget, resolveResource } from './http/resources.ts';
 
@@ -35,6 +38,8 @@ export interface Service {
   readers: ReaderCounter;
   /** The WebSub hub (BASE_URL/websub). */
   hub: Hub;
+  /** With PURGE_WEBHOOK: the CDN purger, and the renders after each change that feed it. */
+  cdn: { purger: Purger; eager: EagerRender } | null;
   /** Stops polling, closes the server and the database. */
   close(): Promise<void>;
 }
@@ -47,6 +52,8 @@ export interface ServiceOptions {
   pollJitterMs?: number;
   /** The hub's leases, limits and retry delays (tests and the benchmark; README gives the defaults). */
   hub?: Partial<HubTuning>;
+  /** The purger's batching and retries, and the delay of the renders after a change (tests). */
+  cdn?: { purge?: Partial<PurgeTuning>; renderDelayMs?: number };
 }
 
 /**
@@ -54,18 +61,37 @@ export interface ServiceOptions {
  * Express app and server. Throws ContentError or ConfigError (naming the file, entry or field) when the
  * content or sources cannot be used.
  */
-export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Service {
+export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const now = options.now ?? (() => new Date());
   const content = new LiveContent(config.contentDir, logger, now, path.join(config.dataDir, 'content-cache.json'));
   const sources = new LiveSources(config.contentDir, logger);
-  const store = openStore(config.dataDir);
+  const { store, shared } = await openConfiguredStore(config, logger);
   const cache = new RepresentationCache(now, {
     memory: store,
     onRender: (type, ms) => metrics.render(type, ms),
-    // A feed with new bytes goes to its WebSub subscribers.
-    onNewBytes: (key, rep) => hub.changed(key, rep),
+    // A feed with new bytes goes to its WebSub subscribers; any resource with new bytes is purged from the CDN.
+    onNewBytes: (key, rep) => {
+      hub.changed(key, rep);
+      if (cdn && rep.purgeKey !== null) cdn.purger.purge([rep.purgeKey]);
+    },
   });
-  const related = new RelatedCache(store);
+  // A store shared over the network (PostgreSQL) is read ahead, so renders never wait for it.
+  const related = new RelatedCache(store, { preload: shared });
+  const loadRelated = () => related.load(content.current.articles.map((a) => a.id), content.current.site.feedItemLimit);
+  await loadRelated();
+  /** Renders again (lazily, and the feeds someone watches now) once `reading` (the related items) is done. */
+  const renderAgainAfter = (reading: Promise<void> | null) => {
+    const renderAgain = () => {
+      cache.invalidate();
+      hub.published();
+      cdn?.eager.published();
+    };
+    if (reading) reading.then(renderAgain, (err: unknown) => logger.error({ err }, 'reading related items after a change failed'));
+    else renderAgain();
+  };
+  /** What we publish changed (here, or announced by another replica). */
+  const publish = (changedArticles: readonly string[] | null) => renderAgainAfter(related.changed(changedArticles));
+  void store.onChangeAnnounced((change) => publish(change.articles));
   const urls = new Urls(config.baseUrl, config.hub.outsideHubs);
   const subscriber = createSubscriber({
     store,
@@ -75,17 +101,25 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     logger,
     now,
   });
+  // What a request for the feed would do: render it unless the cache has it for the current generation.
+  const render = async (key: string): Promise<void> => {
+    const target = parseTarget(key);
+    if (!target) return;
+    const resource = resolveResource(target.pathname, target.query, content.current, urls);
+    await cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
+  };
+  const cdn =
+    config.purgeWebhook === null
+      ? null
+      : {
+          purger: new Purger({ url: config.purgeWebhook, logger, userAgent: config.fetch.userAgent, tuning: options.cdn?.purge }),
+          eager: new EagerRender({ keys: () => catalogKeys(content.current, urls), render, logger, delayMs: options.cdn?.renderDelayMs }),
+        };
   const hub = new Hub({
     store,
     urls,
     content: () => content.current,
-    // What a request for the feed would do: render it unless the cache has it for the current generation.
-    render: (key) => {
-      const target = parseTarget(key);
-      if (!target) return;
-      const resource = resolveResource(target.pathname, target.query, content.current, urls);
-      cache.get(resource.key, () => resource.render({ content: content.current, related, urls }));
-    },
+    render,
     now,
     logger,
     outsideHubs: config.hub.outsideHubs,
@@ -101,20 +135,15 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     logger,
     now,
     targets: () => relateTargets(content.current),
-    search: store.articleSearch(),
+    search: await store.articleSearch(),
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
-    onPublishedChange: (changedArticles) => {
-      if (changedArticles) related.forget(changedArticles);
-      else related.clear();
-      cache.invalidate();
-      hub.published();
-    },
+    onPublishedChange: publish,
     push: subscriber,
     ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
   });
   content.onChange(() => {
-    cache.invalidate();
-    hub.published();
+    // Articles may have come or gone (and with them related lists to read ahead), and the feeds' length.
+    renderAgainAfter(loadRelated());
     void ingester.relateAll();
   });
   // Relations may be stale if the content changed while the service was down: related again in the
@@ -123,13 +152,15 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   // Feeds that changed while the service was down (content edited, a new version deployed) reach their
   // subscribers now: the hub renders the subscribed ones once, and the cache compares them with what was published.
   hub.published();
+  // And feeds that changed while it was down are purged from the CDN (all of them, on an empty database).
+  cdn?.eager.published();
   sources.onChange((list) => ingester.setSources(list));
   if (options.watchContent !== false) {
     content.watch();
     sources.watch();
   }
 
-  const readers = new ReaderCounter(store, now);
+  const readers = new ReaderCounter(store, now, (err) => logger.error({ err }, 'writing who read us failed'));
   readers.start();
   const report = (days?: number) => readerReport((from, to) => store.readersByDay(from, to), now(), (feed) => `${config.baseUrl}${feed}`, days);
   const metrics = new Metrics({
@@ -138,10 +169,10 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     sourceStatus: () => ingester.status(),
     relationsCurrent: () => ingester.relationsCurrent(),
     hub,
-    readersToday: () => {
-      readers.flush();
+    readersToday: async () => {
+      await readers.flush();
       // Today's totals only: one day's rows, not the 30 days /stats shows.
-      return { ...report(1).today, dropped: readers.dropped };
+      return { ...(await report(1)).today, dropped: readers.dropped };
     },
   });
   const app = createApp({
@@ -174,10 +205,13 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     cache,
     readers,
     hub,
+    cdn,
     async close() {
       if (closed) return;
       closed = true;
       hub.close();
+      cdn?.eager.close();
+      cdn?.purger.close();
       content.close();
       sources.close();
       await ingester.stop();
@@ -185,8 +219,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      readers.stop();
-      store.close();
+      await readers.stop().catch((err: unknown) => logger.error({ err }, 'writing who read us failed'));
+      await store.close();
     },
   };
 }

@@ -97,7 +97,7 @@ async function main(input: IngestInput): Promise<IngestOutput> {
         wallMs.push(performance.now() - t0);
         cpu.push(cpuMs(process.cpuUsage(c0)));
       }
-      const st = ingester.status()[0]!;
+      const st = (await ingester.status())[0]!;
       if (st.lastStatus !== 200 || st.lastError) throw new Error(`full poll failed: ${st.lastStatus} ${st.lastError}`);
       items = st.itemCount;
       if (run === input.warmupRuns) {
@@ -108,7 +108,7 @@ async function main(input: IngestInput): Promise<IngestOutput> {
           nmWall.push(performance.now() - t1);
           nmCpu.push(cpuMs(process.cpuUsage(n0)));
         }
-        lastStatus = ingester.status()[0]!.lastStatus;
+        lastStatus = (await ingester.status())[0]!.lastStatus;
       }
       await ingester.stop();
     } finally {

@@ -95,7 +95,7 @@ async function main(input: PushInput): Promise<PushOutput> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', BASE_URL: origin, CONTENT_DIR: contentDir, DATA_DIR: path.join(base, 'data'), INGEST: 'off', WEBSUB_SUBSCRIBE: 'on' });
-  const service = createService(config, silentLogger(), { watchContent: false });
+  const service = await createService(config, silentLogger(), { watchContent: false });
   await new Promise<void>((resolve) => service.server.listen(port, '127.0.0.1', resolve));
   const ms: number[] = [];
   try {

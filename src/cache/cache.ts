@@ -8,10 +8,18 @@ export interface Rendered extends RepresentationOptions {
   link?: string;
 }
 
-/** Where validators outlive the process (the store): a restart must not move Last-Modified of unchanged bytes. */
+/**
+ * Where validators outlive the process (the store): a restart must not move Last-Modified of unchanged bytes, and
+ * replicas sharing a store agree on it. See `SyncStore.settleValidators`.
+ */
 export interface ValidatorMemory {
-  recallValidators(key: string): { hash: string; lastModified: Date } | null;
-  rememberValidators(key: string, hash: string, lastModified: Date): void;
+  settleValidators(key: string, hash: string, at: Date): Settled | Promise<Settled>;
+}
+
+interface Settled {
+  lastModified: Date;
+  /** These bytes were not published before (by this process or another sharing the store). */
+  changed: boolean;
 }
 
 /**
@@ -23,6 +31,8 @@ export interface ValidatorMemory {
 export class RepresentationCache {
   private generation = 0;
   private readonly entries = new Map<string, { generation: number; rep: Representation }>();
+  /** Renders waiting for the store's validators, by key: a second request for the key waits for the same. */
+  private readonly pending = new Map<string, { generation: number; rep: Promise<Representation> }>();
   private bytes = 0;
 
   /**
@@ -71,31 +81,55 @@ export class RepresentationCache {
     return e && e.generation === this.generation ? e.rep : undefined;
   }
 
-  get(key: string, render: () => Rendered): Representation {
+  /**
+   * The representation of `key` for the current generation, rendered with `render` if there is none. The render
+   * itself is synchronous; settling its validators with the store may not be (a replica's store is a round trip).
+   */
+  async get(key: string, render: () => Rendered): Promise<Representation> {
     const hit = this.peek(key);
     if (hit) return hit;
+    const generation = this.generation;
+    const waiting = this.pending.get(key);
+    if (waiting?.generation === generation) return waiting.rep;
+    const rep = this.renderAndSettle(key, render, generation);
+    this.pending.set(key, { generation, rep });
+    try {
+      return await rep;
+    } finally {
+      if (this.pending.get(key)?.rep === rep) this.pending.delete(key);
+    }
+  }
+
+  private async renderAndSettle(key: string, render: () => Rendered, generation: number): Promise<Representation> {
     const previous = this.entries.get(key);
     const started = performance.now();
     const r = render();
     this.onRender?.(r.contentType, performance.now() - started);
     const renderedAt = this.now();
-    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView, link: r.link ?? null });
-    let changed = false;
-    if (previous && previous.rep.hash === rep.hash) rep = previous.rep;
-    else {
-      // Not in memory (first render since start, or evicted), or new bytes: ask what was published before.
-      const before = previous ? null : this.memory?.recallValidators(key);
-      if (before && before.hash === rep.hash) rep = rep.withLastModified(before.lastModified);
-      else {
-        this.memory?.rememberValidators(key, rep.hash, renderedAt);
-        changed = true;
-      }
+    let rep = Representation.fromText(r.text, r.contentType, r.cacheControl, renderedAt, { vary: r.vary, browserView: r.browserView, link: r.link ?? null, surrogateKeys: r.surrogateKeys });
+    let changed = true;
+    if (previous && previous.rep.hash === rep.hash) {
+      rep = previous.rep;
+      changed = false;
+    } else if (this.memory) {
+      // Not in memory (first render since start, or evicted), or new bytes: what was published before, here or by
+      // another replica, keeps its Last-Modified.
+      const settled = await this.memory.settleValidators(key, rep.hash, renderedAt);
+      if (settled.lastModified.getTime() !== renderedAt.getTime()) rep = rep.withLastModified(settled.lastModified);
+      changed = settled.changed;
     }
+    return this.keep(key, rep, generation, changed);
+  }
+
+  private keep(key: string, rep: Representation, generation: number, changed: boolean): Representation {
+    const previous = this.entries.get(key);
+    // A render of a newer generation finished first: it stays (this one is served to whoever waited for it).
+    if (previous && previous.generation > generation) return rep;
     if (previous) {
       this.entries.delete(key);
       this.bytes -= previous.rep.body.length;
     }
-    this.entries.set(key, { generation: this.generation, rep });
+    this.entries.set(key, { generation, rep });
     this.bytes += rep.body.length;
     // Map iteration follows insertion order, and a re-rendered key was re-inserted: oldest first.
     for (const [k, e] of this.entries) {

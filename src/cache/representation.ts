@@ -14,6 +14,11 @@ export interface RepresentationOptions {
   browserView?: boolean;
   /** The `Link` header (a feed's WebSub hubs and self); sent with the 200s and 304s. */
   link?: string | null;
+  /**
+   * What the response shows, as CDN surrogate keys from broad to narrow, the last one the resource's own
+   * (src/http/surrogate-keys.ts): the `Surrogate-Key` header of the 200s and 304s, and the key a purge names.
+   */
+  surrogateKeys?: readonly string[];
 }
 
 /**
@@ -32,6 +37,10 @@ export class Representation {
   readonly vary: string | null;
   readonly browserView: boolean;
   readonly link: string | null;
+  /** The `Surrogate-Key` header's value (the keys, space-separated), null when the resource has none. */
+  readonly surrogateKey: string | null;
+  /** The narrowest surrogate key, naming this resource alone: what a CDN purge of changed bytes names. */
+  readonly purgeKey: string | null;
 
   constructor(
     readonly body: Buffer,
@@ -44,6 +53,9 @@ export class Representation {
     this.vary = options.vary ?? null;
     this.browserView = options.browserView ?? false;
     this.link = options.link ?? null;
+    const keys = options.surrogateKeys ?? [];
+    this.surrogateKey = keys.length > 0 ? keys.join(' ') : null;
+    this.purgeKey = keys.at(-1) ?? null;
     // Strong validators differ per content-coding (RFC 9110 8.8.3): a gzip body is not byte-identical.
     this.etag = `"${hash}"`;
     this.etags = [this.etag, `"${hash}-gzip"`, `"${hash}-br"`];
@@ -79,6 +91,8 @@ export class Representation {
       if (status === 200) out.push('content-type', this.contentType);
       out.push('cache-control', this.cacheControl, 'etag', this.etagFor(coding), 'last-modified', this.lastModifiedHttp);
       if (this.link !== null) out.push('link', this.link);
+      // On 304s too: a CDN revalidating its copy takes the headers of the 304 for the copy it keeps.
+      if (this.surrogateKey !== null) out.push('surrogate-key', this.surrogateKey);
       if (status === 200) {
         if (coding !== 'identity') out.push('content-encoding', coding);
         out.push('content-length', String(this.bytes(coding).length));

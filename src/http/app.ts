@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { RepresentationCache } from '../cache/cache.ts';
+import type { Representation } from '../cache/representation.ts';
 import type { LiveContent } from '../content/live.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
@@ -29,7 +30,7 @@ export interface AppDeps {
   urls: Urls;
   logger: Logger;
   /** One entry per source for GET /status (the ingester's). */
-  sourceStatus: () => readonly SourceStatus[];
+  sourceStatus: () => Promise<readonly SourceStatus[]>;
   /** The problems of a refused sources.yaml change, null when the file in service is the newest. */
   sourcesRejectedChange?: () => readonly SourcesProblem[] | null;
   metrics: Metrics;
@@ -40,7 +41,7 @@ export interface AppDeps {
   /** Counts who reads each feed (off the hot path). */
   readers: ReaderCounter;
   /** The last 30 days of who read us, from the store. */
-  readerReport: () => ReaderReport;
+  readerReport: () => Promise<ReaderReport>;
   /** ADMIN_TOKEN: guards /stats, /stats.json and /metrics when set. */
   adminToken: string | null;
   /** An article's related items with their score and why, best first (the store's relationReasons). */
@@ -49,8 +50,8 @@ export interface AppDeps {
   relateThreshold?: number;
   /** The WebSub hub at /websub (src/websub/hub.ts). */
   hub?: {
-    request(form: URLSearchParams, client: string): HubAnswer;
-    summary(): HubSummary;
+    request(form: URLSearchParams, client: string): Promise<HubAnswer>;
+    summary(): Promise<HubSummary>;
   };
 }
 
@@ -102,22 +103,22 @@ export function createApp(deps: AppDeps): Express {
     });
   });
 
-  app.get('/status', (_req, res) => {
-    res.set(NO_STORE).json(deps.sourceStatus());
+  app.get('/status', async (_req, res) => {
+    res.set(NO_STORE).json(await deps.sourceStatus());
   });
 
   const admin = adminGuard(deps.adminToken);
   // The newsroom's pages: never cached, never indexed, not offered cross-origin.
   const PRIVATE = { 'cache-control': 'no-store', 'x-robots-tag': 'noindex', 'x-content-type-options': 'nosniff' };
-  const report = () => {
-    deps.readers.flush();
+  const report = async () => {
+    await deps.readers.flush();
     return deps.readerReport();
   };
-  app.get('/stats', admin, (_req, res) => {
-    res.set({ ...PRIVATE, 'content-type': 'text/html; charset=utf-8' }).send(statsPage(report(), deps.content.current.site.defaultLanguage));
+  app.get('/stats', admin, async (_req, res) => {
+    res.set({ ...PRIVATE, 'content-type': 'text/html; charset=utf-8' }).send(statsPage(await report(), deps.content.current.site.defaultLanguage));
   });
-  app.get('/stats.json', admin, (_req, res) => {
-    res.set(PRIVATE).json(report());
+  app.get('/stats.json', admin, async (_req, res) => {
+    res.set(PRIVATE).json(await report());
   });
 
   // Why each item relates to an article (score, shared terms, or the rule that forced it), for an editor to
@@ -159,16 +160,16 @@ export function createApp(deps: AppDeps): Express {
   if (hub) {
     // Subscription requests (WebSub 5.1): a form-encoded body, read raw and parsed as URLSearchParams so a
     // parameter given twice is seen (and refused) rather than merged.
-    app.post('/websub', express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
+    app.post('/websub', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
       const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-      const answer = hub.request(new URLSearchParams(body), req.socket.remoteAddress ?? 'unknown');
+      const answer = await hub.request(new URLSearchParams(body), req.socket.remoteAddress ?? 'unknown');
       res.status(answer.status).set({ ...NO_STORE, 'content-type': 'text/plain; charset=utf-8' });
       if (answer.retryAfterSeconds !== undefined) res.set('retry-after', String(answer.retryAfterSeconds));
       res.send(`${answer.status === 202 ? '' : answer.status === 429 ? 'Too Many Requests: ' : answer.status === 404 ? 'Not Found: ' : answer.status === 403 ? 'Forbidden: ' : 'Bad Request: '}${answer.message}\n`);
     });
     // What the hub serves, its limits, and the subscribers per topic (/status is the sources' array).
-    app.get('/websub', (_req, res) => {
-      res.set(NO_STORE).json(hub.summary());
+    app.get('/websub', async (_req, res) => {
+      res.set(NO_STORE).json(await hub.summary());
     });
   }
 
@@ -213,9 +214,13 @@ export function createApp(deps: AppDeps): Express {
       return;
     }
     const chosen = resource.browserView && wantsBrowserView(req.headers) ? resource.browserView : resource;
-    const rep = deps.cache.get(chosen.key, () => chosen.render({ content: deps.content.current, related: deps.related, urls: deps.urls }));
-    sendRepresentation(req, res, rep, deps.cache.now);
-    deps.readers.record(resource.key, req.headers['user-agent'], req.socket.remoteAddress);
+    const send = (rep: Representation) => {
+      sendRepresentation(req, res, rep, deps.cache.now);
+      deps.readers.record(resource.key, req.headers['user-agent'], req.socket.remoteAddress);
+    };
+    const hit = deps.cache.peek(chosen.key);
+    if (hit) send(hit);
+    else deps.cache.get(chosen.key, () => chosen.render({ content: deps.content.current, related: deps.related, urls: deps.urls })).then(send, next);
   });
 
   app.use(errorHandler(deps.logger));

@@ -10,6 +10,7 @@ import { EMBED_DEFAULT_LIMIT, embedPage, embedScript } from '../pages/embed.ts';
 import { feedViewPage } from '../pages/feed-view.ts';
 import { articlePage, indexPage, PAGE_SIZE, scopeArticles, scopePage } from '../pages/render.ts';
 import { BROWSER_VIEW_CACHE, BROWSER_VIEW_VARY, browserViewKey } from './browser-view.ts';
+import { archiveKeys, articleKeys, EMBED_SCRIPT_KEYS, embedKeys, feedKeys, HOME_KEYS, OPML_KEYS, scopePageKeys } from './surrogate-keys.ts';
 
 /**
  * Maps a request path and query to what it shows, rendered. Every public GET resource of the service is
@@ -22,9 +23,15 @@ export interface PublishedState {
   urls: Urls;
 }
 
-/** Aggregators poll every few minutes; five minutes of freshness, then revalidation with a 304. */
-const FEED_CACHE = 'public, max-age=300, stale-while-revalidate=60, stale-if-error=86400';
-const PAGE_CACHE = 'public, max-age=300';
+/*
+ * Freshness (README, "Caches in front"). Browsers and aggregators (`max-age`): five minutes, then a revalidation
+ * answered 304 from the fast path. Shared caches, a CDN or the nginx in compose.yaml (`s-maxage`): one minute, so
+ * that without a purge a change reaches everyone within a minute or two; with PURGE_WEBHOOK the CDN is told at
+ * once. Past freshness, a shared cache may answer from its copy while it revalidates in the background
+ * (`stale-while-revalidate`, one minute), and for a day while every replica is down (`stale-if-error`).
+ */
+const FEED_CACHE = 'public, max-age=300, s-maxage=60, stale-while-revalidate=60, stale-if-error=86400';
+const PAGE_CACHE = FEED_CACHE;
 /** A closed archive document at its versioned URL: other bytes would have another URL (src/feeds/archive.ts). */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const HTML = 'text/html; charset=utf-8';
@@ -118,7 +125,10 @@ const LANG_PAGE = /^\/([^/]+)\/(?:(categories)\/([^/]+)\/|(related)\/|(articles)
 
 export function resolveResource(pathname: string, query: URLSearchParams, content: ContentSnapshot, urls: Urls): ResourceRequest {
   if (pathname === '/') {
-    return { key: '/', render: (s) => ({ text: indexPage(s.content, s.urls), contentType: HTML, cacheControl: PAGE_CACHE }) };
+    return {
+      key: '/',
+      render: (s) => ({ text: indexPage(s.content, s.urls), contentType: HTML, cacheControl: PAGE_CACHE, surrogateKeys: HOME_KEYS }),
+    };
   }
   if (pathname === '/feeds.opml') {
     return {
@@ -127,6 +137,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
         text: renderOpml(s.content, s.urls),
         contentType: 'text/x-opml; charset=utf-8',
         cacheControl: FEED_CACHE,
+        surrogateKeys: OPML_KEYS,
       }),
     };
   }
@@ -138,6 +149,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     const key = limit === null ? pathname : `${pathname}?limit=${limit}`;
     // RSS and Atom, opened in a browser, are a page for people; JSON Feed is shown readably by browsers as it is.
     const hasView = feed.format !== 'json';
+    const surrogateKeys = feedKeys(feed.language, feed.scope, feed.format);
     return {
       key,
       render: (s) => {
@@ -146,6 +158,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
           text: RENDERERS[feed.format](doc),
           contentType: `${MEDIA_TYPES[feed.format]}; charset=utf-8`,
           cacheControl: FEED_CACHE,
+          surrogateKeys,
           ...(hasView ? { vary: BROWSER_VIEW_VARY, browserView: true } : {}),
           // WebSub discovery by HTTP header (section 4), prepared once with the representation's other headers.
           link: feedLinkHeader(doc.hubs, doc.selfUrl),
@@ -169,7 +182,12 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
   if (pathname === '/embed.js') {
     return {
       key: pathname,
-      render: (s) => ({ text: embedScript(s.content, s.urls), contentType: 'text/javascript; charset=utf-8', cacheControl: PAGE_CACHE }),
+      render: (s) => ({
+        text: embedScript(s.content, s.urls),
+        contentType: 'text/javascript; charset=utf-8',
+        cacheControl: PAGE_CACHE,
+        surrogateKeys: EMBED_SCRIPT_KEYS,
+      }),
     };
   }
   const embed = EMBED_PAGE.exec(pathname);
@@ -191,6 +209,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
         text: embedPage(s.content, s.urls, s.related, lang, scope, limit ?? EMBED_DEFAULT_LIMIT),
         contentType: HTML,
         cacheControl: PAGE_CACHE,
+        surrogateKeys: embedKeys(lang, scope),
       }),
     };
   }
@@ -218,6 +237,7 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
         text: RENDERERS[archive.key.format](buildArchive(s.content, key, s.urls)),
         contentType: `${MEDIA_TYPES[archive.key.format]}; charset=utf-8`,
         cacheControl,
+        surrogateKeys: archiveKeys(archive.key.language, archive.key.scope, archive.key.format, archive.month),
       }),
     };
   }
@@ -230,7 +250,15 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
       const article = content.articles.find((a) => a.slug === slug);
       if (!article) throw new NotFoundError(`no article "${slug}"`);
       if (!article.translations.has(lang)) throw new NotFoundError(`article "${slug}" has no ${lang} version`);
-      return { key: pathname, render: (s) => ({ text: articlePage(s.content, s.urls, s.related, article, lang), contentType: HTML, cacheControl: PAGE_CACHE }) };
+      return {
+        key: pathname,
+        render: (s) => ({
+          text: articlePage(s.content, s.urls, s.related, article, lang),
+          contentType: HTML,
+          cacheControl: PAGE_CACHE,
+          surrogateKeys: articleKeys(lang, slug),
+        }),
+      };
     }
     let scope: Scope = { kind: 'site' };
     if (m[2]) {
@@ -244,7 +272,12 @@ export function resolveResource(pathname: string, query: URLSearchParams, conten
     if (scope.kind !== 'related') page = pageNumber(query, Math.max(1, Math.ceil(scopeArticles(content, lang, scope).length / PAGE_SIZE)));
     return {
       key: page === 1 ? pathname : `${pathname}?page=${page}`,
-      render: (s) => ({ text: scopePage(s.content, s.urls, s.related, lang, scope, page), contentType: HTML, cacheControl: PAGE_CACHE }),
+      render: (s) => ({
+        text: scopePage(s.content, s.urls, s.related, lang, scope, page),
+        contentType: HTML,
+        cacheControl: PAGE_CACHE,
+        surrogateKeys: scopePageKeys(lang, scope),
+      }),
     };
   }
   throw new NotFoundError(`nothing at ${pathname}`);

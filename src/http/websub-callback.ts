@@ -9,9 +9,9 @@ const HEADERS = { 'cache-control': 'no-store', 'content-type': 'text/plain; char
  */
 export function websubCallbackRouter(callback: PushCallback, maxBytes: number): Router {
   const router = express.Router();
-  router.get('/websub/callback/:sourceId', (req, res) => {
+  router.get('/websub/callback/:sourceId', async (req, res) => {
     const query = new URLSearchParams(req.originalUrl.slice(req.originalUrl.indexOf('?') + 1 || req.originalUrl.length));
-    const reply = callback.verify(req.params.sourceId, query);
+    const reply = await callback.verify(req.params.sourceId, query);
     res.status(reply.status).set(HEADERS).send(reply.body);
   });
   router.post('/websub/callback/:sourceId', express.raw({ type: () => true, limit: maxBytes }), (req, res, next) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
@@ -8,7 +9,7 @@ import { ingestPush, type PushOutcome } from './push.ts';
 import type { ArticleSearch } from '../model/search.ts';
 import { compileContentRelater, type ContentRelater } from './relate-content.ts';
 import { createRelateAll } from './relate-all.ts';
-import { createSchedules, type Schedules } from './schedule.ts';
+import { createSchedules } from './schedule.ts';
 import { pushActive, type Subscriber } from './websub/subscriber.ts';
 
 const POLL_CONCURRENCY = 4;
@@ -17,6 +18,11 @@ const DEFAULT_JITTER_MS = 10_000;
 export const PUSHED_POLL_INTERVAL_MS = 6 * 3600_000;
 /** How often leases are checked for renewal. */
 const RENEW_CHECK_MS = 60_000;
+/**
+ * How long a replica's claim on a source's poll lasts beyond the fetch's own time limit (parse, relate and the
+ * commit): a replica killed mid-poll holds the source no longer than this.
+ */
+const POLL_LEASE_EXTRA_MS = 10_000;
 
 /** A poll's own dependencies (store, fetch policy, retention), and what a scheduler adds around polls. */
 export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | 'retention'> {
@@ -57,7 +63,7 @@ export interface Ingester {
   setSources(sources: readonly Source[]): void;
   /** Stops the schedules and waits (bounded) for running polls. */
   stop(): Promise<void>;
-  status(): SourceStatus[];
+  status(): Promise<SourceStatus[]>;
   /**
    * Recomputes the relations of every stored item when the relate rules changed (e.g. after a content edit), in
    * batches that yield to the event loop, so the server keeps answering; a newer call supersedes a running one.
@@ -91,6 +97,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
   const jitterMs = deps.jitterMs ?? DEFAULT_JITTER_MS;
   let byId = new Map(sources.map((s) => [s.id, s]));
   const running = new Map<string, Promise<PollOutcome>>();
+  /** Scheduled ticks in progress (deciding whether to poll, or polling). */
+  const ticks = new Set<Promise<void>>();
   /** The cron task of each source, by id, while started. */
   const tasks = new Map<string, ScheduledTask>();
   const schedules = createSchedules();
@@ -99,8 +107,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
   let relaterCache: { targets: readonly RelateTarget[]; relater: ContentRelater } | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
   const push = deps.push;
+  /** This ingester among the replicas sharing the store: the holder of its poll claims. */
+  const holder = `${process.pid}-${randomUUID()}`;
 
-  store.syncSources(sources);
+  /** The store's source rows as of the last sources list (polls wait for it; a failure is logged by each). */
+  let synced: Promise<void> = Promise.resolve(store.syncSources(sources));
+  synced.catch((err: unknown) => logger.error({ err }, 'storing the list of sources failed'));
 
   function relater(): ContentRelater {
     const targets = deps.targets();
@@ -109,10 +121,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
   }
 
   /** While a hub pushes a source, its next poll is not before PUSHED_POLL_INTERVAL_MS from now. */
-  const pollSchedules: Pick<Schedules, 'next' | 'intervalMs'> = {
-    next(source) {
+  const pollSchedules: PollDeps['schedules'] = {
+    async next(source) {
       const next = schedules.next(source);
-      if (!next || !push?.isPushed(source.id)) return next;
+      if (!next || !(await push?.isPushed(source.id))) return next;
       return new Date(Math.max(next.getTime(), now().getTime() + PUSHED_POLL_INTERVAL_MS));
     },
     intervalMs: (source) => schedules.intervalMs(source),
@@ -134,6 +146,10 @@ export function createIngester(deps: IngesterDeps): Ingester {
     } catch (err) {
       logger.error({ err }, 'onPublishedChange failed');
     }
+    // The other replicas sharing the store render again too.
+    Promise.resolve(store.announceChange({ articles: changedArticles })).catch((err: unknown) =>
+      logger.error({ err }, 'announcing a published change to the other replicas failed'),
+    );
   }
 
   /** Logs a poll's outcome and publishes what it changed. */
@@ -191,7 +207,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
     if (!source) return Promise.reject(new Error(`unknown source ${JSON.stringify(sourceId)}`));
     const inFlight = running.get(sourceId);
     if (inFlight) return inFlight;
-    const p = poll(pollDeps, source)
+    const p = synced
+      .then(() => poll(pollDeps, source))
       .then((outcome) => {
         report(outcome);
         return outcome;
@@ -211,24 +228,54 @@ export function createIngester(deps: IngesterDeps): Ingester {
     return outcomes;
   }
 
-  /** A scheduled (not explicit) poll: skipped while one runs or while the source backs off. */
-  function scheduledPoll(source: Source): Promise<unknown> {
+  /**
+   * A scheduled (not explicit) poll: skipped while one runs, while the source backs off, and when another replica
+   * sharing the store holds the source's poll or claimed it within half an interval (it polled this tick).
+   */
+  function scheduledPoll(source: Source): Promise<void> {
+    const tick = scheduledTick(source);
+    ticks.add(tick);
+    void tick.finally(() => ticks.delete(tick));
+    return tick;
+  }
+
+  async function scheduledTick(source: Source): Promise<void> {
     // Also a tick of a source taken out of sources.yaml just now.
-    if (stopped || !byId.has(source.id)) return Promise.resolve();
+    if (stopped || !byId.has(source.id)) return;
     if (running.has(source.id)) {
       logger.debug({ source_id: source.id }, 'poll still running, tick skipped');
-      return Promise.resolve();
+      return;
     }
-    const state = store.sourceState(source.id);
-    if (backingOff(state, now())) {
-      logger.debug({ source_id: source.id }, 'backing off, tick skipped');
-      return Promise.resolve();
+    try {
+      await synced;
+      const state = await store.sourceState(source.id);
+      if (backingOff(state, now())) {
+        logger.debug({ source_id: source.id }, 'backing off, tick skipped');
+        return;
+      }
+      if (state?.nextPollAt && state.nextPollAt.getTime() > now().getTime() && (await push?.isPushed(source.id))) {
+        logger.debug({ source_id: source.id }, 'pushed by its hub, tick skipped');
+        return;
+      }
+      const at = now();
+      const claim = {
+        holder,
+        now: at,
+        notClaimedSince: new Date(at.getTime() - schedules.intervalMs(source) / 2),
+        leaseUntil: new Date(at.getTime() + fetchPolicy.timeoutMs + POLL_LEASE_EXTRA_MS),
+      };
+      if (!(await store.claimPoll(source.id, claim))) {
+        logger.debug({ source_id: source.id }, 'polled by another replica this tick, tick skipped');
+        return;
+      }
+      try {
+        await pollSource(source.id);
+      } finally {
+        await store.releasePoll(source.id, holder);
+      }
+    } catch (err) {
+      logger.error({ source_id: source.id, err }, 'poll crashed');
     }
-    if (push?.isPushed(source.id) && state?.nextPollAt && state.nextPollAt.getTime() > now().getTime()) {
-      logger.debug({ source_id: source.id }, 'pushed by its hub, tick skipped');
-      return Promise.resolve();
-    }
-    return pollSource(source.id).catch((err: unknown) => logger.error({ source_id: source.id, err }, 'poll crashed'));
   }
 
   function schedule(source: Source): void {
@@ -248,14 +295,19 @@ export function createIngester(deps: IngesterDeps): Ingester {
     if (task) void task.destroy();
   }
 
+  /** The first round after a start or a sources change: each source as a scheduled tick would (once across replicas). */
   function pollFirst(list: readonly Source[]): void {
-    const first = list.filter((s) => !backingOff(store.sourceState(s.id), now()));
-    void pollEach(first).catch((err: unknown) => logger.error({ err }, 'first poll round crashed'));
+    const queue = [...list];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await scheduledPoll(next);
+    };
+    void Promise.all(Array.from({ length: Math.min(POLL_CONCURRENCY, queue.length) }, worker));
   }
 
   function setSources(next: readonly Source[]): void {
     const before = byId;
-    store.syncSources(next);
+    synced = synced.catch(() => {}).then(() => store.syncSources(next));
+    synced.catch((err: unknown) => logger.error({ err }, 'storing the list of sources failed'));
     sources = [...next];
     byId = new Map(sources.map((s) => [s.id, s]));
     for (const id of before.keys()) {
@@ -274,8 +326,12 @@ export function createIngester(deps: IngesterDeps): Ingester {
       if (!old || old.url !== source.url) fresh.push(source);
       else {
         // Rescheduled: /status shows the next run of the new schedule (a source backing off keeps its delay).
-        const state = store.sourceState(source.id);
-        if (state?.nextPollAt && !backingOff(state, now())) store.updateSourceState(source.id, { nextPollAt: schedules.next(source) });
+        void synced
+          .then(async () => {
+            const state = await store.sourceState(source.id);
+            if (state?.nextPollAt && !backingOff(state, now())) await store.updateSourceState(source.id, { nextPollAt: schedules.next(source) });
+          })
+          .catch((err: unknown) => logger.error({ source_id: source.id, err }, 'rescheduling failed'));
       }
       if (started) {
         unschedule(source.id);
@@ -316,7 +372,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       for (const t of all) await t.destroy();
       // A running relateAll stops at its next batch.
       await relations.running();
-      const pending: Promise<unknown>[] = [...running.values(), ...(push ? [push.whenIdle()] : [])];
+      const pending: Promise<unknown>[] = [...running.values(), ...ticks, ...(push ? [push.whenIdle()] : [])];
       if (pending.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       // Each fetch ends by its own time limit; waiting a little longer than that is the bound.
@@ -326,11 +382,11 @@ export function createIngester(deps: IngesterDeps): Ingester {
       ]);
       clearTimeout(timer);
     },
-    status() {
-      return sources.map((s) => {
-        const st = store.sourceState(s.id);
+    async status() {
+      await synced.catch(() => {});
+      return Promise.all(sources.map(async (s) => {
+        const [st, sub, itemCount] = await Promise.all([store.sourceState(s.id), store.pushSubscription(s.id), store.itemCount(s.id)]);
         const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-        const sub = store.pushSubscription(s.id);
         return {
           id: s.id,
           name: s.name,
@@ -341,19 +397,19 @@ export function createIngester(deps: IngesterDeps): Ingester {
           lastStatus: st?.lastStatus ?? null,
           consecutiveFailures: st?.consecutiveFailures ?? 0,
           nextPollAt: iso(st?.nextPollAt),
-          itemCount: store.itemCount(s.id),
+          itemCount,
           lastError: st?.lastError ?? null,
           pushed: pushActive(sub, now()),
           hub: sub?.hub ?? null,
           leaseEndsAt: iso(sub?.leaseEndsAt),
           lastPushAt: iso(sub?.lastPushAt),
         };
-      });
+      }));
     },
     relateAll: () => relations.run(),
     async whenIdle() {
-      for (let relating = relations.running(); running.size > 0 || relating; relating = relations.running()) {
-        await Promise.allSettled([...running.values(), ...(relating ? [relating] : [])]);
+      for (let relating = relations.running(); running.size > 0 || ticks.size > 0 || relating; relating = relations.running()) {
+        await Promise.allSettled([...running.values(), ...ticks, ...(relating ? [relating] : [])]);
       }
     },
     relationsCurrent: () => relations.current(),

@@ -2,7 +2,7 @@ import type { FetchPolicy, RetentionPolicy } from '../config.ts';
 import type { PollResult } from '../model/poll.ts';
 import type { HubLink } from '../model/push.ts';
 import type { Source, SourceStatePatch } from '../model/source.ts';
-import type { Store } from '../storage/store.ts';
+import type { Awaitable, Store } from '../storage/store.ts';
 import { isPrivateHost } from './addresses.ts';
 import { nextPollAfterFailure } from './backoff.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
@@ -19,7 +19,8 @@ export interface PollDeps {
   store: Store;
   fetchPolicy: FetchPolicy;
   retention: RetentionPolicy;
-  schedules: Pick<Schedules, 'next' | 'intervalMs'>;
+  /** When a source is polled next (later while its hub pushes it), and its interval. */
+  schedules: { next(source: Source): Awaitable<Date | null>; intervalMs: Schedules['intervalMs'] };
   /** The relater of the current articles (content can reload, so it is asked on every poll). */
   relater: () => ContentRelater;
   now: () => Date;
@@ -142,9 +143,10 @@ export async function ingestText(
   const items = normaliseFeed(feed, { feedUrl: input.feedUrl, sourceLanguage: source.language, now: input.at });
   onStage('relate');
   const relate = deps.relater();
-  const related = items.map((item) => ({ item, ...relate(item) }));
+  // Every item related before the commit: on PostgreSQL its searches are round trips, awaited outside the transaction.
+  const related = await Promise.all(items.map(async (item) => ({ item, ...(await relate(item)) })));
   onStage('store');
-  const result = store.commitPoll(source.id, related, { ...state, siteUrl: info.siteUrl, feedTitle: info.title }, retention, input.at);
+  const result = await store.commitPoll(source.id, related, { ...state, siteUrl: info.siteUrl, feedTitle: info.title }, retention, input.at);
   return { result, feed: parsed, truncated };
 }
 
@@ -155,7 +157,7 @@ export async function ingestText(
  */
 export async function pollSource(deps: PollDeps, source: Source): Promise<PollOutcome> {
   const { store, fetchPolicy, retention, schedules, now } = deps;
-  const state = store.sourceState(source.id);
+  const state = await store.sourceState(source.id);
   if (!state) throw new Error(`no state for source ${source.id}`);
   const attemptAt = now();
   const attempt: Attempt = { sourceId: source.id, feedUrl: state.currentUrl, attemptAt, movedTo: null, truncated: null };
@@ -172,7 +174,7 @@ export async function pollSource(deps: PollDeps, source: Source): Promise<PollOu
       lastSuccessAt: attemptAt,
       lastStatus: res.status,
       consecutiveFailures: 0,
-      nextPollAt: schedules.next(source),
+      nextPollAt: await schedules.next(source),
       lastError: null,
     } satisfies SourceStatePatch;
     const stored = <K extends 'updated' | 'not-modified'>(kind: K, result: PollResult) => ({
@@ -189,7 +191,7 @@ export async function pollSource(deps: PollDeps, source: Source): Promise<PollOu
       // 304: nothing to parse; the source still lists what it listed (those items count as seen), and the
       // items it no longer lists go on ageing.
       stage = 'store';
-      return stored('not-modified', store.commitNotModified(source.id, success, retention, attemptAt));
+      return stored('not-modified', await store.commitNotModified(source.id, success, retention, attemptAt));
     }
     const { result, feed, truncated } = await ingestText(
       deps,
@@ -212,7 +214,7 @@ export async function pollSource(deps: PollDeps, source: Source): Promise<PollOu
     });
     const status = error instanceof FetchError ? error.status : error instanceof ParseError ? 200 : null;
     const message = shortError(error);
-    store.updateSourceState(source.id, {
+    await store.updateSourceState(source.id, {
       lastAttemptAt: attemptAt,
       lastStatus: status,
       consecutiveFailures,

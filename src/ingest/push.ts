@@ -38,7 +38,7 @@ export async function ingestPush(
   text: string,
   receivedAt: Date,
 ): Promise<PushOutcome> {
-  const feedUrl = deps.store.sourceState(source.id)?.currentUrl ?? source.url;
+  const feedUrl = (await deps.store.sourceState(source.id))?.currentUrl ?? source.url;
   let stage: PollStage = 'parse';
   try {
     const { result, truncated } = await ingestText(deps, source, { text, feedUrl, at: receivedAt }, {}, (next) => {

@@ -1,6 +1,7 @@
 import type { RelateTarget } from '../content/model.ts';
 import type { RelatableItem, Relating, RelationReason } from '../model/poll.ts';
-import type { ArticleSearch } from '../model/search.ts';
+import type { ArticleSearch, SyncArticleSearch } from '../model/search.ts';
+import type { Awaitable } from '../storage/store.ts';
 import { guessLanguage, terms, words } from '../search/analyse.ts';
 import { compileRelater } from './relate.ts';
 
@@ -38,13 +39,25 @@ const idf = (articles: number, df: number): number => Math.max(1e-6, Math.log((a
 /** An item's item-side view: what it says, in which language. */
 export type Relatable = Omit<RelatableItem, 'id'>;
 
-/** Relates one item: rules force articles in, content finds them, excludes keep them out. */
-export type ContentRelater = (item: Relatable) => Relating;
+/**
+ * Relates one item: rules force articles in, content finds them, excludes keep them out. The answer comes at once
+ * over a synchronous index (SQLite), later over PostgreSQL.
+ */
+export type ContentRelater = (item: Relatable) => Awaitable<Relating>;
+/** The relater over a synchronous index (SQLite's): its answer comes at once. */
+export type SyncContentRelater = (item: Relatable) => Relating;
+
+/** `f` of `value`, at once when `value` is there, else when it comes: one relater for both kinds of index. */
+function then<T, U>(value: Awaitable<T>, f: (v: T) => Awaitable<U>): Awaitable<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
 
 /**
  * Compiles the relater of `targets` over the article index `search` (null: rules only). With `only`, the item
  * is related to those articles alone (a background pass after they changed).
  */
+export function compileContentRelater(targets: readonly RelateTarget[], search: SyncArticleSearch | null, only?: ReadonlySet<string> | null): SyncContentRelater;
+export function compileContentRelater(targets: readonly RelateTarget[], search: ArticleSearch | null, only?: ReadonlySet<string> | null): ContentRelater;
 export function compileContentRelater(
   targets: readonly RelateTarget[],
   search: ArticleSearch | null,
@@ -62,53 +75,54 @@ export function compileContentRelater(
   const known = new Set(chosen.map((t) => t.articleId));
 
   return (item) => {
-    const reasons = new Map<string, RelationReason>();
-    if (search && indexed) for (const r of byContent(search, item, onlyIds)) if (known.has(r.articleId)) reasons.set(r.articleId, r);
-    for (const articleId of byRule(item)) {
-      // The rule forces it in; the terms are the rule's, as the editor wrote them.
-      const rules = ruleTerms.get(articleId) ?? [];
-      reasons.set(articleId, { articleId, by: 'rule', score: 1, terms: [...new Set(rules.flat().flat())] });
-    }
-    if (reasons.size === 0) return { articleIds: [] };
-    for (const articleId of excluded(item)) reasons.delete(articleId);
-    if (item.url) for (const articleId of excludedUrls.get(item.url) ?? []) reasons.delete(articleId);
-    const list = [...reasons.values()];
-    return { articleIds: list.map((r) => r.articleId), reasons: list };
+    const found = search && indexed ? byContent(search, item, onlyIds) : [];
+    return then(found, (byText) => {
+      const reasons = new Map<string, RelationReason>();
+      for (const r of byText) if (known.has(r.articleId)) reasons.set(r.articleId, r);
+      for (const articleId of byRule(item)) {
+        // The rule forces it in; the terms are the rule's, as the editor wrote them.
+        const rules = ruleTerms.get(articleId) ?? [];
+        reasons.set(articleId, { articleId, by: 'rule', score: 1, terms: [...new Set(rules.flat().flat())] });
+      }
+      if (reasons.size === 0) return { articleIds: [] };
+      for (const articleId of excluded(item)) reasons.delete(articleId);
+      if (item.url) for (const articleId of excludedUrls.get(item.url) ?? []) reasons.delete(articleId);
+      const list = [...reasons.values()];
+      return { articleIds: list.map((r) => r.articleId), reasons: list };
+    });
   };
 }
 
 /** The articles an item relates to by its content, with their scores and shared terms. */
-export function byContent(search: ArticleSearch, item: Relatable, only: readonly string[] | null = null): RelationReason[] {
+export function byContent(search: ArticleSearch, item: Relatable, only: readonly string[] | null = null): Awaitable<RelationReason[]> {
   const text = `${item.title}\n${item.summary}\n${item.categories.join('\n')}`;
   const language = guessLanguage(words(`${item.title} ${item.summary}`), item.language ?? null);
   const itemTerms = [...new Set(terms(text, language))];
   if (itemTerms.length < RELATE_TUNING.minTerms) return [];
-  const stats = search.termStats(itemTerms);
-  if (stats.articles === 0 || stats.df.size < RELATE_TUNING.minTerms) return [];
-  let weight = 0;
-  for (const t of itemTerms) {
-    const df = stats.df.get(t);
-    weight += df === undefined ? RELATE_TUNING.unknownWeight * idf(stats.articles, 1) : idf(stats.articles, df);
-  }
-  const known = [...stats.df].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-  const query: string[] = [];
-  let postings = 0;
-  for (const [t, df] of known) {
-    if (query.length >= RELATE_TUNING.maxQueryTerms || postings + df > RELATE_TUNING.postingBudget) break;
-    query.push(t);
-    postings += df;
-  }
-  if (query.length < RELATE_TUNING.minTerms) return [];
-  const found = search.search(query, RELATE_TUNING.maxArticles, only);
-  const best = found[0]?.rank ?? 0;
-  const hits = found.filter((h) => h.rank / weight >= RELATE_TUNING.threshold && h.rank >= RELATE_TUNING.ofBest * best);
-  if (hits.length === 0) return [];
-  const shared = search.matched(query, hits);
-  const out: RelationReason[] = [];
-  for (const h of hits) {
-    const matched = shared.get(h.articleId) ?? [];
-    if (matched.length < RELATE_TUNING.minTerms) continue;
-    out.push({ articleId: h.articleId, by: 'content', score: h.rank / weight, terms: matched });
-  }
-  return out;
+  return then(search.termStats(itemTerms), (stats): Awaitable<RelationReason[]> => {
+    if (stats.articles === 0 || stats.df.size < RELATE_TUNING.minTerms) return [];
+    let weight = 0;
+    for (const t of itemTerms) {
+      const df = stats.df.get(t);
+      weight += df === undefined ? RELATE_TUNING.unknownWeight * idf(stats.articles, 1) : idf(stats.articles, df);
+    }
+    const known = [...stats.df].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    const query: string[] = [];
+    let postings = 0;
+    for (const [t, df] of known) {
+      if (query.length >= RELATE_TUNING.maxQueryTerms || postings + df > RELATE_TUNING.postingBudget) break;
+      query.push(t);
+      postings += df;
+    }
+    if (query.length < RELATE_TUNING.minTerms) return [];
+    return then(search.search(query, RELATE_TUNING.maxArticles, only), (found) => {
+      const best = found[0]?.rank ?? 0;
+      const out: RelationReason[] = [];
+      for (const h of found) {
+        if (h.rank / weight < RELATE_TUNING.threshold || h.rank < RELATE_TUNING.ofBest * best || h.terms.length < RELATE_TUNING.minTerms) continue;
+        out.push({ articleId: h.articleId, by: 'content', score: h.rank / weight, terms: h.terms });
+      }
+      return out;
+    });
+  });
 }

@@ -23,7 +23,7 @@ export interface RunOnceResult {
 export async function runOnce(deps: RunOnceDeps): Promise<RunOnceResult> {
   const ingester = createIngester({ ...deps, onPublishedChange: () => {} });
   const outcomes = await ingester.pollAll();
-  const statuses = new Map(ingester.status().map((s) => [s.id, s]));
+  const statuses = new Map((await ingester.status()).map((s) => [s.id, s]));
   return {
     sources: outcomes.map((outcome) => ({ outcome, status: statuses.get(outcome.sourceId)! })),
     failed: outcomes.filter((o) => o.kind === 'failed').length,

@@ -21,12 +21,12 @@ export class Metrics {
   constructor(sources: {
     content: LiveContent;
     cache: RepresentationCache;
-    sourceStatus: () => readonly SourceStatus[];
+    sourceStatus: () => Promise<readonly SourceStatus[]>;
     relationsCurrent: () => boolean;
     /** Today's (UTC) sums of who read every feed (src/stats). */
-    readersToday: () => { subscribers: number; pollers: number; aggregators: Readonly<Record<string, number>>; dropped: number };
+    readersToday: () => Promise<{ subscribers: number; pollers: number; aggregators: Readonly<Record<string, number>>; dropped: number }>;
     /** The WebSub hub: subscribers per topic, and deliveries pending. */
-    hub?: { counts(): Map<string, number>; readonly pendingDeliveries: number };
+    hub?: { counts(): Promise<Map<string, number>>; readonly pendingDeliveries: number };
   }) {
     const registry = this.registry;
     collectDefaultMetrics({ register: registry });
@@ -98,34 +98,35 @@ export class Metrics {
       help: 'Subscribers aggregators report today (UTC) over every feed: the latest figure per aggregator and subscription, summed',
       labelNames: ['aggregator'],
       registers: [registry],
-      collect() {
-        this.reset();
+      async collect() {
         readers = sources.readersToday();
-        for (const [aggregator, n] of Object.entries(readers.aggregators)) this.set({ aggregator }, n);
+        const today = await readers;
+        this.reset();
+        for (const [aggregator, n] of Object.entries(today.aggregators)) this.set({ aggregator }, n);
       },
     });
     new Gauge({
       name: 'kabar_readers_subscribers_total',
       help: 'Subscribers aggregators report today (UTC), summed over aggregators and feeds',
       registers: [registry],
-      collect() {
-        this.set(readersToday().subscribers);
+      async collect() {
+        this.set((await readersToday()).subscribers);
       },
     });
     new Gauge({
       name: 'kabar_readers_pollers',
       help: 'Distinct other clients (address and User-Agent) that polled a feed today (UTC), summed over feeds',
       registers: [registry],
-      collect() {
-        this.set(readersToday().pollers);
+      async collect() {
+        this.set((await readersToday()).pollers);
       },
     });
     new Gauge({
       name: 'kabar_readers_dropped_total',
       help: 'Feed requests not counted because the reader buffer was full between two flushes',
       registers: [registry],
-      collect() {
-        this.set(readersToday().dropped);
+      async collect() {
+        this.set((await readersToday()).dropped);
       },
     });
     const hub = sources.hub;
@@ -135,9 +136,10 @@ export class Metrics {
         help: 'Verified WebSub subscriptions whose lease has not ended, per topic (feed URL)',
         labelNames: ['topic'],
         registers: [registry],
-        collect() {
+        async collect() {
+          const counts = await hub.counts();
           this.reset();
-          for (const [topic, n] of hub.counts()) this.set({ topic }, n);
+          for (const [topic, n] of counts) this.set({ topic }, n);
         },
       });
       new Gauge({
@@ -161,9 +163,10 @@ export class Metrics {
         help,
         labelNames: ['source'],
         registers: [registry],
-        collect() {
+        async collect() {
+          const statuses = await sources.sourceStatus();
           this.reset();
-          for (const s of sources.sourceStatus()) {
+          for (const s of statuses) {
             const v = value(s);
             if (v !== null) this.set({ source: s.id }, v);
           }

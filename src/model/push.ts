@@ -41,7 +41,7 @@ export interface CallbackReply {
 /** What the HTTP layer needs of the subscriber at `BASE_URL/websub/callback/<source id>`. */
 export interface PushCallback {
   /** A GET from the hub: verification of intent (WebSub 5.3) or a denial (5.2). */
-  verify(sourceId: string, query: URLSearchParams): CallbackReply;
+  verify(sourceId: string, query: URLSearchParams): Promise<CallbackReply>;
   /** A POST from the hub: content distribution (7), checked against `X-Hub-Signature` (7.1). */
   receive(sourceId: string, body: Buffer, headers: { signature: string | undefined; contentType: string | undefined }): Promise<CallbackReply>;
 }

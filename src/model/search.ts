@@ -27,19 +27,29 @@ export interface TermStats {
   df: ReadonlyMap<string, number>;
 }
 
+/** A result now (SQLite in process) or later (a round trip to PostgreSQL). */
+type Awaitable<T> = T | Promise<T>;
+
 export interface ArticleHit {
   articleId: string;
-  /** The backend's own key of the indexed article. */
-  rowid: number;
   /** BM25 with the head weighted (positive: higher is better). */
   rank: number;
+  /** Which of the searched terms the article contains. */
+  terms: string[];
 }
 
-/** Synchronous searches over the article index (SQLite in process; relating runs inside the store's transactions). */
+/**
+ * Searches over the article index. SQLite answers at once (relating runs inside its transactions); PostgreSQL
+ * answers later, and relating awaits its answers before it writes.
+ */
 export interface ArticleSearch {
+  termStats(terms: readonly string[]): Awaitable<TermStats>;
+  /** The `limit` best articles containing any of `terms` by BM25, among `only` when given, with the terms each contains. */
+  search(terms: readonly string[], limit: number, only?: readonly string[] | null): Awaitable<ArticleHit[]>;
+}
+
+/** The same searches answered at once (SQLite). */
+export interface SyncArticleSearch extends ArticleSearch {
   termStats(terms: readonly string[]): TermStats;
-  /** The `limit` best articles containing any of `terms` by BM25, among `only` when given. */
   search(terms: readonly string[], limit: number, only?: readonly string[] | null): ArticleHit[];
-  /** Which of `terms` each hit's article contains, by article id. */
-  matched(terms: readonly string[], hits: readonly ArticleHit[]): Map<string, string[]>;
 }

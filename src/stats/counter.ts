@@ -5,9 +5,9 @@ import { aggregatorReport, type AggregatorReport } from './user-agent.ts';
 
 /** What the counter needs of the store. */
 export interface ReaderStore {
-  recordReaders(day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date): void;
-  getMeta(key: string): string | null;
-  setMeta(key: string, value: string): void;
+  recordReaders(day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date): void | Promise<void>;
+  getMeta(key: string): string | null | Promise<string | null>;
+  setMeta(key: string, value: string): void | Promise<void>;
 }
 
 /** Requests held between two flushes; beyond it they are dropped (and counted as dropped), never blocking a response. */
@@ -67,6 +67,8 @@ export class ReaderCounter {
   private readonly addresses: (string | undefined)[] = new Array<string | undefined>(BUFFER_SIZE);
   private length = 0;
   private soon = false;
+  /** The write in progress: writes go one after the other. */
+  private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   /** Requests not counted because the buffer was full. */
   dropped = 0;
@@ -82,6 +84,8 @@ export class ReaderCounter {
   constructor(
     private readonly store: ReaderStore,
     private readonly now: () => Date,
+    /** Told when a timed write fails (the requests it held are not counted). */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   /** One request for the resource with cache key `key` (path and canonical query). Called on the hot path. */
@@ -99,22 +103,26 @@ export class ReaderCounter {
     this.length = i + 1;
     if (i === BUFFER_SIZE >> 1 && !this.soon) {
       this.soon = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => this.flushLogged());
     }
   }
 
   /** Writes every 10 s until stopped (the timer does not keep the process alive). */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.timer = setInterval(() => this.flushLogged(), FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
 
   /** Stops the timer and writes what is buffered. */
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.flush();
+    await this.flush();
+  }
+
+  private flushLogged(): void {
+    this.flush().catch((err: unknown) => this.onError(err));
   }
 
   /**
@@ -122,13 +130,18 @@ export class ReaderCounter {
    * strings, so grouping is by Map lookups on strings whose hashes are already computed, allocating per distinct
    * feed, subscription and poller, not per request.
    */
-  flush(): void {
+  flush(): Promise<void> {
+    const next = this.flushing.catch(() => {}).then(() => this.write());
+    this.flushing = next;
+    return next;
+  }
+
+  private async write(): Promise<void> {
     this.soon = false;
     const n = this.length;
     if (n === 0) return;
     const at = this.now();
     const day = utcDay(at);
-    const salt = this.saltFor(day);
     // Per feed: the latest report of each subscription, by its identity; the addresses seen with each other User-Agent.
     const reported = new Map<FeedPath, Map<string, AggregatorReport>>();
     const polled = new Map<FeedPath, Map<string, Set<string>>>();
@@ -154,6 +167,7 @@ export class ReaderCounter {
     this.agents.fill(undefined, 0, n);
     this.addresses.fill(undefined, 0, n);
     this.length = 0;
+    const salt = await this.saltFor(day);
     const reports: SubscriberReport[] = [];
     for (const [feed, subscriptions] of reported) for (const report of subscriptions.values()) reports.push({ feed, ...report });
     const pollers: PollerSighting[] = [];
@@ -165,7 +179,7 @@ export class ReaderCounter {
         }
       }
     }
-    if (reports.length > 0 || pollers.length > 0) this.store.recordReaders(day, reports, pollers, at);
+    if (reports.length > 0 || pollers.length > 0) await this.store.recordReaders(day, reports, pollers, at);
   }
 
   private feedOf(key: string): FeedPath | null {
@@ -192,15 +206,15 @@ export class ReaderCounter {
   }
 
   /** Today's salt: the one in the store if it is today's, else a new random one replacing it. */
-  private saltFor(day: Day): string {
+  private async saltFor(day: Day): Promise<string> {
     if (this.salt?.day === day) return this.salt.value;
-    const kept = this.store.getMeta(SALT_KEY);
+    const kept = await this.store.getMeta(SALT_KEY);
     const [keptDay, keptValue] = kept ? kept.split(' ') : [];
     let value: string;
     if (keptDay === day && keptValue) value = keptValue;
     else {
       value = randomBytes(32).toString('base64url');
-      this.store.setMeta(SALT_KEY, `${day} ${value}`);
+      await this.store.setMeta(SALT_KEY, `${day} ${value}`);
     }
     this.salt = { day, value };
     return value;

@@ -5,17 +5,17 @@ import { utcDay } from './counter.ts';
 export const REPORT_DAYS = 30;
 
 /** The last `days` days (today included) of every feed read in them, from what the store keeps. */
-export function readerReport(
-  readersByDay: (from: Day, to: Day) => ReaderDay[],
+export async function readerReport(
+  readersByDay: (from: Day, to: Day) => ReaderDay[] | Promise<ReaderDay[]>,
   now: Date,
   feedUrl: (path: string) => string,
   days = REPORT_DAYS,
-): ReaderReport {
+): Promise<ReaderReport> {
   const list: Day[] = [];
   for (let i = days - 1; i >= 0; i--) list.push(utcDay(new Date(now.getTime() - i * 86_400_000)));
   const from = list[0]!;
   const to = list[list.length - 1]!;
-  const rows = readersByDay(from, to);
+  const rows = await readersByDay(from, to);
   const byFeed = new Map<string, Map<Day, ReaderDay>>();
   for (const r of rows) {
     let m = byFeed.get(r.feed);

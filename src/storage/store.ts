@@ -1,7 +1,7 @@
 import type { RetentionPolicy } from '../config.ts';
 import type { PublishedItem, RelatedItem, RelationWhy } from '../model/item.ts';
 import type { ItemToStore, PollClaim, PollResult, PublishedChange, RelatableItem, Relating } from '../model/poll.ts';
-import type { ArticleDoc, ArticleSearch, IndexedArticle } from '../model/search.ts';
+import type { ArticleDoc, ArticleSearch, IndexedArticle, SyncArticleSearch } from '../model/search.ts';
 import type { PushSubscription } from '../model/push.ts';
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
@@ -55,11 +55,12 @@ export interface SyncStore {
   itemCount(sourceId: string): number;
   /**
    * Recomputes the relations of the `limit` stored items after id `afterId`, in one transaction (with `only`, just
-   * their relations with those articles). `next` is the id to continue after, null when this was the last batch;
+   * their relations with those articles). SQLite calls `relate` inside its transaction and needs its answer at once
+   * (its searches are synchronous); PostgreSQL awaits every item's answer before it writes. `next` is the id to continue after, null when this was the last batch;
    * `changed` whether any relation changed, `touched` the articles whose related items did.
    */
   recomputeRelationsBatch(
-    relate: (item: RelatableItem) => Relating,
+    relate: (item: RelatableItem) => Awaitable<Relating>,
     afterId: number,
     limit: number,
     only?: ReadonlySet<string> | null,
@@ -74,8 +75,11 @@ export interface SyncStore {
   compactArticleIndex(): void;
   /** The stored relations of these articles were computed for these fingerprints. */
   markArticlesRelated(done: readonly { articleId: string; fingerprint: string }[]): void;
-  /** Searches of the article index, synchronous: relating runs them inside `recomputeRelationsBatch` and per polled item. */
-  articleSearch(): ArticleSearch;
+  /**
+   * Searches of the article index: SQLite's answer at once (relating runs them inside `recomputeRelationsBatch`),
+   * PostgreSQL's later (relating awaits them, then writes): see `Store`.
+   */
+  articleSearch(): SyncArticleSearch;
   relatedForArticle(articleId: string, limit: number): RelatedItem[];
   /**
    * `relatedForArticle` for many articles in one query: each id maps to what `relatedForArticle(id, limitPerArticle)`
@@ -139,11 +143,13 @@ export interface SyncStore {
   close(): void;
 }
 
-
-/** The storage contract callers hold: `SyncStore`'s methods, each result possibly a promise. */
+/**
+ * The storage contract callers hold: `SyncStore`'s methods, each result possibly a promise; and the article
+ * index's searches too (SQLite's answer at once, PostgreSQL's later).
+ */
 export type Store = {
-  [K in keyof SyncStore]: (...args: Parameters<SyncStore[K]>) => Awaitable<ReturnType<SyncStore[K]>>;
-};
+  [K in Exclude<keyof SyncStore, 'articleSearch'>]: (...args: Parameters<SyncStore[K]>) => Awaitable<ReturnType<SyncStore[K]>>;
+} & { articleSearch(): Awaitable<ArticleSearch> };
 
 /** Opens (creating if needed) the SQLite store `${dataDir}/kabar.sqlite` and brings its schema up to date. */
 export function openStore(dataDir: string): SyncStore {

@@ -4,7 +4,7 @@ import { allFeeds, parseFeedPath, missingFeedReason, type Urls } from '../feeds/
 import { refusedLiteralHost } from '../ingest/addresses.ts';
 import type { Logger } from '../log.ts';
 import type { Subscription } from '../model/subscription.ts';
-import type { Store } from '../storage/store.ts';
+import type { Awaitable, Store } from '../storage/store.ts';
 import { callCallback, type CallbackReach } from './callbacks.ts';
 import { DEFAULT_RETRY_DELAYS_MS, Distributor, type DeliveryOutcome } from './distribute.ts';
 
@@ -66,7 +66,7 @@ export interface HubDeps {
   urls: Urls;
   content: () => ContentSnapshot;
   /** Renders the resource at a cache key unless current (what a request would do); new bytes come back through `changed`. */
-  render: (key: string) => void;
+  render: (key: string) => Awaitable<void>;
   now: () => Date;
   logger: Logger;
   outsideHubs: readonly string[];
@@ -116,7 +116,7 @@ export class Hub {
       timeoutMs: this.tuning.timeoutMs,
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
     });
-    this.purgeTimer = setInterval(() => this.purge(), 3_600_000);
+    this.purgeTimer = setInterval(() => void this.purge(), 3_600_000);
     this.purgeTimer.unref();
   }
 
@@ -140,18 +140,18 @@ export class Hub {
   }
 
   /** Subscribers per topic whose lease has not ended. */
-  counts(): Map<string, number> {
+  async counts(): Promise<Map<string, number>> {
     return this.deps.store.subscriptionCounts(this.deps.now());
   }
 
-  summary(): HubSummary {
+  async summary(): Promise<HubSummary> {
     const t = this.tuning;
     return {
       hub: this.deps.urls.hub(),
       outsideHubs: this.deps.outsideHubs,
       lease: { defaultSeconds: t.defaultLeaseSeconds, minSeconds: t.minLeaseSeconds, maxSeconds: t.maxLeaseSeconds },
       limits: { requestsPerMinutePerAddress: t.requestsPerMinute, subscriptionsPerTopicPerCallbackHost: t.maxPerCallbackHost, secretMaxBytes: MAX_SECRET_BYTES },
-      topics: [...this.counts()].map(([topic, subscriptions]) => ({ topic, subscriptions })),
+      topics: [...(await this.counts())].map(([topic, subscriptions]) => ({ topic, subscriptions })),
       pendingDeliveries: this.pendingDeliveries,
     };
   }
@@ -160,7 +160,7 @@ export class Hub {
    * A subscription request (`POST /websub`, form-encoded) from `client` (its address). Checks it now; the
    * verification of intent follows in the background after the 202.
    */
-  request(form: URLSearchParams, client: string): HubAnswer {
+  async request(form: URLSearchParams, client: string): Promise<HubAnswer> {
     const limited = this.rateLimit(client);
     if (limited) return limited;
     const field = (name: string): string | null => {
@@ -199,8 +199,7 @@ export class Hub {
       leaseRaw === null || leaseRaw === '' ? t.defaultLeaseSeconds : Math.min(t.maxLeaseSeconds, Math.max(t.minLeaseSeconds, Number(leaseRaw)));
     if (mode === 'subscribe') {
       const host = new URL(callback).host;
-      const sameHost = this.deps.store
-        .subscriptionsFor(topic, this.deps.now())
+      const sameHost = (await this.deps.store.subscriptionsFor(topic, this.deps.now()))
         .filter((s) => s.callback !== callback && new URL(s.callback).host === host).length;
       if (sameHost >= t.maxPerCallbackHost) {
         return {
@@ -220,7 +219,11 @@ export class Hub {
   changed(key: string, rep: { body: Buffer; contentType: string; link: string | null }): void {
     if (this.closed || key.includes('?') || parseFeedPath(key) === null) return;
     const topic = this.deps.urls.base + key;
-    setImmediate(() => {
+    setImmediate(() => void this.distribute(topic, rep));
+  }
+
+  private async distribute(topic: string, rep: { body: Buffer; contentType: string; link: string | null }): Promise<void> {
+    try {
       if (this.closed) return;
       for (const hub of this.deps.outsideHubs) {
         this.distributor.enqueue({
@@ -236,7 +239,9 @@ export class Hub {
       // Prepared once for every subscriber (the body is shared, never copied); each gets its own signature.
       const headers: Record<string, string> = { 'content-type': rep.contentType, 'content-length': String(rep.body.length) };
       if (rep.link !== null) headers.link = rep.link;
-      for (const s of this.deps.store.subscriptionsFor(topic, this.deps.now())) {
+      const subscribers = await this.deps.store.subscriptionsFor(topic, this.deps.now());
+      if (this.closed) return;
+      for (const s of subscribers) {
         this.distributor.enqueue({
           id: `${s.topic} ${s.callback}`,
           url: s.callback,
@@ -244,10 +249,16 @@ export class Hub {
           body: rep.body,
           secret: s.secret,
           reach: this.reach,
-          onGone: () => this.deps.store.removeSubscription(s.topic, s.callback),
+          onGone: () => {
+            Promise.resolve(this.deps.store.removeSubscription(s.topic, s.callback)).catch((err: unknown) =>
+              this.deps.logger.error({ err, topic: s.topic, callback: s.callback }, 'removing a gone websub subscriber failed'),
+            );
+          },
         });
       }
-    });
+    } catch (err) {
+      if (!this.closed) this.deps.logger.error({ err, topic }, 'websub distribution failed');
+    }
   }
 
   /**
@@ -280,11 +291,11 @@ export class Hub {
         const keys =
           this.deps.outsideHubs.length > 0
             ? allFeeds(this.deps.content()).map((f) => new URL(this.deps.urls.feed(f)).pathname)
-            : [...this.counts().keys()].map((topic) => topic.slice(this.deps.urls.base.length));
+            : [...(await this.counts()).keys()].map((topic) => topic.slice(this.deps.urls.base.length));
         for (const key of keys) {
           if (this.closed) return;
           try {
-            this.deps.render(key);
+            await this.deps.render(key);
           } catch (err) {
             // A topic whose feed went away (its category removed): nothing to send.
             this.deps.logger.debug({ err, key }, 'websub topic not rendered');
@@ -297,9 +308,13 @@ export class Hub {
     }
   }
 
-  private purge(): void {
-    const n = this.deps.store.purgeExpiredSubscriptions(this.deps.now());
-    if (n > 0) this.deps.logger.info({ expired: n }, 'websub subscriptions expired');
+  private async purge(): Promise<void> {
+    try {
+      const n = await this.deps.store.purgeExpiredSubscriptions(this.deps.now());
+      if (n > 0) this.deps.logger.info({ expired: n }, 'websub subscriptions expired');
+    } catch (err) {
+      if (!this.closed) this.deps.logger.error({ err }, 'purging expired websub subscriptions failed');
+    }
   }
 
   /** Fixed one-minute windows per client address; the map is swept when it grows. */
@@ -367,12 +382,12 @@ export class Hub {
       return;
     }
     if (mode === 'unsubscribe') {
-      this.deps.store.removeSubscription(topic, callback);
+      await this.deps.store.removeSubscription(topic, callback);
       this.deps.logger.info(log, 'websub unsubscribed');
       return;
     }
     const now = this.deps.now();
-    const existing = this.deps.store.subscriptionsFor(topic, now).find((s) => s.callback === callback);
+    const existing = (await this.deps.store.subscriptionsFor(topic, now)).find((s) => s.callback === callback);
     const subscription: Subscription = {
       topic,
       callback,
@@ -381,7 +396,7 @@ export class Hub {
       expiresAt: new Date(now.getTime() + lease * 1000),
       createdAt: existing?.createdAt ?? now,
     };
-    this.deps.store.saveSubscription(subscription);
+    await this.deps.store.saveSubscription(subscription);
     this.deps.logger.info({ ...log, lease_seconds: lease }, 'websub subscribed');
   }
 

@@ -3,31 +3,31 @@ import { RepresentationCache } from '../../src/cache/cache.ts';
 
 const page = (text: string) => () => ({ text, contentType: 'text/plain', cacheControl: 'no-cache' });
 
-test('keeps validators when a re-render after a change gives the same bytes, and new ones when it does not', () => {
+test('keeps validators when a re-render after a change gives the same bytes, and new ones when it does not', async () => {
   let now = new Date('2026-11-25T10:00:00Z');
   const cache = new RepresentationCache(() => now);
-  const first = cache.get('/a', page('one'));
+  const first = await cache.get('/a', page('one'));
   now = new Date('2026-11-25T11:00:00Z');
   cache.invalidate();
   expect(cache.peek('/a')).toBeUndefined();
-  const same = cache.get('/a', page('one'));
+  const same = await cache.get('/a', page('one'));
   expect([same.etag, same.lastModifiedHttp]).toEqual([first.etag, first.lastModifiedHttp]);
   cache.invalidate();
-  const changed = cache.get('/a', page('two'));
+  const changed = await cache.get('/a', page('two'));
   expect(changed.etag).not.toBe(first.etag);
   expect(changed.lastModifiedHttp).toBe('Wed, 25 Nov 2026 11:00:00 GMT');
 });
 
-test('stays within its byte budget by dropping the oldest entries', () => {
+test('stays within its byte budget by dropping the oldest entries', async () => {
   const cache = new RepresentationCache(() => new Date(0), { maxBytes: 10 });
-  cache.get('/1', page('aaaa'));
-  cache.get('/2', page('bbbb'));
-  cache.get('/3', page('cccc'));
+  await cache.get('/1', page('aaaa'));
+  await cache.get('/2', page('bbbb'));
+  await cache.get('/3', page('cccc'));
   expect(cache.peek('/1')).toBeUndefined();
   expect(cache.peek('/2')).toBeDefined();
   expect(cache.peek('/3')).toBeDefined();
   // One entry larger than the budget is still served and kept until the next one.
-  expect(cache.get('/big', page('x'.repeat(50))).body.length).toBe(50);
+  expect((await cache.get('/big', page('x'.repeat(50)))).body.length).toBe(50);
   expect(cache.peek('/big')).toBeDefined();
   expect(cache.peek('/3')).toBeUndefined();
 });

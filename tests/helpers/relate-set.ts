@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadContent } from '../../src/content/load.ts';
 import type { ContentSnapshot } from '../../src/content/model.ts';
 import { relateTargets } from '../../src/content/relate-targets.ts';
-import { compileContentRelater, type ContentRelater } from '../../src/ingest/relate-content.ts';
+import { compileContentRelater, type SyncContentRelater } from '../../src/ingest/relate-content.ts';
 import { openStore, type SyncStore } from '../../src/storage/store.ts';
 import { REPO } from './service.ts';
 
@@ -46,7 +46,7 @@ export function fixtureContent(): string {
 }
 
 /** A store whose article index holds `snapshot`'s articles, and the service's relater over it. */
-export function indexedRelater(snapshot: ContentSnapshot, options: { rules?: boolean; body?: boolean } = {}): { store: SyncStore; relate: ContentRelater } {
+export function indexedRelater(snapshot: ContentSnapshot, options: { rules?: boolean; body?: boolean } = {}): { store: SyncStore; relate: SyncContentRelater } {
   const store = openStore(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-relate-data-')));
   const targets = relateTargets(snapshot);
   store.indexArticles(
@@ -69,7 +69,7 @@ export interface Figures {
 }
 
 /** Precision and recall over (item, article) pairs. */
-export function evaluate(items: readonly LabelledItem[], relate: ContentRelater): Figures {
+export function evaluate(items: readonly LabelledItem[], relate: SyncContentRelater): Figures {
   const byId = new Map(Object.entries(ARTICLES).map(([short, id]) => [id, short]));
   let tp = 0;
   const fp: string[] = [];

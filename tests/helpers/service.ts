@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
-import { createService, type Service } from '../../src/service.ts';
+import { createService, type Service, type ServiceOptions } from '../../src/service.ts';
 import type { HubTuning } from '../../src/websub/hub.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
@@ -55,6 +55,7 @@ export async function startService(
     port?: number;
     pollJitterMs?: number;
     hub?: Partial<HubTuning>;
+    cdn?: ServiceOptions['cdn'];
   } = {},
 ): Promise<Running> {
   const contentDir = opts.contentDir ?? copyContent();
@@ -68,11 +69,12 @@ export async function startService(
     INGEST: 'off',
     ...opts.env,
   });
-  const service = createService(config, opts.logger ?? silentLogger(), {
+  const service = await createService(config, opts.logger ?? silentLogger(), {
     ...(opts.now ? { now: opts.now } : {}),
     watchContent: opts.watch ?? false,
     ...(opts.pollJitterMs !== undefined ? { pollJitterMs: opts.pollJitterMs } : {}),
     ...(opts.hub ? { hub: opts.hub } : {}),
+    ...(opts.cdn ? { cdn: opts.cdn } : {}),
   });
   await new Promise<void>((resolve) => service.server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;

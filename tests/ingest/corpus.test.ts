@@ -111,13 +111,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ingester?.stop();
-  store?.close();
+  await store?.close();
   await up?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the real-world corpus through the whole ingest path', () => {
-  const statuses = () => new Map(ingester.status().map((s) => [s.id, s]));
+  const statuses = async () => new Map((await ingester.status()).map((s) => [s.id, s]));
   const ingested = (s: SourceStatus | undefined) => !!s && s.lastError === null && s.lastSuccessAt !== null;
 
   it('has a corpus of a few hundred files, of every kind', () => {
@@ -127,8 +127,8 @@ describe('the real-world corpus through the whole ingest path', () => {
     }
   });
 
-  it('ingests at least 95% of the well-formed feeds, and reports the share', () => {
-    const status = statuses();
+  it('ingests at least 95% of the well-formed feeds, and reports the share', async () => {
+    const status = await statuses();
     const feeds = files.map((f, i) => ({ f, s: status.get(idOf(i)) })).filter(({ f }) => !f.malformed && FEED_ROOTS.has(f.root!));
     const failed = feeds.filter(({ s }) => !ingested(s));
     const share = (feeds.length - failed.length) / feeds.length;
@@ -140,8 +140,8 @@ describe('the real-world corpus through the whole ingest path', () => {
     expect(failed.map(({ f }) => f.name).filter((name) => !KNOWN_UNREAD.has(name))).toEqual([]);
   });
 
-  it('gives every file it does not ingest a clear parse error (what, and where), and never fails otherwise', () => {
-    const status = statuses();
+  it('gives every file it does not ingest a clear parse error (what, and where), and never fails otherwise', async () => {
+    const status = await statuses();
     const lines: string[] = [];
     files.forEach((f, i) => {
       const s = status.get(idOf(i))!;
@@ -158,8 +158,8 @@ describe('the real-world corpus through the whole ingest path', () => {
     console.log(`corpus: files that are not well-formed feeds, and what became of them\n${lines.join('\n')}`);
   });
 
-  it('polls a feed without items (empty or missing channel) successfully, with no items', () => {
-    const status = statuses();
+  it('polls a feed without items (empty or missing channel) successfully, with no items', async () => {
+    const status = await statuses();
     for (const name of ['generated/rss-empty-channel.xml', 'generated/rss-no-channel.xml', 'generated/rdf-no-channel.xml', 'generated/atom-no-entries.xml']) {
       const s = status.get(idOf(files.findIndex((f) => f.name === name)))!;
       expect(s, name).toMatchObject({ lastError: null, consecutiveFailures: 0, itemCount: 0, lastStatus: 200 });

@@ -54,8 +54,8 @@ const paths: Record<string, string> = {
   'rate-limited': '/429',
 };
 
-function statusOf(id: string): SourceStatus {
-  const s = ingester.status().find((x) => x.id === id);
+async function statusOf(id: string): Promise<SourceStatus> {
+  const s = (await ingester.status()).find((x) => x.id === id);
   if (!s) throw new Error(`no status for ${id}`);
   return s;
 }
@@ -105,16 +105,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ingester.stop();
-  store.close();
+  await store.close();
   await up.close();
 });
 
 describe('ingester against a fixture upstream', () => {
-  it('ingests every good source', () => {
-    const counts = Object.fromEntries(GOOD.map((id) => [id, statusOf(id).itemCount]));
+  it('ingests every good source', async () => {
+    const counts = Object.fromEntries(await Promise.all(GOOD.map(async (id) => [id, (await statusOf(id)).itemCount] as const)));
     expect(counts).toEqual({ rss2: 7, atom: 4, rss1: 2, 'latin1-declared': 2, 'latin1-header': 2, script: 1, moved: 2 });
     for (const id of GOOD) {
-      expect(statusOf(id)).toMatchObject({
+      expect(await statusOf(id)).toMatchObject({
         lastStatus: 200, consecutiveFailures: 0, lastError: null,
         lastAttemptAt: clock.toISOString(), lastSuccessAt: clock.toISOString(),
       });
@@ -130,20 +130,20 @@ describe('ingester against a fixture upstream', () => {
     ['loop', 302, /^fetch redirect: redirect loop/],
     ['server-error', 500, /^fetch http: HTTP 500/],
     ['rate-limited', 429, /^fetch http: HTTP 429/],
-  ])('records %s as a failure with status %s', (id, status, error) => {
-    const s = statusOf(id);
+  ])('records %s as a failure with status %s', async (id, status, error) => {
+    const s = await statusOf(id);
     expect(s.lastStatus).toBe(status);
     expect(s.lastError).toMatch(error);
     expect(s).toMatchObject({ consecutiveFailures: 1, lastSuccessAt: null, itemCount: 0, lastAttemptAt: clock.toISOString() });
     expect(s.nextPollAt).not.toBeNull();
   });
 
-  it('honours Retry-After as the next poll time', () => {
-    expect(statusOf('rate-limited').nextPollAt).toBe(new Date(clock.getTime() + 3600_000).toISOString());
+  it('honours Retry-After as the next poll time', async () => {
+    expect((await statusOf('rate-limited')).nextPollAt).toBe(new Date(clock.getTime() + 3600_000).toISOString());
   });
 
-  it('relates the Karabakh article to the right items only, whatever their feed format or charset', () => {
-    const keys = store.relatedForArticle('karabakh', 100).map((i) => `${i.sourceId}:${i.key}`).sort();
+  it('relates the Karabakh article to the right items only, whatever their feed format or charset', async () => {
+    const keys = (await store.relatedForArticle('karabakh', 100)).map((i) => `${i.sourceId}:${i.key}`).sort();
     expect(keys).toEqual(
       [
         'atom:tag:atom.example,2026:entry-1',
@@ -158,65 +158,65 @@ describe('ingester against a fixture upstream', () => {
         'script:evil-1',
       ].sort(),
     );
-    const titles = store.relatedItems(100).map((i) => i.title).join('\n');
+    const titles = (await store.relatedItems(100)).map((i) => i.title).join('\n');
     expect(titles).not.toMatch(/prices|Derby|Recipe|Receta|Tirana|lamb/i);
   });
 
-  it('stores injected content sanitised', () => {
-    const [evil] = store.relatedItems(100).filter((i) => i.sourceId === 'script');
+  it('stores injected content sanitised', async () => {
+    const [evil] = (await store.relatedItems(100)).filter((i) => i.sourceId === 'script');
     expect(evil!.contentHtml).not.toMatch(/script|onerror|onclick|javascript:|iframe|data:/i);
     expect(evil!.title).toBe('Karabakh update');
   });
 
   it('remembers a 301 as the current URL and polls it there next time', async () => {
-    expect(statusOf('moved')).toMatchObject({ url: up.url('/old-feed'), currentUrl: up.url('/new-feed.xml') });
+    expect(await statusOf('moved')).toMatchObject({ url: up.url('/old-feed'), currentUrl: up.url('/new-feed.xml') });
     const before = up.requests.length;
     await ingester.pollSource('moved');
     expect(up.requests.slice(before).map((r) => r.path)).toEqual(['/new-feed.xml']);
-    expect(statusOf('moved').lastStatus).toBe(304);
+    expect((await statusOf('moved')).lastStatus).toBe(304);
   });
 
   it('re-polls with conditional GET (304), deduplicates, and reports no published change', async () => {
-    const countsBefore = ingester.status().map((s) => s.itemCount);
-    const relatedBefore = store.relatedItems(100);
+    const countsBefore = (await ingester.status()).map((s) => s.itemCount);
+    const relatedBefore = await store.relatedItems(100);
     publishedChanges = 0;
     clock = new Date('2026-11-20T10:15:00Z');
     const before = up.requests.length;
     await ingester.pollAll();
-    expect(statusOf('rss2').lastStatus).toBe(304);
-    expect(statusOf('atom').lastStatus).toBe(304);
-    expect(statusOf('rss2').lastSuccessAt).toBe(clock.toISOString());
+    expect((await statusOf('rss2')).lastStatus).toBe(304);
+    expect((await statusOf('atom')).lastStatus).toBe(304);
+    expect((await statusOf('rss2')).lastSuccessAt).toBe(clock.toISOString());
     expect(up.requests.slice(before).find((r) => r.path === '/rss2.xml')?.headers['if-none-match']).toBe('"rss2.xml-v1"');
-    expect(ingester.status().map((s) => s.itemCount)).toEqual(countsBefore);
-    expect(store.relatedItems(100)).toEqual(relatedBefore);
+    expect((await ingester.status()).map((s) => s.itemCount)).toEqual(countsBefore);
+    expect(await store.relatedItems(100)).toEqual(relatedBefore);
     expect(publishedChanges).toBe(0);
   });
 
-  it('backs off exponentially after consecutive failures', () => {
-    const s = statusOf('server-error');
+  it('backs off exponentially after consecutive failures', async () => {
+    const s = await statusOf('server-error');
     expect(s.consecutiveFailures).toBe(2);
     // Base interval 15 min (the schedule), doubled after the second failure.
     expect(Date.parse(s.nextPollAt!) - clock.getTime()).toBe(30 * 60_000);
   });
 
   it('loses nothing stored when good sources turn bad', async () => {
-    const before = store.relatedItems(100);
+    const before = await store.relatedItems(100);
     up.routes.set('/rss2.xml', statusOnly(500));
     up.routes.set('/atom.xml', serveBytes(fixture('malformed.xml')));
     up.routes.set('/rss1.xml', neverAnswers);
     await ingester.pollAll();
-    expect(statusOf('rss2')).toMatchObject({ lastStatus: 500, consecutiveFailures: 1, itemCount: 7 });
-    expect(statusOf('atom')).toMatchObject({ consecutiveFailures: 1, itemCount: 4 });
-    expect(statusOf('rss1')).toMatchObject({ consecutiveFailures: 1, itemCount: 2 });
-    expect(store.relatedItems(100)).toEqual(before);
+    expect(await statusOf('rss2')).toMatchObject({ lastStatus: 500, consecutiveFailures: 1, itemCount: 7 });
+    expect(await statusOf('atom')).toMatchObject({ consecutiveFailures: 1, itemCount: 4 });
+    expect(await statusOf('rss1')).toMatchObject({ consecutiveFailures: 1, itemCount: 2 });
+    expect(await store.relatedItems(100)).toEqual(before);
   });
 
   it('updates a changed item in place and reports the published change', async () => {
     publishedChanges = 0;
     up.routes.set('/script.xml', serveBytes(fixture('script-injection.xml').toString('utf8').replace('Karabakh <script>', 'Karabakh (corrected) <script>')));
     await ingester.pollSource('script');
-    expect(statusOf('script').itemCount).toBe(1);
-    expect(store.relatedItems(100).find((i) => i.sourceId === 'script')!.title).toBe('Karabakh (corrected) update');
+    expect((await statusOf('script')).itemCount).toBe(1);
+    expect((await store.relatedItems(100)).find((i) => i.sourceId === 'script')!.title).toBe('Karabakh (corrected) update');
     expect(publishedChanges).toBe(1);
   });
 
@@ -225,15 +225,15 @@ describe('ingester against a fixture upstream', () => {
     targets = [KARABAKH, { articleId: 'syria', rules: [[['syria']]] }];
     await ingester.relateAll();
     expect(publishedChanges).toBe(1);
-    expect(store.relatedForArticle('syria', 100).map((i) => i.key).sort()).toEqual(
+    expect((await store.relatedForArticle('syria', 100)).map((i) => i.key).sort()).toEqual(
       ['https://rdf.example/a/1', 'https://rdf.example/a/1', 'tag:atom.example,2026:entry-4', 'wire-1003'].sort(),
     );
     await ingester.relateAll();
     expect(publishedChanges).toBe(1);
   });
 
-  it('lists status in sources.yaml order with the contract fields', () => {
-    const st = ingester.status();
+  it('lists status in sources.yaml order with the contract fields', async () => {
+    const st = (await ingester.status());
     expect(st.map((s) => s.id)).toEqual(Object.keys(paths));
     expect(Object.keys(st[0]!).sort()).toEqual(
       [
@@ -271,7 +271,7 @@ describe('a feed with more items than retention keeps', () => {
     });
     try {
       await many.pollAll();
-      expect(many.status()[0]).toMatchObject({ itemCount: 5, lastError: null });
+      expect((await many.status())[0]).toMatchObject({ itemCount: 5, lastError: null });
       const db = new Database(path.join(dir, 'kabar.sqlite'), { readonly: true });
       const keys = db.prepare('SELECT item_key FROM items ORDER BY item_key').pluck().all();
       db.close();

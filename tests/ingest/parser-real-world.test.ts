@@ -206,13 +206,13 @@ describe('through the whole ingest path', () => {
 
   afterAll(async () => {
     await ingester.stop();
-    store.close();
+    await store.close();
     await up.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('polls each class successfully and stores its items; an empty feed is a success with none', () => {
-    const status = Object.fromEntries(ingester.status().map((s) => [s.id, s]));
+  it('polls each class successfully and stores its items; an empty feed is a success with none', async () => {
+    const status = Object.fromEntries((await ingester.status()).map((s) => [s.id, s]));
     expect(Object.fromEntries(Object.keys(cases).map((id) => [id, [status[id]!.lastError, status[id]!.itemCount]]))).toEqual({
       utf16: [null, 2],
       version: [null, 2],

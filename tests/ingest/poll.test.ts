@@ -21,7 +21,7 @@ let deps: PollDeps;
 
 function source(id: string, p: string): Source {
   const s = { id, url: up.url(p), name: id, schedule: '*/15 * * * *', language: null };
-  store.syncSources([s]);
+  void store.syncSources([s]);
   return s;
 }
 
@@ -124,7 +124,7 @@ describe('a poll returns its outcome', () => {
     const outcome = await pollSource(deps, source('limited', '/429'));
     expect(outcome).toMatchObject({ kind: 'failed', stage: 'fetch', upstream: true, status: 429, consecutiveFailures: 1, retryAt: new Date(T0.getTime() + 3600_000) });
     expect(outcome.kind === 'failed' && outcome.error).toBeInstanceOf(FetchError);
-    expect(store.sourceState('limited')!.nextPollAt).toEqual(new Date(T0.getTime() + 3600_000));
+    expect((await store.sourceState('limited'))!.nextPollAt).toEqual(new Date(T0.getTime() + 3600_000));
   });
 
   it('failures in a row back off from the interval', async () => {
@@ -140,7 +140,7 @@ describe('a poll returns its outcome', () => {
   it('a permanent redirect: the outcome says where the feed moved, and it is polled there from now on', async () => {
     const outcome = await pollSource(deps, source('moved', '/old'));
     expect(outcome).toMatchObject({ kind: 'updated', movedTo: up.url('/new.xml'), currentUrl: up.url('/new.xml'), feedUrl: up.url('/old') });
-    expect(store.sourceState('moved')!.currentUrl).toBe(up.url('/new.xml'));
+    expect((await store.sourceState('moved'))!.currentUrl).toBe(up.url('/new.xml'));
   });
 
   it('a feed longer than retention keeps: the outcome says how many items were read', async () => {

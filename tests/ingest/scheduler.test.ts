@@ -31,7 +31,13 @@ function gate(): { handler: Handler; release(): void } {
 }
 
 function build(schedule: string, p: string, jitterMs = 0): Ingester {
-  ingester = createIngester({
+  ingester = another(schedule, p, jitterMs);
+  return ingester;
+}
+
+/** An ingester of the source on the same store (a second replica sharing it); stopped by the test. */
+function another(schedule: string, p: string, jitterMs = 0): Ingester {
+  return createIngester({
     store,
     sources: [{ id: 'feed', url: up.url(p), name: 'Feed', schedule, language: null }],
     fetchPolicy,
@@ -41,7 +47,6 @@ function build(schedule: string, p: string, jitterMs = 0): Ingester {
     onPublishedChange: () => {},
     jitterMs,
   });
-  return ingester;
 }
 
 const hits = (p: string) => up.requests.filter((r) => r.path === p).length;
@@ -57,7 +62,7 @@ afterEach(async () => {
   await ingester?.stop();
   ingester = null;
   vi.useRealTimers();
-  store.close();
+  await store.close();
   await up.close();
 });
 
@@ -67,7 +72,7 @@ describe('scheduler', () => {
     const pollAt = async (iso: string) => {
       vi.setSystemTime(new Date(iso));
       await ing.pollSource('feed');
-      return ing.status()[0]!.nextPollAt;
+      return (await ing.status())[0]!.nextPollAt;
     };
     expect(await pollAt('2026-11-20T10:00:00.000Z')).toBe('2026-11-20T10:15:00.000Z');
     expect(await pollAt('2026-11-20T10:14:59.000Z')).toBe('2026-11-20T10:15:00.000Z');
@@ -77,12 +82,50 @@ describe('scheduler', () => {
     expect(await pollAt('2026-11-20T09:01:00.000Z')).toBe('2026-11-20T09:15:00.000Z');
   });
 
+  it('with two ingesters sharing the store (two replicas), polls once at start and once per tick in total', async () => {
+    const first = build('*/15 * * * *', '/rss2.xml', 5_000);
+    const second = another('*/15 * * * *', '/rss2.xml', 5_000);
+    try {
+      first.start();
+      second.start();
+      await Promise.all([first.whenIdle(), second.whenIdle()]);
+      expect(hits('/rss2.xml')).toBe(1);
+      // Past each tick and its jitter (up to 5 s).
+      await vi.advanceTimersByTimeAsync(5_000);
+      for (let tick = 2; tick <= 4; tick++) {
+        await vi.advanceTimersByTimeAsync(15 * 60_000);
+        await Promise.all([first.whenIdle(), second.whenIdle()]);
+        expect(hits('/rss2.xml')).toBe(tick);
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('a replica that dies mid-poll holds the source until its lease ends; then another polls at its next tick', async () => {
+    const ing = build('*/15 * * * *', '/rss2.xml');
+    const dead = 'a replica killed mid-poll';
+    const claimed = await store.claimPoll('feed', { holder: dead, now: T0, notClaimedSince: T0, leaseUntil: new Date(T0.getTime() + 20 * 60_000) });
+    expect(claimed).toBe(true);
+    ing.start();
+    await ing.whenIdle();
+    expect(hits('/rss2.xml')).toBe(0);
+    // 10:15: the lease (until 10:20) still holds.
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    await ing.whenIdle();
+    expect(hits('/rss2.xml')).toBe(0);
+    // 10:30: it has ended.
+    await vi.advanceTimersByTimeAsync(15 * 60_000);
+    await ing.whenIdle();
+    expect(hits('/rss2.xml')).toBe(1);
+  });
+
   it('polls once at start, then on the schedule (with jitter)', async () => {
     const ing = build('*/15 * * * *', '/rss2.xml', 5_000);
     ing.start();
     await ing.whenIdle();
     expect(hits('/rss2.xml')).toBe(1);
-    expect(ing.status()[0]!.nextPollAt).toBe('2026-11-20T10:15:00.000Z');
+    expect((await ing.status())[0]!.nextPollAt).toBe('2026-11-20T10:15:00.000Z');
     await vi.advanceTimersByTimeAsync(14 * 60_000);
     await ing.whenIdle();
     expect(hits('/rss2.xml')).toBe(1);
@@ -105,7 +148,7 @@ describe('scheduler', () => {
     expect(hits('/slow.xml')).toBe(1);
     g.release();
     await ing.whenIdle();
-    expect(ing.status()[0]!.lastStatus).toBe(200);
+    expect((await ing.status())[0]!.lastStatus).toBe(200);
     await vi.advanceTimersByTimeAsync(30_000);
     await ing.whenIdle();
     expect(hits('/slow.xml')).toBe(2);
@@ -115,17 +158,17 @@ describe('scheduler', () => {
     const ing = build('*/30 * * * * *', '/500');
     ing.start();
     await ing.whenIdle();
-    expect(ing.status()[0]).toMatchObject({ consecutiveFailures: 1, nextPollAt: '2026-11-20T10:00:30.000Z' });
+    expect((await ing.status())[0]).toMatchObject({ consecutiveFailures: 1, nextPollAt: '2026-11-20T10:00:30.000Z' });
     await vi.advanceTimersByTimeAsync(30_000);
     await ing.whenIdle();
-    expect(ing.status()[0]).toMatchObject({ consecutiveFailures: 2, nextPollAt: '2026-11-20T10:01:30.000Z' });
+    expect((await ing.status())[0]).toMatchObject({ consecutiveFailures: 2, nextPollAt: '2026-11-20T10:01:30.000Z' });
     await vi.advanceTimersByTimeAsync(30_000); // 10:01:00, backing off
     await ing.whenIdle();
     expect(hits('/500')).toBe(2);
     await vi.advanceTimersByTimeAsync(30_000); // 10:01:30
     await ing.whenIdle();
     expect(hits('/500')).toBe(3);
-    expect(ing.status()[0]!.consecutiveFailures).toBe(3);
+    expect((await ing.status())[0]!.consecutiveFailures).toBe(3);
   });
 
   it('stops: waits for the running poll, then no more polls', async () => {
@@ -140,7 +183,7 @@ describe('scheduler', () => {
     expect(stopped).toBe(false);
     g.release();
     await stopping;
-    expect(ing.status()[0]!.lastStatus).toBe(200);
+    expect((await ing.status())[0]!.lastStatus).toBe(200);
     expect([...cron.getTasks().values()].filter((t) => t.name?.startsWith('ingest:'))).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(hits('/slow.xml')).toBe(1);

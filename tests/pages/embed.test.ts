@@ -21,7 +21,7 @@ describe('/embed.js', () => {
     const r = await request(`${s.origin}/embed.js`);
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect(r.headers['cache-control']).toBe('public, max-age=300');
+    expect(r.headers['cache-control']).toBe('public, max-age=300, s-maxage=60, stale-while-revalidate=60, stale-if-error=86400');
     expect(r.headers['access-control-allow-origin']).toBe('*');
     expect(r.headers.etag).toMatch(/^"[\w-]+"$/);
     expect(r.text).toContain(`"base":"${TEST_BASE}"`);

@@ -13,7 +13,7 @@ import { openStore, type Store } from '../../src/storage/store.ts';
 describe('reader counter', () => {
   const stores: Store[] = [];
   afterEach(() => {
-    for (const s of stores.splice(0)) s.close();
+    for (const s of stores.splice(0)) void s.close();
   });
   const open = () => {
     const store = openStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-counter-')), 'data'));
@@ -24,7 +24,7 @@ describe('reader counter', () => {
   /** A fresh string with the same characters, as a request's header would be. */
   const fresh = (s: string) => [...s].join('');
 
-  test('counts interleaved requests per feed: latest report per subscription, each poller once, non-feeds not at all', () => {
+  test('counts interleaved requests per feed: latest report per subscription, each poller once, non-feeds not at all', async () => {
     const store = open();
     const counter = new ReaderCounter(store, () => at);
     for (let i = 0; i < 3; i++) {
@@ -35,7 +35,7 @@ describe('reader counter', () => {
       counter.record(fresh('/id/'), fresh('newsboat/2.36'), fresh('10.0.0.4'));
       counter.record(fresh('/en/feed.atom'), undefined, undefined);
     }
-    counter.flush();
+    await counter.flush();
     const days = store.readersByDay('2026-11-25', '2026-11-25');
     expect(days).toEqual([
       { day: '2026-11-25', feed: '/en/feed.atom', subscribers: 0, aggregators: {}, pollers: 2 },
@@ -43,7 +43,7 @@ describe('reader counter', () => {
     ]);
   });
 
-  test('counts every distinct poller when they outnumber its memos', () => {
+  test('counts every distinct poller when they outnumber its memos', async () => {
     const store = open();
     const counter = new ReaderCounter(store, () => at);
     const n = 12_000;
@@ -51,7 +51,7 @@ describe('reader counter', () => {
     for (let i = 0; i < n; i++) counter.record('/id/feed.rss', fresh(`poller/${i}`), '10.0.0.1');
     for (let i = 0; i < n; i++) counter.record('/id/feed.rss', fresh(`poller/${i}`), fresh('10.0.0.1'));
     for (let i = 0; i < n; i++) counter.record('/id/feed.rss', 'poller/0', `10.1.${i >> 8}.${i & 255}`);
-    counter.flush();
+    await counter.flush();
     // n User-Agents from 10.0.0.1, plus poller/0 from n other addresses.
     expect(store.readersByDay('2026-11-25', '2026-11-25')).toEqual([
       { day: '2026-11-25', feed: '/id/feed.rss', subscribers: 0, aggregators: {}, pollers: 2 * n },

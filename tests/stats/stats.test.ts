@@ -22,7 +22,7 @@ describe('who reads us', () => {
   test('counts aggregators by their latest report per subscription, and other pollers once a day, per feed', async () => {
     await get('/id/feed.rss', { 'user-agent': 'Feedly/1.0 (+http://www.feedly.com/fetcher.html; 400 subscribers; )' });
     // Requests count on the day of the flush that writes them (every 10 s): flushed before midnight here.
-    s.service.readers.flush();
+    await s.service.readers.flush();
     clock = new Date('2026-11-25T08:00:00Z');
     // From the fast path (cached by now) and with ?limit, which is the same feed.
     await get('/id/feed.rss', { 'user-agent': 'Feedly/1.0 (+http://www.feedly.com/fetcher.html; 450 subscribers; )' });

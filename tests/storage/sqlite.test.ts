@@ -7,14 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bulkItemLoader } from '../../src/storage/sqlite/bulk.ts';
 import { closeDatabase, openDatabase } from '../../src/storage/sqlite/database.ts';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations.ts';
-import { openStore, type Store } from '../../src/storage/store.ts';
+import { openStore, type SyncStore } from '../../src/storage/store.ts';
 import { DAY, item, retention, T0 } from './fixtures.ts';
 
 /** The SQLite backend's own behaviour: its file, its schema and upgrades of older files. The rest is store.test.ts. */
 
 
-const stores: Store[] = [];
-function track(store: Store): Store {
+const stores: SyncStore[] = [];
+function track(store: SyncStore): SyncStore {
   stores.push(store);
   return store;
 }
@@ -31,7 +31,7 @@ describe('sqlite store', () => {
     track(openStore(dir));
     const db = new Database(fileOf(dir), { readonly: true });
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

@@ -44,7 +44,7 @@ async function subscribe(s: Running, sub: Subscriber, form: Record<string, strin
   const res = await post(s, { 'hub.mode': 'subscribe', 'hub.topic': TOPIC, 'hub.callback': sub.url(), ...form });
   expect(res.status).toBe(202);
   await eventually(() => sub.gets.length > before, 5000, 'the verification GET');
-  await eventually(() => (s.service.hub.counts().get(form['hub.topic'] ?? TOPIC) ?? 0) > 0, 2000, 'the subscription to be stored');
+  await eventually(async () => ((await s.service.hub.counts()).get(form['hub.topic'] ?? TOPIC) ?? 0) > 0, 2000, 'the subscription to be stored');
 }
 
 /** Edits the English article's summary (a change every English feed shows) and reloads the content. */
@@ -147,7 +147,7 @@ describe('subscriptions', () => {
 
     const res = await post(s, { 'hub.mode': 'unsubscribe', 'hub.topic': TOPIC, 'hub.callback': sub.url() });
     expect(res.status).toBe(202);
-    await eventually(() => s.service.hub.counts().size === 0, 5000, 'the unsubscription');
+    await eventually(async () => (await s.service.hub.counts()).size === 0, 5000, 'the unsubscription');
     expect(sub.gets.at(-1)!.query.get('hub.mode')).toBe('unsubscribe');
     expect(sub.gets.at(-1)!.query.has('hub.lease_seconds')).toBe(false);
     editArticle(s, 2);
@@ -163,7 +163,7 @@ describe('subscriptions', () => {
     expect((await post(s, { 'hub.mode': 'subscribe', 'hub.topic': TOPIC, 'hub.callback': sub.url() })).status).toBe(202);
     await eventually(() => sub.gets.length === 1, 5000, 'the verification GET');
     await new Promise((r) => setTimeout(r, 100));
-    expect(s.service.hub.counts().size).toBe(0);
+    expect((await s.service.hub.counts()).size).toBe(0);
   });
 
   test('a topic we do not serve: 404 naming it, and a denial GET to the callback', async () => {
@@ -217,7 +217,7 @@ describe('subscriptions', () => {
     await new Promise((r) => setTimeout(r, 300));
     // The verification never connected: the subscriber saw nothing, and nothing was stored.
     expect(sub.gets).toHaveLength(0);
-    expect(s.service.hub.counts().size).toBe(0);
+    expect((await s.service.hub.counts()).size).toBe(0);
   });
 
   test('leases: asked-for leases are held to the bounds, and an expired subscription gets nothing and is not counted', async () => {
@@ -227,9 +227,9 @@ describe('subscriptions', () => {
     await subscribe(s, sub, { 'hub.lease_seconds': '60' });
     expect(sub.gets[0]!.query.get('hub.lease_seconds')).toBe('3600');
     now = new Date(now.getTime() + 3_599_000);
-    expect(s.service.hub.counts().get(TOPIC)).toBe(1);
+    expect((await s.service.hub.counts()).get(TOPIC)).toBe(1);
     now = new Date(now.getTime() + 1_000);
-    expect(s.service.hub.counts().size).toBe(0);
+    expect((await s.service.hub.counts()).size).toBe(0);
     editArticle(s, 3);
     await new Promise((r) => setTimeout(r, 300));
     await s.service.hub.idle();
@@ -247,7 +247,7 @@ describe('subscriptions', () => {
     await subscribe(first, sub, { 'hub.secret': 's3cret' });
     await first.close();
     const second = await service({ contentDir: first.contentDir, dataDir: first.dataDir });
-    expect(second.service.hub.counts().get(TOPIC)).toBe(1);
+    expect((await second.service.hub.counts()).get(TOPIC)).toBe(1);
     editArticle(second, 4);
     await eventually(() => sub.posts.length === 1, 5000, 'the delivery after the restart');
     expect(verifyHubSignature(sub.posts[0]!.headers['x-hub-signature'] as string, 's3cret', sub.posts[0]!.body)).toBe(true);
@@ -283,7 +283,7 @@ describe('delivery', () => {
     await subscribe(s, sub);
     sub.postStatuses = [410];
     editArticle(s, 6);
-    await eventually(() => s.service.hub.counts().size === 0, 5000, 'the removal');
+    await eventually(async () => (await s.service.hub.counts()).size === 0, 5000, 'the removal');
   });
 });
 

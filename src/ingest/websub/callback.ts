@@ -26,7 +26,7 @@ export function createPushCallback(deps: CallbackDeps): PushCallback {
     verify: (sourceId, query) => deps.subscriber.verify(sourceId, query),
     async receive(sourceId, body, headers) {
       const log = logger.child({ source_id: sourceId });
-      const sub = store.pushSubscription(sourceId);
+      const sub = await store.pushSubscription(sourceId);
       const inService = deps.ingester.hasSource(sourceId);
       if (!sub || sub.pending === 'unsubscribe' || !inService) {
         log.warn({ bytes: body.length }, 'push for no subscription of ours refused');
@@ -37,7 +37,7 @@ export function createPushCallback(deps: CallbackDeps): PushCallback {
         log.warn({ hub: sub.hub, bytes: body.length, problem }, 'push with a bad signature ignored');
         return { status: 202, body: '' };
       }
-      store.savePushSubscription({ ...sub, lastPushAt: deps.now() });
+      await store.savePushSubscription({ ...sub, lastPushAt: deps.now() });
       const { text } = decodeBody(body, headers.contentType ?? null);
       const outcome = await deps.ingester.receivePush(sourceId, text);
       // A feed that does not parse is the hub's to know about no more than a good one; our own failure is a 500,

@@ -61,8 +61,8 @@ export interface Subscriber {
   /** Renews the leases due (called every minute while the ingester runs; tests call it with their clock). */
   renewDue(sources: readonly Source[]): Promise<void>;
   /** The hub's GET on our callback: answer a verification we asked for, note a denial; 404 for anything else. */
-  verify(sourceId: string, query: URLSearchParams): CallbackReply;
-  isPushed(sourceId: string): boolean;
+  verify(sourceId: string, query: URLSearchParams): Promise<CallbackReply>;
+  isPushed(sourceId: string): Promise<boolean>;
   /** Resolves when no request to a hub is in flight. */
   whenIdle(): Promise<void>;
 }
@@ -74,20 +74,21 @@ export function createSubscriber(deps: SubscriberDeps): Subscriber {
   const callbackUrl = (sourceId: string) => `${deps.baseUrl}/websub/callback/${encodeURIComponent(sourceId)}`;
 
   async function reachOf(sourceId: string): Promise<Reach> {
-    const url = store.sourceState(sourceId)?.url;
+    const url = (await store.sourceState(sourceId))?.url;
     // The hub was named by the feed: it may go where the feed may (see poll.ts).
     return url && (await isPrivateHost(new URL(url).hostname)) ? 'any' : 'public';
   }
 
   function track(work: Promise<void>): void {
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
+    const logged = work.catch((err: unknown) => logger.error({ err }, 'websub subscription bookkeeping failed'));
+    inFlight.add(logged);
+    void logged.finally(() => inFlight.delete(logged));
   }
 
   async function request(sub: PushSubscription, mode: 'subscribe' | 'unsubscribe'): Promise<void> {
     const log = logger.child({ source_id: sub.sourceId, hub: sub.hub, topic: sub.topic });
     // Stored first: the hub may verify before its answer to the request reaches us.
-    store.savePushSubscription({ ...sub, pending: mode, requestedAt: now() });
+    await store.savePushSubscription({ ...sub, pending: mode, requestedAt: now() });
     const params: Record<string, string> = { 'hub.mode': mode, 'hub.callback': callbackUrl(sub.sourceId), 'hub.topic': sub.topic };
     if (mode === 'subscribe') {
       params['hub.lease_seconds'] = String(REQUESTED_LEASE_SECONDS);
@@ -99,11 +100,11 @@ export function createSubscriber(deps: SubscriberDeps): Subscriber {
     } catch (err) {
       const message = (err as Error).message;
       log.warn({ mode, err: message }, 'websub request failed');
-      const current = store.pushSubscription(sub.sourceId);
+      const current = await store.pushSubscription(sub.sourceId);
       if (!current || current.pending !== mode) return;
       // A failed unsubscription is left to expire with its lease; a failed subscription is tried again later.
-      if (mode === 'unsubscribe') store.forgetPushSubscription(sub.sourceId);
-      else store.savePushSubscription({ ...current, pending: null, lastError: `${mode}: ${message}` });
+      if (mode === 'unsubscribe') await store.forgetPushSubscription(sub.sourceId);
+      else await store.savePushSubscription({ ...current, pending: null, lastError: `${mode}: ${message}` });
     }
   }
 
@@ -144,42 +145,54 @@ export function createSubscriber(deps: SubscriberDeps): Subscriber {
     enabled: deps.enabled,
     discovered(source, found) {
       if (!deps.enabled) return;
-      const sub = store.pushSubscription(source.id);
-      if (!found) {
-        // The feed no longer advertises a hub: leave the one we had.
-        if (sub) unsubscribe(sub);
-        return;
-      }
-      if (wanted(sub, found, now().getTime())) subscribe(source, found, sub);
+      track(
+        (async () => {
+          const sub = await store.pushSubscription(source.id);
+          if (!found) {
+            // The feed no longer advertises a hub: leave the one we had.
+            if (sub) unsubscribe(sub);
+            return;
+          }
+          if (wanted(sub, found, now().getTime())) subscribe(source, found, sub);
+        })(),
+      );
     },
     removed(sourceId) {
-      const sub = store.pushSubscription(sourceId);
-      if (sub) unsubscribe(sub);
+      track(
+        (async () => {
+          const sub = await store.pushSubscription(sourceId);
+          if (sub) unsubscribe(sub);
+        })(),
+      );
     },
     start(sources) {
       const ids = new Set(sources.map((s) => s.id));
-      for (const sub of store.pushSubscriptions()) {
-        if (!deps.enabled || !ids.has(sub.sourceId)) unsubscribe(sub);
-      }
+      track(
+        (async () => {
+          for (const sub of await store.pushSubscriptions()) {
+            if (!deps.enabled || !ids.has(sub.sourceId)) unsubscribe(sub);
+          }
+        })(),
+      );
     },
     async renewDue(sources) {
       if (!deps.enabled) return;
       const at = now().getTime();
       const byId = new Map(sources.map((s) => [s.id, s]));
-      for (const sub of store.pushSubscriptions()) {
+      for (const sub of await store.pushSubscriptions()) {
         const source = byId.get(sub.sourceId);
         const renewAt = renewalAt(sub);
         const retry = sub.lastError === null || at - sub.requestedAt.getTime() >= RETRY_AFTER_MS;
         if (source && sub.pending === null && renewAt !== null && at >= renewAt && retry) subscribe(source, sub, sub);
         // An unsubscription the hub never verified: its lease ends on its own.
-        else if (sub.pending === 'unsubscribe' && at - sub.requestedAt.getTime() >= RENEW_MAX_MS) store.forgetPushSubscription(sub.sourceId);
+        else if (sub.pending === 'unsubscribe' && at - sub.requestedAt.getTime() >= RENEW_MAX_MS) await store.forgetPushSubscription(sub.sourceId);
       }
       await Promise.allSettled([...inFlight]);
     },
-    verify(sourceId, query) {
+    async verify(sourceId, query) {
       const mode = query.get('hub.mode');
       const topic = query.get('hub.topic');
-      const sub = store.pushSubscription(sourceId);
+      const sub = await store.pushSubscription(sourceId);
       const log = logger.child({ source_id: sourceId, hub: sub?.hub, topic });
       if (!sub || topic !== sub.topic) {
         log.warn({ mode }, 'websub verification for no subscription of ours refused');
@@ -189,7 +202,7 @@ export function createSubscriber(deps: SubscriberDeps): Subscriber {
         // WebSub 5.2: the subscription is not possible (anymore); polling goes on, and it is asked again later.
         const reason = query.get('hub.reason');
         log.warn({ reason }, 'websub subscription denied by the hub');
-        store.savePushSubscription({ ...sub, pending: null, verifiedAt: null, leaseEndsAt: null, requestedAt: now(), lastError: `denied by the hub${reason ? `: ${reason}` : ''}` });
+        await store.savePushSubscription({ ...sub, pending: null, verifiedAt: null, leaseEndsAt: null, requestedAt: now(), lastError: `denied by the hub${reason ? `: ${reason}` : ''}` });
         return { status: 200, body: '' };
       }
       const challenge = query.get('hub.challenge');
@@ -198,7 +211,7 @@ export function createSubscriber(deps: SubscriberDeps): Subscriber {
         return { status: 404, body: `no pending ${mode ?? 'request'} of this topic\n` };
       }
       if (mode === 'unsubscribe') {
-        store.forgetPushSubscription(sourceId);
+        await store.forgetPushSubscription(sourceId);
         log.info('websub unsubscription verified');
         return { status: 200, body: challenge };
       }
@@ -207,11 +220,11 @@ export function createSubscriber(deps: SubscriberDeps): Subscriber {
       const seconds = Number.isInteger(lease) && lease > 0 ? lease : REQUESTED_LEASE_SECONDS;
       const at = now();
       const leaseEndsAt = new Date(at.getTime() + seconds * 1000);
-      store.savePushSubscription({ ...sub, pending: null, verifiedAt: at, leaseEndsAt, lastError: null });
+      await store.savePushSubscription({ ...sub, pending: null, verifiedAt: at, leaseEndsAt, lastError: null });
       log.info({ lease_seconds: seconds, lease_ends_at: leaseEndsAt.toISOString() }, 'websub subscription verified');
       return { status: 200, body: challenge };
     },
-    isPushed: (sourceId) => pushActive(store.pushSubscription(sourceId), now()),
+    isPushed: async (sourceId) => pushActive(await store.pushSubscription(sourceId), now()),
     async whenIdle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },

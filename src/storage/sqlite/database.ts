@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { contentHash, type ItemColumns } from './hash.ts';
+import { contentHash, type ItemColumns } from '../hash.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 /** The SQLite connection the table modules share. */

@@ -1,7 +1,7 @@
 import type { RetentionPolicy } from '../../config.ts';
 import type { ItemToStore, PollResult } from '../../model/poll.ts';
 import type { SqliteDatabase } from './database.ts';
-import { contentHash, type ItemColumns } from './hash.ts';
+import { contentHash, type ItemColumns } from '../hash.ts';
 import type { RelationTable } from './relations.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,7 @@
 import type { PublishedItem, RelatedItem, RelationWhy } from '../../model/item.ts';
-import type { RelatableItem, Relating, RelationReason } from '../../model/poll.ts';
+import type { RelatableItem, Relating } from '../../model/poll.ts';
+import { parseWhy, wanted, type StoredRelation } from '../relating.ts';
+import type { Awaitable } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface PublishedRow {
@@ -57,27 +59,6 @@ function toRelated(r: RelatedRow): RelatedItem {
     author: r.author,
     articleIds: JSON.parse(r.article_ids) as string[],
   };
-}
-
-/** A stored relation of one item: its score and why, as JSON (null: stored before reasons were kept). */
-interface StoredRelation {
-  score: number;
-  why: string | null;
-}
-
-/** Scores are kept to three decimals, so a recomputation that moves one by rounding noise changes nothing. */
-const roundScore = (score: number): number => Math.round(score * 1000) / 1000;
-
-/** An item's relations as to store them, by article id (restricted to `only` when given). */
-function wanted(rel: Relating, only: ReadonlySet<string> | null): Map<string, StoredRelation> {
-  const reasons = new Map<string, RelationReason>((rel.reasons ?? []).map((r) => [r.articleId, r]));
-  const out = new Map<string, StoredRelation>();
-  for (const a of rel.articleIds) {
-    if (only && !only.has(a)) continue;
-    const r = reasons.get(a);
-    out.set(a, r ? { score: roundScore(r.score), why: JSON.stringify({ by: r.by, terms: r.terms }) } : { score: 1, why: null });
-  }
-  return out;
 }
 
 export type RelationTable = ReturnType<typeof relationTable>;
@@ -170,11 +151,13 @@ export function relationTable(db: SqliteDatabase) {
   }
 
   const recomputeBatch = db.transaction(
-    (relate: (item: RelatableItem) => Relating, afterId: number, limit: number, only: ReadonlySet<string> | null, touched: Set<string>): { changed: boolean; next: number | null } => {
+    (relate: (item: RelatableItem) => Awaitable<Relating>, afterId: number, limit: number, only: ReadonlySet<string> | null, touched: Set<string>): { changed: boolean; next: number | null } => {
       let changed = false;
       const rows = q.forRelate.all(afterId, limit);
       for (const r of rows) {
         const rel = relate({ id: r.id, title: r.title, summary: r.summary, categories: JSON.parse(r.categories) as string[], url: r.url, language: r.language });
+        // Relating over SQLite's own index answers at once; a promise here would outlive the transaction.
+        if (rel instanceof Promise) throw new TypeError('SQLite relates inside its transaction: the relater must answer synchronously');
         if (set(r.id, r.published_at, rel, { isRelated: r.is_related, only, touched })) changed = true;
       }
       return { changed, next: rows.length === limit ? rows[rows.length - 1]!.id : null };
@@ -217,7 +200,7 @@ export function relationTable(db: SqliteDatabase) {
      * relations with those articles. The articles whose related items changed are added to `touched`.
      */
     recomputeBatch: (
-      relate: (item: RelatableItem) => Relating,
+      relate: (item: RelatableItem) => Awaitable<Relating>,
       afterId: number,
       limit: number,
       only: ReadonlySet<string> | null = null,
@@ -226,7 +209,7 @@ export function relationTable(db: SqliteDatabase) {
     /** An article's related items with their score and why, best first (for editors: inactive sources' too). */
     reasons: (articleId: string, limit: number): RelationWhy[] =>
       q.reasons.all(articleId, limit).map((r) => {
-        const why = r.why ? (JSON.parse(r.why) as { by: RelationReason['by']; terms: string[] }) : { by: 'rule' as const, terms: [] };
+        const why = parseWhy(r.why);
         return { item: toPublished(r), score: r.score, by: why.by, terms: why.terms };
       }),
     forArticle: (articleId: string, limit: number): RelatedItem[] => q.forArticle.all(articleId, limit).map(toRelated),

@@ -1,4 +1,4 @@
-import type { ArticleDoc, ArticleHit, ArticleSearch, IndexedArticle, TermStats } from '../../model/search.ts';
+import type { ArticleDoc, ArticleHit, IndexedArticle, SyncArticleSearch, TermStats } from '../../model/search.ts';
 import type { SqliteDatabase } from './database.ts';
 
 /** Column weights of bm25(): a term in a title, summary, tag or category label counts three times one in a body. */
@@ -97,7 +97,7 @@ export function searchTable(db: SqliteDatabase) {
     rowids = null;
   });
 
-  const search: ArticleSearch = {
+  const search: SyncArticleSearch = {
     termStats(terms: readonly string[]): TermStats {
       const df = new Map<string, number>();
       if (articles > 0 && terms.length > 0) for (const r of q.df.all(JSON.stringify(terms))) df.set(r.term, r.df);
@@ -115,17 +115,13 @@ export function searchTable(db: SqliteDatabase) {
       } else {
         rows = q.search.all(match, limit);
       }
-      return rows.map((r) => ({ articleId: r.article_id, rowid: r.rowid, rank: r.rank }));
-    },
-    matched(terms, hits): Map<string, string[]> {
-      const out = new Map<string, string[]>(hits.map((h) => [h.articleId, []]));
-      if (hits.length === 0) return out;
-      const byRow = new Map(hits.map((h) => [h.rowid, h.articleId]));
-      const rows = JSON.stringify(hits.map((h) => h.rowid));
-      for (const term of terms) {
-        for (const r of q.containing.all(literal(term), rows)) out.get(byRow.get(r.rowid)!)!.push(term);
-      }
-      return out;
+      const hits = rows.map((r) => ({ articleId: r.article_id, rank: r.rank, terms: [] as string[] }));
+      if (hits.length === 0) return hits;
+      // Which terms each hit contains: one lookup per term among the hits' rows.
+      const byRow = new Map(rows.map((r, i) => [r.rowid, hits[i]!]));
+      const inRows = JSON.stringify(rows.map((r) => r.rowid));
+      for (const term of terms) for (const r of q.containing.all(literal(term), inRows)) byRow.get(r.rowid)!.terms.push(term);
+      return hits;
     },
   };
 

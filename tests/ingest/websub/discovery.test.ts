@@ -105,7 +105,7 @@ describe('WEBSUB_SUBSCRIBE', () => {
     expect(outcome).toMatchObject({ kind: 'updated', hub: { hub: hub.url, topic: up.url('/feed.xml') } });
     await running.service.subscriber.whenIdle();
     expect(hub.requests).toEqual([]);
-    expect(running.service.ingester.status()[0]).toMatchObject({ pushed: false, hub: null });
+    expect((await running.service.ingester.status())[0]).toMatchObject({ pushed: false, hub: null });
     await running.close();
     running = undefined;
   });

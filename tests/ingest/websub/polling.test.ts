@@ -35,12 +35,12 @@ const polls = (p: string) => up.requests.filter((r) => r.path === p).length;
 it('skips the scheduled polls of a pushed source until six hours after its last poll, while the others poll on schedule', async () => {
   running.service.ingester.start();
   const deadline = Date.now() + 10_000;
-  const slowed = () => {
-    const s = running.service.ingester.status().find((x) => x.id === 'pushed')!;
+  const slowed = async () => {
+    const s = (await running.service.ingester.status()).find((x) => x.id === 'pushed')!;
     return s.pushed && s.nextPollAt !== null && new Date(s.nextPollAt).getTime() > Date.now() + 5 * 3600_000;
   };
-  while (!slowed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  expect(slowed()).toBe(true);
+  while (!(await slowed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(await slowed()).toBe(true);
   const [pushed, plain] = [polls('/pushed.xml'), polls('/plain.xml')];
   await new Promise((r) => setTimeout(r, 2500));
   expect(polls('/pushed.xml')).toBe(pushed);

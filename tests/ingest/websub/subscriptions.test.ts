@@ -46,8 +46,8 @@ function sourcesYaml(ids: readonly ('pushed' | 'plain')[], schedule = '*/15 * * 
   return ids.map((id) => `- url: ${entries[id]}\n  id: ${id}\n  name: ${id} news\n  schedule: "${schedule}"\n`).join('');
 }
 
-function status(id: string, r: Running = running): SourceStatus | undefined {
-  return r.service.ingester.status().find((s) => s.id === id);
+async function status(id: string, r: Running = running): Promise<SourceStatus | undefined> {
+  return (await r.service.ingester.status()).find((s) => s.id === id);
 }
 
 async function relatedTitles(): Promise<string[]> {
@@ -105,7 +105,7 @@ describe('subscriptions to upstream hubs', () => {
     expect(hub.verifications).toHaveLength(1);
     expect(hub.verifications[0]).toMatchObject({ status: 200, verified: true });
     expect(hub.verifications[0]!.body).toBe(hub.verifications[0]!.challenge);
-    expect(status('pushed')).toMatchObject({
+    expect(await status('pushed')).toMatchObject({
       pushed: true,
       hub: hub.url,
       leaseEndsAt: new Date(clock.getTime() + LEASE * 1000).toISOString(),
@@ -115,7 +115,7 @@ describe('subscriptions to upstream hubs', () => {
       consecutiveFailures: 0,
     });
     // A feed without a hub is only polled.
-    expect(status('plain')).toMatchObject({ pushed: false, hub: null, leaseEndsAt: null, lastPushAt: null });
+    expect(await status('plain')).toMatchObject({ pushed: false, hub: null, leaseEndsAt: null, lastPushAt: null });
     const res = await request(`${running.origin}/status`);
     expect((JSON.parse(res.text) as SourceStatus[]).find((s) => s.id === 'pushed')).toMatchObject({ pushed: true, hub: hub.url });
   });
@@ -133,7 +133,7 @@ describe('subscriptions to upstream hubs', () => {
     expect((await verify('plain', { 'hub.mode': 'subscribe', 'hub.topic': up.url('/plain.xml'), 'hub.lease_seconds': '60' })).status).toBe(404);
     expect((await verify('nobody', { 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.lease_seconds': '60' })).status).toBe(404);
     // The lease did not move.
-    expect(status('pushed')!.leaseEndsAt).toBe(new Date(clock.getTime() + LEASE * 1000).toISOString());
+    expect((await status('pushed'))!.leaseEndsAt).toBe(new Date(clock.getTime() + LEASE * 1000).toISOString());
   });
 
   it('slows polling while the hub pushes: the next poll is 6 hours away, not at the next run of the schedule', async () => {
@@ -141,28 +141,28 @@ describe('subscriptions to upstream hubs', () => {
     const plain = await running.service.ingester.pollSource('plain');
     expect(pushed.kind).toBe('updated');
     expect(plain.kind).toBe('updated');
-    const nextPushed = new Date(status('pushed')!.nextPollAt!).getTime();
+    const nextPushed = new Date((await status('pushed'))!.nextPollAt!).getTime();
     expect(nextPushed).toBeGreaterThanOrEqual(clock.getTime() + 6 * 3600_000);
-    expect(new Date(status('plain')!.nextPollAt!).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60_000);
+    expect(new Date((await status('plain'))!.nextPollAt!).getTime() - Date.now()).toBeLessThanOrEqual(15 * 60_000);
     // Polling the same feed again asks nothing more of the hub.
     await settle();
     expect(hub.requests).toHaveLength(1);
   });
 
   it('stores a signed push through the poll pipeline and shows it in the related feed at once', async () => {
-    const before = status('pushed')!.itemCount;
+    const before = (await status('pushed'))!.itemCount;
     expect(await relatedTitles()).not.toContain(PUSHED.title);
     const results = await hub.push(up.url('/feed.xml'), rss([PUSHED, ...FIRST]));
     expect(results).toEqual([{ callback: `${TEST_BASE}/websub/callback/pushed`, status: 202 }]);
     // The response came after the commit: the related feed shows the item on the next request.
     expect(await relatedTitles()).toContain(PUSHED.title);
-    expect(status('pushed')).toMatchObject({ itemCount: before + 1, lastPushAt: clock.toISOString(), pushed: true });
+    expect(await status('pushed')).toMatchObject({ itemCount: before + 1, lastPushAt: clock.toISOString(), pushed: true });
   });
 
   it('acknowledges a push whose signature does not match (or is missing) and stores nothing', async () => {
     const forged: Item = { title: 'Karabakh forged news', link: 'https://upstream.example/forged', date: 'Fri, 20 Nov 2026 09:40:00 GMT' };
     const body = rss([forged, PUSHED, ...FIRST]);
-    const before = status('pushed')!;
+    const before = (await status('pushed'))!;
     const lastPushAt = before.lastPushAt;
     clock = new Date(clock.getTime() + 60_000);
     const attempts: ((secret: string | null) => string | null)[] = [
@@ -176,7 +176,7 @@ describe('subscriptions to upstream hubs', () => {
       expect(await hub.push(up.url('/feed.xml'), body, { sign: attempt })).toEqual([{ callback: `${TEST_BASE}/websub/callback/pushed`, status: 202 }]);
     }
     expect(await relatedTitles()).not.toContain(forged.title);
-    expect(status('pushed')).toMatchObject({ itemCount: before.itemCount, lastPushAt });
+    expect(await status('pushed')).toMatchObject({ itemCount: before.itemCount, lastPushAt });
     // Every algorithm WebSub names is accepted when the signature matches.
     for (const method of ['sha1', 'sha384', 'sha512']) {
       const item = { ...forged, title: `Karabakh signed with ${method}`, link: `https://upstream.example/${method}` };
@@ -187,15 +187,15 @@ describe('subscriptions to upstream hubs', () => {
   });
 
   it('answers a push over FETCH_MAX_BYTES with 413, storing nothing', async () => {
-    const before = status('pushed')!.itemCount;
+    const before = (await status('pushed'))!.itemCount;
     const huge = `${rss(FIRST)}${' '.repeat(5 * 1024 * 1024 + 1)}`;
     const code = await post(`${running.origin}/websub/callback/pushed`, huge, { 'content-type': 'application/rss+xml', 'x-hub-signature': 'sha256=00' });
     expect(code).toBe(413);
-    expect(status('pushed')!.itemCount).toBe(before);
+    expect((await status('pushed'))!.itemCount).toBe(before);
   });
 
   it('renews the lease before it ends, with the same callback and secret', async () => {
-    const leaseEnd = new Date(status('pushed')!.leaseEndsAt!).getTime();
+    const leaseEnd = new Date((await status('pushed'))!.leaseEndsAt!).getTime();
     const secret = hub.requests[0]!.secret;
     clock = new Date(leaseEnd - 2 * DAY);
     await running.service.ingester.renewPushLeases();
@@ -208,13 +208,13 @@ describe('subscriptions to upstream hubs', () => {
     expect(hub.requests).toHaveLength(2);
     expect(hub.requests[1]).toEqual({ ...hub.requests[0], secret });
     expect(hub.verifications[1]).toMatchObject({ verified: true });
-    expect(status('pushed')).toMatchObject({ pushed: true, leaseEndsAt: new Date(clock.getTime() + LEASE * 1000).toISOString() });
+    expect(await status('pushed')).toMatchObject({ pushed: true, leaseEndsAt: new Date(clock.getTime() + LEASE * 1000).toISOString() });
   });
 
   it('keeps its subscriptions across a restart: the lease, and the secret pushes are checked with', async () => {
     await running.close();
     running = await startService({ contentDir, dataDir: running.dataDir, env: { WEBSUB_SUBSCRIBE: 'on' }, now: () => clock });
-    expect(status('pushed')).toMatchObject({ pushed: true, hub: hub.url });
+    expect(await status('pushed')).toMatchObject({ pushed: true, hub: hub.url });
     const item = { ...PUSHED, title: 'Karabakh news after a restart', link: 'https://upstream.example/restart' };
     expect(await hub.push(up.url('/feed.xml'), rss([item, PUSHED, ...FIRST]))).toEqual([
       { callback: `${TEST_BASE}/websub/callback/pushed`, status: 202 },
@@ -231,7 +231,7 @@ describe('subscriptions to upstream hubs', () => {
     expect(hub.verifications.at(-1)).toMatchObject({ verified: true });
     expect(hub.subscribers.size).toBe(0);
     expect(running.service.store.pushSubscription('pushed')).toBeNull();
-    expect(status('pushed')).toBeUndefined();
+    expect(await status('pushed')).toBeUndefined();
     const body = rss([PUSHED, ...FIRST]);
     const res = await post(`${running.origin}/websub/callback/pushed`, body, { 'content-type': 'application/rss+xml', 'x-hub-signature': sign(body, secret) });
     expect(res).toBe(410);

@@ -1,0 +1,269 @@
+import type { RetentionPolicy } from '../../config.ts';
+import type { ItemToStore, PollResult } from '../../model/poll.ts';
+import { contentHash, type ItemColumns } from '../hash.ts';
+import type { Queryable } from './database.ts';
+import { wanted } from '../relating.ts';
+import { RELATIONS_OF, RelationChanges, type PgRelationTable, type StoredRelationRow } from './relations.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Tombstones are kept at least this long, whatever the age limit. */
+const TOMBSTONE_MIN_DAYS = 30;
+
+/** What an upsert needs to know about the stored item with the same key, and the key's tombstone. */
+interface ExistingRow {
+  key: string;
+  /** null: no tombstone; 1: removed by the cap on related items; 0: removed as an unrelated item. */
+  tombstone: number | null;
+  id: number | null;
+  published_at: number | null;
+  content_hash: string | null;
+  is_related: number | null;
+  /** The stored item's relations (empty when it has none or there is no item). */
+  stored: StoredRelationRow[];
+}
+
+/** What a poll counts; null when nothing is counted (bulk loads). */
+type Counts = Pick<PollResult, 'inserted' | 'updated' | 'unchanged' | 'tombstoned' | 'deleted' | 'relatedCapped' | 'publishedChanged'>;
+
+/** Item rows to insert or update, as the column arrays `unnest` takes (ItemColumns order, then the hash). */
+class ItemRows {
+  readonly url: (string | null)[] = [];
+  readonly title: string[] = [];
+  readonly summary: string[] = [];
+  readonly contentHtml: string[] = [];
+  readonly language: (string | null)[] = [];
+  readonly categories: string[] = [];
+  readonly author: (string | null)[] = [];
+  readonly publishedAt: number[] = [];
+  readonly updatedAt: number[] = [];
+  readonly hash: string[] = [];
+  get length(): number {
+    return this.hash.length;
+  }
+  add(row: Readonly<ItemColumns>, hash: string): void {
+    this.url.push(row[0]);
+    this.title.push(row[1]);
+    this.summary.push(row[2]);
+    this.contentHtml.push(row[3]);
+    this.language.push(row[4]);
+    this.categories.push(row[5]);
+    this.author.push(row[6]);
+    this.publishedAt.push(row[7]);
+    this.updatedAt.push(row[8]);
+    this.hash.push(hash);
+  }
+  columns(): unknown[] {
+    return [this.url, this.title, this.summary, this.contentHtml, this.language, this.categories, this.author, this.publishedAt, this.updatedAt, this.hash];
+  }
+}
+
+/** unnest's column list for ItemRows, its arrays starting at parameter `from`. */
+const itemArrays = (from: number): string =>
+  ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text'].map((t, i) => `$${from + i}::${t}[]`).join(', ');
+const ITEM_FIELDS = 'url, title, summary, content_html, language, categories, author, published_at, updated_at, content_hash';
+
+/**
+ * Splits a listing into rounds in which each key appears once: the k-th occurrence of a key goes to round k, so
+ * applying the rounds in order stores what storing the entries one by one would (a repeated key updates the row
+ * its first occurrence wrote), with one statement per kind of write and round instead of one per item.
+ */
+function rounds(entries: readonly ItemToStore[]): ItemToStore[][] {
+  const seen = new Map<string, number>();
+  const out: ItemToStore[][] = [];
+  for (const e of entries) {
+    const n = seen.get(e.item.key) ?? 0;
+    seen.set(e.item.key, n + 1);
+    (out[n] ??= []).push(e);
+  }
+  return out;
+}
+
+export type PgItemTable = ReturnType<typeof itemTable>;
+
+/**
+ * Upstream items (table `items`): upsert by (source, key) with change detection by content hash, when each was
+ * last listed, and retention, whose deletions leave tombstones; see sqlite/items.ts, whose rules this follows
+ * exactly. A listing is read in one query and written in a handful, whatever its length.
+ */
+export function itemTable(relations: PgRelationTable) {
+  async function upsertRound(on: Queryable, sourceId: string, entries: readonly ItemToStore[], now: number, result: Counts | null, touched: Set<string>): Promise<void> {
+    const { rows: found } = await on.query<ExistingRow>({
+      name: 'kabar-items-existing',
+      text: `SELECT k.key, t.related_cap AS tombstone, i.id, i.published_at, i.content_hash, i.is_related,
+          ${RELATIONS_OF} AS stored
+        FROM unnest($2::text[]) AS k(key)
+        LEFT JOIN tombstones t ON t.source_id = $1 AND t.item_key = k.key
+        LEFT JOIN items i ON i.source_id = $1 AND i.item_key = k.key`,
+      values: [sourceId, entries.map((e) => e.item.key)],
+    });
+    const byKey = new Map(found.map((r) => [r.key, r]));
+    const untombstoned: string[] = [];
+    const inserts = new ItemRows();
+    const insertKeys: string[] = [];
+    const insertRelated: number[] = [];
+    const inserted: { key: string; publishedAt: number; entry: ItemToStore }[] = [];
+    const updates = new ItemRows();
+    const updateIds: number[] = [];
+    const changes = new RelationChanges();
+
+    for (const entry of entries) {
+      const { item } = entry;
+      const row0 = byKey.get(item.key)!;
+      if (row0.tombstone !== null) {
+        // A tombstone holds back an item that relates to nothing, and one cut by the cap on related items; an item
+        // pruned while unrelated that comes back related to one of our articles is stored again.
+        if (row0.tombstone === 1 || entry.articleIds.length === 0) {
+          if (result) result.tombstoned++;
+          continue;
+        }
+        untombstoned.push(item.key);
+      }
+      const existing = row0.id === null ? null : (row0 as ExistingRow & { id: number; published_at: number });
+      // A missing date is the first-seen time, and stays so on every later poll.
+      const publishedAt = item.publishedAt?.getTime() ?? existing?.published_at ?? now;
+      const row: ItemColumns = [
+        item.url,
+        item.title,
+        item.summary,
+        item.contentHtml,
+        item.language,
+        JSON.stringify(item.categories),
+        item.author,
+        publishedAt,
+        Math.max(item.updatedAt?.getTime() ?? publishedAt, publishedAt),
+      ];
+      const hash = contentHash(row);
+      if (!existing) {
+        inserts.add(row, hash);
+        insertKeys.push(item.key);
+        insertRelated.push(entry.articleIds.length > 0 ? 1 : 0);
+        inserted.push({ key: item.key, publishedAt, entry });
+        if (result) {
+          result.inserted++;
+          if (entry.articleIds.length > 0) result.publishedChanged = true;
+        }
+        continue;
+      }
+      const changed = existing.content_hash !== hash;
+      if (changed) {
+        updates.add(row, hash);
+        updateIds.push(existing.id);
+        if (existing.published_at !== publishedAt) {
+          changes.movedIds.push(existing.id);
+          changes.movedTo.push(publishedAt);
+        }
+      }
+      // is_related is 0 exactly when the item has no relation: nothing to compare for an unrelated item.
+      // Unchanged text keeps the stored scores of relations that stay (see sqlite/relations.ts `set`).
+      const relChanged =
+        !(existing.is_related === 0 && entry.articleIds.length === 0) &&
+        relations.set(changes, existing.id, publishedAt, existing.stored, entry, { touched, rescore: changed });
+      // Changed text of a related item shows wherever it is related (unchanged relations: before equals after).
+      if (changed) for (const a of entry.articleIds) touched.add(a);
+      if (result) {
+        if (changed) result.updated++;
+        else result.unchanged++;
+        if (relChanged || (changed && (existing.is_related === 1 || entry.articleIds.length > 0))) result.publishedChanged = true;
+      }
+    }
+
+    if (untombstoned.length > 0) {
+      await on.query('DELETE FROM tombstones WHERE source_id = $1 AND item_key = ANY($2::text[])', [sourceId, untombstoned]);
+    }
+    if (inserts.length > 0) {
+      const { rows: ids } = await on.query<{ id: number; item_key: string }>(
+        `INSERT INTO items (source_id, first_seen_at, last_seen_at, item_key, is_related, ${ITEM_FIELDS})
+         SELECT $1, $2, $2, u.* FROM unnest($3::text[], $4::int[], ${itemArrays(5)}) AS u
+         RETURNING id, item_key`,
+        [sourceId, now, insertKeys, insertRelated, ...inserts.columns()],
+      );
+      const idOf = new Map(ids.map((r) => [r.item_key, r.id]));
+      for (const n of inserted) {
+        for (const [a, r] of wanted(n.entry, null)) {
+          changes.rows.add(a, idOf.get(n.key)!, n.publishedAt, r);
+          touched.add(a);
+        }
+      }
+    }
+    if (updates.length > 0) {
+      await on.query(
+        `UPDATE items i SET url = u.url, title = u.title, summary = u.summary, content_html = u.content_html, language = u.language,
+           categories = u.categories, author = u.author, published_at = u.published_at, updated_at = u.updated_at, content_hash = u.content_hash
+         FROM unnest($1::bigint[], ${itemArrays(2)}) AS u(id, ${ITEM_FIELDS})
+         WHERE i.id = u.id`,
+        [updateIds, ...updates.columns()],
+      );
+    }
+    await relations.apply(on, changes);
+  }
+
+  /** Stores a listing's items in order; `touched` collects the articles whose related items they changed. */
+  async function upsertAll(on: Queryable, sourceId: string, entries: readonly ItemToStore[], now: number, result: Counts | null, touched: Set<string>): Promise<void> {
+    for (const round of rounds(entries)) await upsertRound(on, sourceId, round, now, result, touched);
+  }
+
+  /**
+   * Deletes the items `doomed` selects (`id, item_key, is_related`; its parameters from $3 on) with their
+   * relations, leaving tombstones, in one statement; returns how many, and adds their articles to `touched`.
+   */
+  async function deleteWithTombstones(on: Queryable, sourceId: string, now: number, doomed: string, params: unknown[], touched: Set<string>): Promise<number> {
+    const { rows } = await on.query<{ n: number; articles: string[] }>(
+      `WITH doomed AS (${doomed}),
+       rel AS (DELETE FROM relations r USING doomed d WHERE r.item_id = d.id RETURNING r.article_id),
+       gone AS (DELETE FROM items i USING doomed d WHERE i.id = d.id RETURNING i.id),
+       tomb AS (
+         INSERT INTO tombstones (source_id, item_key, deleted_at, related_cap) SELECT $1, item_key, $2, is_related FROM doomed
+         ON CONFLICT (source_id, item_key) DO UPDATE SET deleted_at = excluded.deleted_at, related_cap = excluded.related_cap)
+       SELECT (SELECT count(*) FROM gone)::int AS n, ARRAY(SELECT DISTINCT article_id FROM rel) AS articles`,
+      [sourceId, now, ...params],
+    );
+    const r = rows[0]!;
+    for (const a of r.articles) touched.add(a);
+    return r.n;
+  }
+
+  /**
+   * Retention of one source (README, "Retention"): unrelated items by age since last listed and by count, related
+   * items by their own cap only. Deleted items leave tombstones. Each step sees the previous one's deletions.
+   */
+  async function applyRetention(on: Queryable, sourceId: string, retention: RetentionPolicy, listedAt: number | null, now: number, result: Counts, touched: Set<string>): Promise<void> {
+    // Unrelated items the source has not listed since the cut-off; the current listing (last_seen_at = listed_at)
+    // counts as seen now.
+    const expired = await deleteWithTombstones(
+      on, sourceId, now,
+      'SELECT id, item_key, is_related FROM items WHERE source_id = $1 AND is_related = 0 AND last_seen_at < $3 AND last_seen_at <> $4',
+      [now - retention.maxAgeDays * DAY_MS, listedAt ?? -1],
+      touched,
+    );
+    // Unrelated (0) or related (1) items beyond the first N, the most recently listed first.
+    const beyond = 'SELECT id, item_key, is_related FROM items WHERE source_id = $1 AND is_related = $3 ORDER BY last_seen_at DESC, published_at DESC, id DESC OFFSET $4';
+    const excess = await deleteWithTombstones(on, sourceId, now, beyond, [0, retention.maxItemsPerSource], touched);
+    const capped = await deleteWithTombstones(on, sourceId, now, beyond, [1, retention.maxRelatedItemsPerSource], touched);
+    result.deleted += expired + excess + capped;
+    result.relatedCapped += capped;
+    if (capped > 0) result.publishedChanged = true;
+    // A tombstone only matters while the upstream feed may still list its item (see sqlite/items.ts).
+    await on.query('DELETE FROM tombstones WHERE source_id = $1 AND deleted_at < $2', [
+      sourceId,
+      now - Math.max(retention.maxAgeDays, TOMBSTONE_MIN_DAYS) * DAY_MS,
+    ]);
+  }
+
+  return {
+    upsertAll,
+    applyRetention,
+    /** The items of a listing were last seen at `at` (rows already at `at`, just inserted, are not written again). */
+    markListed: async (on: Queryable, sourceId: string, keys: readonly string[], at: number): Promise<void> => {
+      await on.query('UPDATE items SET last_seen_at = $1 WHERE source_id = $2 AND item_key = ANY($3::text[]) AND last_seen_at <> $1', [at, sourceId, keys]);
+    },
+    /** The items last seen at `listedAt` (the previous listing) were seen until `until`. */
+    seenUntil: async (on: Queryable, sourceId: string, listedAt: number, until: number): Promise<void> => {
+      await on.query('UPDATE items SET last_seen_at = $1 WHERE source_id = $2 AND is_related IN (0, 1) AND last_seen_at = $3', [until, sourceId, listedAt]);
+    },
+    hasRelated: async (on: Queryable, sourceId: string): Promise<boolean> =>
+      (await on.query('SELECT 1 FROM items WHERE source_id = $1 AND is_related = 1 LIMIT 1', [sourceId])).rowCount === 1,
+    count: async (on: Queryable, sourceId: string): Promise<number> =>
+      (await on.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE source_id = $1', [sourceId])).rows[0]?.n ?? 0,
+  };
+}
