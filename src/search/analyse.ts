@@ -76,7 +76,8 @@ export function guessLanguage(ws: readonly string[], fallback: string | null): s
  * each stemmed by the language's Snowball stemmer (a language without one keeps its folded words).
  */
 export function terms(text: string, language: string | null): string[] {
-  const stem = (language && STEMMERS[baseLanguage(language)]) || null;
+  const lang = language ? baseLanguage(language) : null;
+  const stem = lang && STEMMERS[lang] ? memoStem(lang, STEMMERS[lang]) : null;
   const out: string[] = [];
   for (const w of words(text)) {
     if (w.length < 2 || STOP.has(w) || /^\d+$/.test(w)) continue;
@@ -84,6 +85,26 @@ export function terms(text: string, language: string | null): string[] {
     if (t.length >= 2 && !STOP.has(t)) out.push(t);
   }
   return out;
+}
+
+/** Words stemmed so far, per language: Snowball costs microseconds a word, and news repeats its words. */
+const stems = new Map<string, Map<string, string>>();
+/** Bound on the words remembered per language (about 100 bytes each); past it the memo starts over. */
+const MEMO_MAX = 50_000;
+
+function memoStem(lang: string, stem: (word: string) => string): (word: string) => string {
+  let memo = stems.get(lang);
+  if (!memo) stems.set(lang, (memo = new Map<string, string>()));
+  const m = memo;
+  return (w) => {
+    let t = m.get(w);
+    if (t === undefined) {
+      if (m.size >= MEMO_MAX) m.clear();
+      t = stem(w);
+      m.set(w, t);
+    }
+    return t;
+  };
 }
 
 /** `pt-BR` → `pt`. */

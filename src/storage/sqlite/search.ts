@@ -38,9 +38,6 @@ export function searchTable(db: SqliteDatabase) {
     ),
     dropTerms: db.prepare<[string]>('UPDATE article_terms SET df = df - 1 WHERE term IN (SELECT value FROM json_each(?))'),
     purgeTerms: db.prepare('DELETE FROM article_terms WHERE df <= 0'),
-    df: db.prepare<[string], { term: string; df: number }>(
-      'SELECT t.term, t.df FROM json_each(?) j JOIN article_terms t ON t.term = j.value',
-    ),
     search: db.prepare<[string, number], { rowid: number; article_id: string; rank: number }>(
       `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
        FROM article_search s JOIN article_index a ON a.rowid = s.rowid
@@ -53,15 +50,21 @@ export function searchTable(db: SqliteDatabase) {
        ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
     ),
     optimize: db.prepare("INSERT INTO article_search (article_search) VALUES ('optimize')"),
-    containing: db.prepare<[string, string], { rowid: number }>(
-      'SELECT rowid FROM article_search WHERE article_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))',
+    docTermsOf: db.prepare<[string], { rowid: number; terms: string }>(
+      'SELECT rowid, terms FROM article_doc_terms WHERE rowid IN (SELECT value FROM json_each(?))',
     ),
+    allTerms: db.prepare<[], { term: string; df: number }>('SELECT term, df FROM article_terms'),
   };
 
   /** Article count, kept in memory: read on every search, changed only by `index`. */
   let articles = q.count.get()!.n;
   /** Rowids by article id, for searches restricted to some articles (loaded on first use). */
   let rowids: Map<string, number> | null = null;
+  /**
+   * Document frequencies, in memory (loaded on first use, kept by `index`): an item's terms are looked up at once,
+   * and an item sharing no rare term with any article never reaches the index. About 100 bytes per term.
+   */
+  let dfs: Map<string, number> | null = null;
 
   function remove(rowid: number): void {
     const doc = q.docTerms.get(rowid);
@@ -71,6 +74,8 @@ export function searchTable(db: SqliteDatabase) {
   }
 
   const index = db.transaction((docs: readonly ArticleDoc[], removed: readonly string[]): void => {
+    // Read again on the next search (also when this transaction fails).
+    dfs = null;
     for (const articleId of removed) {
       const row = q.row.get(articleId);
       if (!row) continue;
@@ -100,7 +105,12 @@ export function searchTable(db: SqliteDatabase) {
   const search: SyncArticleSearch = {
     termStats(terms: readonly string[]): TermStats {
       const df = new Map<string, number>();
-      if (articles > 0 && terms.length > 0) for (const r of q.df.all(JSON.stringify(terms))) df.set(r.term, r.df);
+      if (articles === 0 || terms.length === 0) return { articles, df };
+      dfs ??= new Map(q.allTerms.all().map((r) => [r.term, r.df]));
+      for (const t of terms) {
+        const n = dfs.get(t);
+        if (n !== undefined) df.set(t, n);
+      }
       return { articles, df };
     },
     search(terms, limit, only = null): ArticleHit[] {
@@ -117,10 +127,12 @@ export function searchTable(db: SqliteDatabase) {
       }
       const hits = rows.map((r) => ({ articleId: r.article_id, rank: r.rank, terms: [] as string[] }));
       if (hits.length === 0) return hits;
-      // Which terms each hit contains: one lookup per term among the hits' rows.
+      // Which terms each hit contains, from its distinct terms (one read for all hits, not one search per term).
       const byRow = new Map(rows.map((r, i) => [r.rowid, hits[i]!]));
-      const inRows = JSON.stringify(rows.map((r) => r.rowid));
-      for (const term of terms) for (const r of q.containing.all(literal(term), inRows)) byRow.get(r.rowid)!.terms.push(term);
+      for (const r of q.docTermsOf.all(JSON.stringify(rows.map((x) => x.rowid)))) {
+        const has = new Set(JSON.parse(r.terms) as string[]);
+        byRow.get(r.rowid)!.terms.push(...terms.filter((t) => has.has(t)));
+      }
       return hits;
     },
   };
