@@ -23,7 +23,7 @@ const anyOf = (terms: readonly string[]): string => terms.map((t) => `'${t.repla
  * frequencies (the tsvector's positions with their weights) and the articles' term counts, so that both
  * backends relate an item to the same articles with the same scores. ts_rank is not used: its scale is not
  * BM25's, and the documented threshold is on BM25. A tsvector keeps at most 256 positions of a term, none past
- * 16,383: a longer body counts fewer occurrences than FTS5 would (bodies are indexed shortened: relate-targets.ts).
+ * 16,383: a very long body counts fewer occurrences than FTS5 would.
  */
 export function searchTable(db: PgDatabase) {
   /** Indexed articles and their terms in all, for IDF and average length; read again after this replica indexes. */
