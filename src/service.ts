@@ -134,8 +134,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
     retention: config.retention,
     logger,
     now,
-    targets: () => relateTargets(content.current),
-    search: await store.articleSearch(),
+    targets: () => relateTargets(content.current, config.relateByContent),
+    // RELATE_BY_CONTENT=off: no article index, by rules only (nothing is indexed at start or after an edit).
+    search: config.relateByContent ? await store.articleSearch() : null,
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
     onPublishedChange: publish,
     push: subscriber,

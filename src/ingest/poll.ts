@@ -1,5 +1,5 @@
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
-import type { PollResult } from '../model/poll.ts';
+import type { ItemToStore, PollResult, Relating } from '../model/poll.ts';
 import type { HubLink } from '../model/push.ts';
 import type { Source, SourceStatePatch } from '../model/source.ts';
 import type { Awaitable, Store } from '../storage/store.ts';
@@ -143,8 +143,11 @@ export async function ingestText(
   const items = normaliseFeed(feed, { feedUrl: input.feedUrl, sourceLanguage: source.language, now: input.at });
   onStage('relate');
   const relate = deps.relater();
-  // Every item related before the commit: on PostgreSQL its searches are round trips, awaited outside the transaction.
-  const related = await Promise.all(items.map(async (item) => ({ item, ...(await relate(item)) })));
+  // Every item related before the commit: on PostgreSQL its searches are round trips, awaited outside the
+  // transaction. By rules only (or over SQLite's index) every answer is already there: no promise per item.
+  const answers = items.map((item) => relate(item));
+  const settled = answers.some((a) => a instanceof Promise) ? await Promise.all(answers.map((a) => Promise.resolve(a))) : (answers as Relating[]);
+  const related: ItemToStore[] = items.map((item, i) => ({ item, ...settled[i]! }));
   onStage('store');
   const result = await store.commitPoll(source.id, related, { ...state, siteUrl: info.siteUrl, feedTitle: info.title }, retention, input.at);
   return { result, feed: parsed, truncated };

@@ -9,13 +9,21 @@ import { compileContentRelater, RELATE_TUNING } from './relate-content.ts';
 const INDEX_BATCH = 100;
 /** The text fingerprint of an article related by its rules only (nothing indexed). */
 const NO_TEXT = '-';
+/**
+ * Store meta key: what the stored relations of every item were last computed from. Rules only
+ * (RELATE_BY_CONTENT=off): the fingerprint of the rules, as on main. By content: CONTENT, and then each article's
+ * own fingerprint in the article index says whether its relations are current. 'relating' while a full pass runs.
+ */
+const RELATED_BY_KEY = 'relate-rules';
+const CONTENT = 'content';
+const RELATING = 'relating';
 
 export interface RelateAllDeps {
   store: Store;
   logger: Logger;
   /** The current articles: their text, rules and excludes. */
   targets: () => readonly RelateTarget[];
-  /** The store's article index (null: rules only). */
+  /** The store's article index (null: RELATE_BY_CONTENT=off, rules only: nothing is indexed). */
   search: ArticleSearch | null;
   /** Called after each batch that changed a relation, with the articles whose related items changed. */
   onPublishedChange: (articles: readonly string[]) => void;
@@ -26,12 +34,13 @@ export interface RelateAllDeps {
 }
 
 /**
- * Relating stored items again after articles changed (a content edit, or a start after one): only the articles
- * whose text, rules or excludes changed, and only their relations, so the others' feeds keep their bytes.
+ * Relating stored items again after articles changed (a content edit, or a start after one). By content: only the
+ * articles whose text, rules or excludes changed, and only their relations, so the others' feeds keep their bytes.
+ * By rules only (RELATE_BY_CONTENT=off): every item, when the rules changed, as on main.
  */
 export interface RelateAll {
   /**
-   * Brings the article index up to date with the content (changed articles analysed and indexed again, removed
+   * By content: brings the article index up to date with the content (changed articles analysed and indexed again, removed
    * ones dropped), then recomputes the relations of every stored item with the changed articles, in batches that
    * yield to the event loop, so the server keeps answering; a newer call supersedes a running one. Never rejects:
    * a failure is logged.
@@ -56,9 +65,40 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
   let relating: Promise<void> | null = null;
   const yieldNow = () => new Promise((resolve) => setImmediate(resolve));
 
+  /**
+   * Relating by rules only (RELATE_BY_CONTENT=off), as main does: every stored item related again when the rules
+   * differ from those the stored relations were computed with (seconds at 100k items), else nothing at all; the
+   * article index is neither read nor written.
+   */
+  async function rulesPass(run: number): Promise<void> {
+    const targets = deps.targets();
+    const fingerprint = createHash('sha256').update(JSON.stringify(targets)).digest('hex');
+    if ((await store.getMeta(RELATED_BY_KEY)) === fingerprint) return;
+    const relate = compileContentRelater(targets, null);
+    const started = performance.now();
+    // A pass cut short (superseded, stopped, crashed) leaves this: the next one relates every item again.
+    await store.setMeta(RELATED_BY_KEY, RELATING);
+    let touched = 0;
+    for (let after: number | null = 0; after !== null; ) {
+      if (run !== latest || deps.stopped()) return;
+      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch, null);
+      if (batch.touched.length > 0) {
+        touched += batch.touched.length;
+        deps.onPublishedChange(batch.touched);
+      }
+      after = batch.next;
+      if (after !== null) await yieldNow();
+    }
+    await store.setMeta(RELATED_BY_KEY, fingerprint);
+    logger.info({ ms: Math.round(performance.now() - started), touched }, 'stored items related to the current rules');
+  }
+
   async function pass(run: number): Promise<void> {
+    if (deps.search === null) return rulesPass(run);
     const superseded = () => run !== latest || deps.stopped();
     const targets = deps.targets();
+    // Relations last computed by rules only (or never, or by a pass cut short): every article's are computed again.
+    const byContentBefore = (await store.getMeta(RELATED_BY_KEY)) === CONTENT;
     const stored = new Map((await store.indexedArticles()).map((a) => [a.articleId, a]));
     const current = new Set(targets.map((t) => t.articleId));
     const removed = [...stored.keys()].filter((id) => !current.has(id));
@@ -84,10 +124,13 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     // Relations are computed again for the articles whose relations were computed from something else (or never),
     // and dropped for the removed ones.
     const fingerprints = new Map(targets.map((t) => [t.articleId, relateFingerprint(t)]));
-    const changed = targets.filter((t) => stored.get(t.articleId)?.related !== fingerprints.get(t.articleId)).map((t) => t.articleId);
+    const changed = targets
+      .filter((t) => !byContentBefore || stored.get(t.articleId)?.related !== fingerprints.get(t.articleId))
+      .map((t) => t.articleId);
     if (changed.length === 0 && removed.length === 0) return;
+    if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, RELATING);
     // Every article changed (a first start, a new analysis): no restriction to check per item.
-    const scope = changed.length === targets.length && removed.length === 0 ? null : new Set([...changed, ...removed]);
+    const scope = !byContentBefore || (changed.length === targets.length && removed.length === 0) ? null : new Set([...changed, ...removed]);
     const relate = compileContentRelater(targets, deps.search, scope);
     let touched = 0;
     for (let after: number | null = 0; after !== null; ) {
@@ -105,6 +148,7 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     }
     await store.markArticlesRelated(changed.map((articleId) => ({ articleId, fingerprint: fingerprints.get(articleId)! })));
     if (removed.length > 0) await store.indexArticles([], removed);
+    if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, CONTENT);
     logger.info(
       { ms: Math.round(performance.now() - started), indexed: stale.length, removed: removed.length, related_again: changed.length, touched },
       'stored items related to the changed articles',

@@ -48,7 +48,7 @@ export function fixtureContent(): string {
 /** A store whose article index holds `snapshot`'s articles, and the service's relater over it. */
 export function indexedRelater(snapshot: ContentSnapshot, options: { rules?: boolean; body?: boolean } = {}): { store: SyncStore; relate: SyncContentRelater } {
   const store = openStore(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-relate-data-')));
-  const targets = relateTargets(snapshot);
+  const targets = relateTargets(snapshot, true);
   store.indexArticles(
     targets.map((t) => {
       const doc = t.text!.doc();

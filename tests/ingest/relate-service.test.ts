@@ -36,7 +36,9 @@ function rss(items: readonly LabelledItem[]): string {
 }
 
 let up: Upstream;
+/** The service with RELATE_BY_CONTENT=on (the feature under test), and one with it off, as by default. */
 let s: Running;
+let off: Running;
 let store: SyncStore;
 const chosen = readSet('tuning').filter((i) => [...RELATED, ...NEAR, ...IDLIB_ITEMS].includes(i.id));
 
@@ -44,13 +46,22 @@ beforeAll(async () => {
   up = await startUpstream({ '/wire.xml': serveBytes(rss(chosen), { 'content-type': 'application/rss+xml' }) });
   const contentDir = fixtureContent();
   fs.writeFileSync(path.join(contentDir, 'sources.yaml'), `- url: ${up.url('/wire.xml')}\n  id: wire\n  language: en\n`);
-  s = await startService({ contentDir });
+  s = await startService({ contentDir, env: { RELATE_BY_CONTENT: 'on' } });
   // The article index is built in the background at start; polls relate against it.
   await s.service.ingester.whenIdle();
   store = s.service.store as unknown as SyncStore;
   await s.service.ingester.pollAll();
+
+  // Off: the Karabakh article excludes one of the items its rule takes.
+  const offContent = fixtureContent();
+  fs.writeFileSync(path.join(offContent, 'sources.yaml'), `- url: ${up.url('/wire.xml')}\n  id: wire\n  language: en\n`);
+  edit(offContent, 'articles/rusia-2000-militan-timteng-karabakh/index.id.md', (t) => t.replace('relates:\n', `excludes:\n  - ${link('t010')}\nrelates:\n`));
+  off = await startService({ contentDir: offContent });
+  await off.service.ingester.whenIdle();
+  await off.service.ingester.pollAll();
 });
 afterAll(async () => {
+  await off?.close();
   await s?.close();
   await up?.close();
 });
@@ -106,5 +117,23 @@ describe('related items found from the article itself', () => {
       if (a.articleId === KARABAKH) expect(a.related).not.toBe(indexBefore.get(a.articleId));
       else expect(a.related).toBe(indexBefore.get(a.articleId));
     }
+  });
+});
+
+describe('with RELATE_BY_CONTENT off (the default)', () => {
+  const offStore = () => off.service.store as unknown as SyncStore;
+
+  test('an article without rules gets no item by its content alone, and nothing is indexed', () => {
+    expect(offStore().relatedForArticle(IDLIB, 50)).toEqual([]);
+    expect(offStore().indexedArticles()).toEqual([]);
+  });
+
+  test("a rule still relates, an excludes entry still takes one of its matches out, and each relation's why is the rule", () => {
+    const got = offStore().relatedForArticle(KARABAKH, 50).map((r) => r.url);
+    for (const id of RELATED.filter((i) => i !== 't010')) expect(got).toContain(link(id));
+    expect(got).not.toContain(link('t010'));
+    const why = offStore().relationReasons(KARABAKH, 50);
+    expect(why.length).toBe(got.length);
+    for (const r of why) expect(r).toMatchObject({ by: 'rule', score: 1, terms: expect.arrayContaining(['karabakh']) as unknown });
   });
 });
