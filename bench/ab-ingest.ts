@@ -21,6 +21,9 @@ interface ChildResult {
   items: number;
   medianWallMs: number;
   itemsPerSecond: number;
+  /** The poll's own CPU time (user + system): steadier than wall time on a shared machine. */
+  medianCpuMs: number;
+  itemsPerCpuSecond: number;
 }
 
 const median = (xs: number[]): number => {
@@ -46,6 +49,7 @@ async function child(root: string, feedUrl: string, contentDir: string, workDir:
   const retention = { maxItemsPerSource: 5000, maxAgeDays: 36_500, maxRelatedItemsPerSource: 5000 };
   const fetchPolicy = { timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds-ab' };
   const wall: number[] = [];
+  const cpu: number[] = [];
   let items = 0;
   for (let run = 0; run < warmup + runs; run++) {
     const dir = path.join(workDir, `ab-${run}`);
@@ -54,9 +58,14 @@ async function child(root: string, feedUrl: string, contentDir: string, workDir:
     try {
       const search = config.relateByContent ? store.articleSearch() : null;
       const ingester = createIngester({ store, sources: [source], fetchPolicy, retention, logger, targets: () => targets, search, onPublishedChange: () => {}, jitterMs: 0 });
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await ingester.pollSource(source.id);
-      if (run >= warmup) wall.push(performance.now() - t0);
+      if (run >= warmup) {
+        wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }
       const st = (await ingester.status())[0];
       if (st.lastStatus !== 200 || st.lastError) throw new Error(`poll failed: ${st.lastStatus} ${st.lastError}`);
       items = st.itemCount;
@@ -68,7 +77,15 @@ async function child(root: string, feedUrl: string, contentDir: string, workDir:
   }
   /* eslint-enable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access */
   const med = median(wall);
-  return { root, items, medianWallMs: Math.round(med * 10) / 10, itemsPerSecond: Math.round((items / med) * 1000) };
+  const medCpu = median(cpu);
+  return {
+    root,
+    items,
+    medianWallMs: Math.round(med * 10) / 10,
+    itemsPerSecond: Math.round((items / med) * 1000),
+    medianCpuMs: Math.round(medCpu * 10) / 10,
+    itemsPerCpuSecond: Math.round((items / medCpu) * 1000),
+  };
 }
 
 async function parent(a: string, b: string, rounds: number): Promise<void> {
@@ -85,6 +102,7 @@ async function parent(a: string, b: string, rounds: number): Promise<void> {
   const feedUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/feed.xml`;
   const self = fileURLToPath(import.meta.url);
   const results: Record<string, number[]> = { [a]: [], [b]: [] };
+  const perCpu: Record<string, number[]> = { [a]: [], [b]: [] };
   try {
     for (let round = 0; round < rounds; round++) {
       for (const root of round % 2 === 0 ? [a, b] : [b, a]) {
@@ -96,14 +114,21 @@ async function parent(a: string, b: string, rounds: number): Promise<void> {
         });
         const r = JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
         results[root]!.push(r.itemsPerSecond);
-        process.stdout.write(`round ${round + 1} ${path.basename(root)}: ${r.itemsPerSecond} items/s (median ${r.medianWallMs} ms for ${r.items} items)\n`);
+        perCpu[root]!.push(r.itemsPerCpuSecond);
+        process.stdout.write(
+          `round ${round + 1} ${path.basename(root)}: ${r.itemsPerSecond} items/s wall, ${r.itemsPerCpuSecond} items per CPU second (medians ${r.medianWallMs} ms, CPU ${r.medianCpuMs} ms, ${r.items} items)\n`,
+        );
       }
     }
   } finally {
     server.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
-  for (const root of [a, b]) process.stdout.write(`${root}: median of rounds ${median(results[root]!)} items/s [${results[root]!.join(', ')}]\n`);
+  for (const root of [a, b]) {
+    process.stdout.write(
+      `${root}: median of rounds ${median(results[root]!)} items/s wall [${results[root]!.join(', ')}], ${median(perCpu[root]!)} items per CPU second [${perCpu[root]!.join(', ')}]\n`,
+    );
+  }
 }
 
 const args = process.argv.slice(2);
