@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import escapeHtml from 'escape-html';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { buildFeed } from '../../src/feeds/build.ts';
 import { Urls } from '../../src/feeds/catalog.ts';
 import { RENDERERS } from '../../src/feeds/render.ts';
@@ -122,6 +124,13 @@ describe('related items found from the article itself', () => {
 
 describe('with RELATE_BY_CONTENT off (the default)', () => {
   const offStore = () => off.service.store as unknown as SyncStore;
+
+  test('it is off unless set to on, and a value other than on or off is refused, naming it', () => {
+    expect(loadConfig({}).relateByContent).toBe(false);
+    expect(loadConfig({ RELATE_BY_CONTENT: 'on' }).relateByContent).toBe(true);
+    expect(() => loadConfig({ RELATE_BY_CONTENT: 'yes' })).toThrow(ConfigError);
+    expect(() => loadConfig({ RELATE_BY_CONTENT: 'yes' })).toThrow(/RELATE_BY_CONTENT must be "on" or "off"/);
+  });
 
   test('an article without rules gets no item by its content alone, and nothing is indexed', () => {
     expect(offStore().relatedForArticle(IDLIB, 50)).toEqual([]);
