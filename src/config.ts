@@ -33,6 +33,12 @@ export interface Config {
    * front"), for a CDN to purge them; null: no purges, shared caches keep copies for their s-maxage.
    */
   purgeWebhook: string | null;
+  /**
+   * RELATE_BY_CONTENT: relate upstream items to our articles by the articles' own text (README, "Related items"),
+   * besides the editors' `relates` rules. Experimental, off by default: off, relating is by rules only and no
+   * article is indexed.
+   */
+  relateByContent: boolean;
 }
 
 /** The built-in WebSub hub (README, "WebSub"). */
@@ -101,6 +107,7 @@ const envSchema = z.object({
   WEBSUB_ALLOW_PRIVATE_CALLBACKS: z.enum(['true', 'false']).default('false'),
   DATABASE_URL: z.string().optional(),
   PURGE_WEBHOOK: z.string().optional(),
+  RELATE_BY_CONTENT: z.enum(['on', 'off'], { message: 'RELATE_BY_CONTENT must be "on" or "off"' }).default('off'),
 });
 
 /** Normalises a base URL: absolute http(s), no query or fragment, no trailing slash. */
@@ -211,5 +218,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hub: { outsideHubs: [...new Set(outsideHubs)], allowPrivateCallbacks: e.WEBSUB_ALLOW_PRIVATE_CALLBACKS === 'true' },
     databaseUrl: e.DATABASE_URL === undefined ? null : databaseUrl(e.DATABASE_URL),
     purgeWebhook: e.PURGE_WEBHOOK === undefined ? null : purgeWebhookUrl(e.PURGE_WEBHOOK),
+    relateByContent: e.RELATE_BY_CONTENT === 'on',
   };
 }

@@ -11,6 +11,7 @@ import { Urls } from './feeds/catalog.ts';
 import { createApp } from './http/app.ts';
 import { createServer } from './http/server.ts';
 import { createIngester, type Ingester } from './ingest/ingester.ts';
+import { RELATE_TUNING } from './ingest/relate-content.ts';
 import { LiveSources } from './ingest/sources.ts';
 import { createPushCallback } from './ingest/websub/callback.ts';
 import { baseUrlIsPublic, createSubscriber, type Subscriber } from './ingest/websub/subscriber.ts';
@@ -133,7 +134,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
     retention: config.retention,
     logger,
     now,
-    targets: () => relateTargets(content.current),
+    targets: () => relateTargets(content.current, config.relateByContent),
+    // RELATE_BY_CONTENT=off: no article index, by rules only (nothing is indexed at start or after an edit).
+    search: config.relateByContent ? await store.articleSearch() : null,
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
     onPublishedChange: publish,
     push: subscriber,
@@ -187,6 +190,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
     readers,
     readerReport: report,
     adminToken: config.adminToken,
+    relationReasons: (articleId, limit) => store.relationReasons(articleId, limit),
+    relateThreshold: RELATE_TUNING.threshold,
     hub,
   });
   const server = createServer(app, cache, metrics, readers);

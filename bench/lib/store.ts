@@ -3,7 +3,7 @@
  * loading synthetic items (through the SQLite backend's own upsert), and recomputing every item's relations in
  * one go (the service does it in batches between which the event loop runs; see relateAll).
  */
-import type { ItemToStore, RelatableItem } from '../../src/model/poll.ts';
+import type { ItemToStore, RelatableItem, Relating } from '../../src/model/poll.ts';
 import { bulkItemLoader } from '../../src/storage/sqlite/bulk.ts';
 import { closeDatabase, openDatabase } from '../../src/storage/sqlite/database.ts';
 import { RELATE_BATCH, type SyncStore } from '../../src/storage/store.ts';
@@ -22,10 +22,10 @@ export function openBulkStore(dataDir: string): BulkStore {
 }
 
 /** Recomputes every stored item's relations, RELATE_BATCH items per transaction; true when any relation changed. */
-export function recomputeAllRelations(store: SyncStore, relate: (item: RelatableItem) => readonly string[]): boolean {
+export function recomputeAllRelations(store: SyncStore, relate: (item: RelatableItem) => Relating): boolean {
   let changed = false;
   for (let after: number | null = 0; after !== null; ) {
-    const batch: { changed: boolean; next: number | null } = store.recomputeRelationsBatch(relate, after, RELATE_BATCH);
+    const batch = store.recomputeRelationsBatch(relate, after, RELATE_BATCH);
     changed ||= batch.changed;
     after = batch.next;
   }

@@ -15,7 +15,7 @@ import { fetchFeed } from '../../src/ingest/fetcher.ts';
 import { createIngester } from '../../src/ingest/ingester.ts';
 import { normaliseFeed } from '../../src/ingest/normalise.ts';
 import { parseFeed } from '../../src/ingest/parser.ts';
-import { compileRelater } from '../../src/ingest/relate.ts';
+import { compileContentRelater } from '../../src/ingest/relate-content.ts';
 import type { Source } from '../../src/model/source.ts';
 import { createLogger } from '../../src/log.ts';
 import { ingestStores } from '../lib/postgres.ts';
@@ -79,7 +79,7 @@ async function main(input: IngestInput): Promise<IngestOutput> {
 
 async function measure(input: IngestInput, stores: Awaited<ReturnType<typeof ingestStores>>): Promise<IngestOutput> {
   const snapshot = loadContent(input.contentDir);
-  const targets = relateTargets(snapshot);
+  const targets = relateTargets(snapshot, false);
   const fetchPolicy: FetchPolicy = { timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024, maxRedirects: 5, userAgent: 'kabar-feeds-bench' };
   const retention: RetentionPolicy = { maxItemsPerSource: 5000, maxAgeDays: 36_500, maxRelatedItemsPerSource: 5000 };
   // Logs at info, as the service writes them, into /dev/null.
@@ -150,8 +150,9 @@ async function measure(input: IngestInput, stores: Awaited<ReturnType<typeof ing
     const normalised = normaliseFeed(feed, { feedUrl: res.finalUrl, sourceLanguage: 'en', now: new Date() });
     steps['normalise + sanitise']!.push(performance.now() - t);
     t = performance.now();
-    const relate = compileRelater(targets);
-    const entries = normalised.map((item) => ({ item, articleIds: relate(item) }));
+    // As the ingester relates with RELATE_BY_CONTENT at its default (off): rules and excludes, no article index.
+    const relate = compileContentRelater(targets, null);
+    const entries = normalised.map((item) => ({ item, ...relate(item) }));
     steps.relate!.push(performance.now() - t);
     relatedItems = entries.filter((e) => e.articleIds.length > 0).length;
     const source: Source = { ...wire, id: `${wire.id}-steps-${run}` };

@@ -246,7 +246,7 @@ function main(input: RenderInput): RenderOutput {
   fs.rmSync(cacheFile, { force: true });
 
   // Start-up parts that scale with the data.
-  const targets = relateTargets(snapshot);
+  const targets = relateTargets(snapshot, false);
   t = performance.now();
   const relater = compileRelater(targets);
   const compileRelaterMs = performance.now() - t;
@@ -255,7 +255,7 @@ function main(input: RenderInput): RenderOutput {
   let relationsChanged: boolean;
   try {
     t = performance.now();
-    relationsChanged = recomputeAllRelations(store, (item) => relater(item));
+    relationsChanged = recomputeAllRelations(store, (item) => ({ articleIds: relater(item) }));
     recomputeRelationsMs = performance.now() - t;
   } finally {
     store.close();

@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel, pino.destination(2));
   let targets: RelateTarget[];
   try {
-    targets = relateTargets(loadContent(config.contentDir));
+    targets = relateTargets(loadContent(config.contentDir), config.relateByContent);
   } catch (err) {
     if (err instanceof ContentError) {
       process.stderr.write(`ingest: ${err.message}\n`);
@@ -44,7 +44,9 @@ async function main(): Promise<number> {
   }
   const store = openStore(config.dataDir);
   try {
-    const result = await runOnce({ store, sources, fetchPolicy: config.fetch, retention: config.retention, logger, targets: () => targets });
+    // The article index as the service last left it (the service keeps it up to date; this command only reads it).
+    const search = config.relateByContent ? store.articleSearch() : null;
+    const result = await runOnce({ store, sources, fetchPolicy: config.fetch, retention: config.retention, logger, targets: () => targets, search });
     for (const s of result.sources) process.stdout.write(`${summaryLine(s)}\n`);
     process.stdout.write(
       `${sources.length} sources polled, ${sources.length - result.failed} ok, ${result.failed} failed\n`,

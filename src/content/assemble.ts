@@ -104,6 +104,10 @@ function toTranslation(
     tags: d.tags,
     image: d.image ?? null,
     bodyHtml: f.bodyHtml,
+    bodyMarkdown: f.bodyMarkdown,
+    stamp: f.stamp,
     rules: d.relates,
+    excludes: d.excludes.flatMap((e) => ('rule' in e ? [e.rule] : [])),
+    excludeUrls: d.excludes.flatMap((e) => ('url' in e ? [e.url] : [])),
   };
 }

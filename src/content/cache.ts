@@ -59,7 +59,15 @@ export class ContentCache {
     const entry = (file: string, stamp: string, o: PersistedOutcome): CacheEntry => {
       const instant = (i: PersistedInstant) => ({ at: new Date(i.at), utcOffset: i.utcOffset });
       const data = { ...o.data, published: instant(o.data.published), updated: o.data.updated ? instant(o.data.updated) : undefined };
-      const parsed = { file, language: o.language, slug: o.slug, data, bodyHtml: lazyMarkdown(() => readBody(contentDir, file)) };
+      const parsed = {
+        file,
+        language: o.language,
+        slug: o.slug,
+        data,
+        bodyHtml: lazyMarkdown(() => readBody(contentDir, file)),
+        bodyMarkdown: () => readBody(contentDir, file),
+        stamp,
+      };
       const outcome = (o.kind === 'original' ? { kind: 'original', parsed } : { kind: 'translation', parsed }) as FileOutcome;
       return { stamp, outcome };
     };
@@ -105,7 +113,7 @@ export class ContentCache {
 }
 
 /** Bump when the front matter schema or the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4;
 
 /** A ZonedInstant as JSON writes it. */
 interface PersistedInstant {

@@ -105,6 +105,7 @@ export function loadContent(
       cache.files.set(file, cached);
       cache.dirty = true;
     }
+    if (cached.outcome.kind !== 'invalid') cached.outcome.parsed.stamp = stamp;
     seen.add(file);
     used.set(file, cached);
     const outcome = cached.outcome;

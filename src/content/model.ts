@@ -44,8 +44,17 @@ export type RelateRule = readonly Term[];
 /** What the ingester needs from an article to relate upstream items to it. */
 export interface RelateTarget {
   articleId: string;
-  /** Any rule matching relates the item (rules of all translations, merged). */
+  /** Any rule matching relates the item (rules of all translations, merged): the editor's override. */
   rules: readonly RelateRule[];
+  /** Any of these matching keeps the item out, whatever its score or rules. */
+  excludes?: readonly RelateRule[];
+  /** Links of items kept out. */
+  excludeUrls?: readonly string[];
+  /**
+   * Its text as search terms, all languages (reads the bodies from the files: called only to index it), with
+   * the fingerprint of what it is made of. Absent: related by its rules only.
+   */
+  text?: { fingerprint: string; doc(): { head: string[]; body: string[] } };
 }
 
 export interface Credit {
@@ -78,7 +87,13 @@ export interface Translation {
   image: { url: string; alt: string } | null;
   /** The body as HTML, rendered from Markdown on first use and kept (start-up does not render 10k bodies). */
   bodyHtml(): string;
+  /** The body's Markdown source, read again on each call (indexing reads it once; nothing keeps it). */
+  bodyMarkdown(): string;
+  /** The file's identity when it was read (mtime, size, inode): changes when the file does. */
+  stamp: string;
   rules: readonly RelateRule[];
+  excludes: readonly RelateRule[];
+  excludeUrls: readonly string[];
 }
 
 export interface Article {

@@ -20,6 +20,9 @@ export interface ParsedFile<T> {
   slug: string;
   data: T;
   bodyHtml: () => string;
+  bodyMarkdown: () => string;
+  /** The file's identity when read (load.ts sets it): mtime, size, inode. */
+  stamp: string;
 }
 
 export type FileOutcome =
@@ -74,14 +77,16 @@ export function parseArticleFile(contentDir: string, file: string, languages: Re
   }
   const body = text.slice(fm[0].length);
   const bodyHtml = lazyMarkdown(() => body);
+  const bodyMarkdown = () => body;
+  const stamp = '';
   if ('translationOf' in raw) {
     const parsed = translationSchema.safeParse(raw);
-    if (parsed.success) return { kind: 'translation', parsed: { file, language, slug, data: parsed.data, bodyHtml } };
+    if (parsed.success) return { kind: 'translation', parsed: { file, language, slug, data: parsed.data, bodyHtml, bodyMarkdown, stamp } };
     problems.fromZod(file, parsed.error);
     return invalid();
   }
   const parsed = originalSchema.safeParse(raw);
-  if (parsed.success) return { kind: 'original', parsed: { file, language, slug, data: parsed.data, bodyHtml } };
+  if (parsed.success) return { kind: 'original', parsed: { file, language, slug, data: parsed.data, bodyHtml, bodyMarkdown, stamp } };
   problems.fromZod(file, parsed.error);
   return invalid();
 }

@@ -55,6 +55,11 @@ const term = nonEmpty.transform((s) =>
     .filter((t) => t.length > 0),
 );
 const rule = z.union([term.transform((t) => [t]), z.array(term).min(1, 'a rule needs at least one term')]);
+/** What an editor forces out: an item's link (an absolute http(s) URL), or a rule as in `relates`. */
+const exclude = z.union([
+  z.string().trim().regex(/^https?:\/\/\S+$/i).refine((s) => URL.canParse(s), 'must be an absolute http(s) URL').transform((url) => ({ url })),
+  rule.transform((r) => ({ rule: r })),
+]);
 
 export const siteSchema = z.strictObject({
   idAuthority: z
@@ -84,6 +89,7 @@ const common = {
   tags: z.array(nonEmpty).default([]),
   image: z.strictObject({ url: httpUrl, alt: z.string() }).optional(),
   relates: z.array(rule).default([]),
+  excludes: z.array(exclude).default([]),
 };
 
 export const originalSchema = z.strictObject({

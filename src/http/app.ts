@@ -5,6 +5,7 @@ import type { LiveContent } from '../content/live.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { RelatedReader } from '../feeds/build.ts';
 import type { Urls } from '../feeds/catalog.ts';
+import type { RelationWhy } from '../model/item.ts';
 import type { PushCallback } from '../model/push.ts';
 import type { SourceStatus } from '../model/source.ts';
 import type { SourcesProblem } from '../ingest/sources.ts';
@@ -43,12 +44,19 @@ export interface AppDeps {
   readerReport: () => Promise<ReaderReport>;
   /** ADMIN_TOKEN: guards /stats, /stats.json and /metrics when set. */
   adminToken: string | null;
+  /** An article's related items with their score and why, best first (the store's relationReasons). */
+  relationReasons?: (articleId: string, limit: number) => RelationWhy[] | Promise<RelationWhy[]>;
+  /** The score an item needs to relate by content (shown to editors with the reasons). */
+  relateThreshold?: number;
   /** The WebSub hub at /websub (src/websub/hub.ts). */
   hub?: {
     request(form: URLSearchParams, client: string): Promise<HubAnswer>;
     summary(): Promise<HubSummary>;
   };
 }
+
+/** Relations an editor's view of one article lists. */
+const RELATION_REASONS_LIMIT = 200;
 
 const NO_STORE = { 'cache-control': 'no-store', 'access-control-allow-origin': '*' };
 
@@ -112,6 +120,35 @@ export function createApp(deps: AppDeps): Express {
   app.get('/stats.json', admin, async (_req, res) => {
     res.set(PRIVATE).json(await report());
   });
+
+  // Why each item relates to an article (score, shared terms, or the rule that forced it), for an editor to
+  // check and fix a wrong one (with `excludes` in the article's front matter). Read from the store on each request.
+  const reasons = deps.relationReasons;
+  if (reasons) {
+    app.get('/:lang/articles/:slug/related.json', admin, async (req, res) => {
+      const { lang, slug } = req.params as { lang: string; slug: string };
+      const article = deps.content.current.articles.find((a) => a.slug === slug && a.translations.has(lang));
+      if (!article) {
+        res.status(404).set({ ...PRIVATE, 'content-type': 'text/plain; charset=utf-8' }).send(`Not Found: no article ${slug} in ${lang}\n`);
+        return;
+      }
+      const list = await reasons(article.id, RELATION_REASONS_LIMIT);
+      res.set(PRIVATE).json({
+        article: article.id,
+        threshold: deps.relateThreshold ?? null,
+        items: list.map((r) => ({
+          score: r.score,
+          by: r.by,
+          terms: r.terms,
+          title: r.item.title,
+          url: r.item.url,
+          key: r.item.key,
+          source: r.item.sourceId,
+          publishedAt: r.item.publishedAt.toISOString(),
+        })),
+      });
+    });
+  }
 
   app.get('/metrics', admin, async (_req, res) => {
     const text = await deps.metrics.text();

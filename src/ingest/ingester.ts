@@ -6,7 +6,8 @@ import type { Source, SourceState, SourceStatus } from '../model/source.ts';
 import { RELATE_BATCH } from '../storage/store.ts';
 import { pollSource as poll, type PollDeps, type PollOutcome } from './poll.ts';
 import { ingestPush, type PushOutcome } from './push.ts';
-import { compileRelater, type Relater } from './relate.ts';
+import type { ArticleSearch } from '../model/search.ts';
+import { compileContentRelater, type ContentRelater } from './relate-content.ts';
 import { createRelateAll } from './relate-all.ts';
 import { createSchedules } from './schedule.ts';
 import { pushActive, type Subscriber } from './websub/subscriber.ts';
@@ -28,8 +29,10 @@ export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | '
   sources: readonly Source[];
   logger: Logger;
   now?: () => Date;
-  /** The current articles' rules (content can reload, so this is asked on every poll). */
+  /** The current articles: text, rules, excludes (content can reload, so this is asked on every poll). */
   targets: () => readonly RelateTarget[];
+  /** The store's index of our articles, which items are related by (absent: by rules only). */
+  search?: ArticleSearch | null;
   /**
    * Called after a poll (or relateAll) changed any related item or relation, with the articles whose related
    * items changed; null when it may be any article (relateAll, or a source whose feed URL or site moved).
@@ -101,7 +104,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
   const schedules = createSchedules();
   let started = false;
   let stopped = false;
-  let relaterCache: { targets: readonly RelateTarget[]; relater: Relater } | null = null;
+  let relaterCache: { targets: readonly RelateTarget[]; relater: ContentRelater } | null = null;
   let renewTimer: NodeJS.Timeout | null = null;
   const push = deps.push;
   /** This ingester among the replicas sharing the store: the holder of its poll claims. */
@@ -111,9 +114,9 @@ export function createIngester(deps: IngesterDeps): Ingester {
   let synced: Promise<void> = Promise.resolve(store.syncSources(sources));
   synced.catch((err: unknown) => logger.error({ err }, 'storing the list of sources failed'));
 
-  function relater(): Relater {
+  function relater(): ContentRelater {
     const targets = deps.targets();
-    if (relaterCache?.targets !== targets) relaterCache = { targets, relater: compileRelater(targets) };
+    if (relaterCache?.targets !== targets) relaterCache = { targets, relater: compileContentRelater(targets, deps.search ?? null) };
     return relaterCache.relater;
   }
 
@@ -131,8 +134,8 @@ export function createIngester(deps: IngesterDeps): Ingester {
     store,
     logger,
     targets: deps.targets,
-    relater,
-    onPublishedChange: () => published(null),
+    search: deps.search ?? null,
+    onPublishedChange: (articles) => published(articles),
     batch: deps.relateBatch ?? RELATE_BATCH,
     stopped: () => stopped,
   });

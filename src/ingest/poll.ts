@@ -1,5 +1,5 @@
 import type { FetchPolicy, RetentionPolicy } from '../config.ts';
-import type { PollResult } from '../model/poll.ts';
+import type { ItemToStore, PollResult, Relating } from '../model/poll.ts';
 import type { HubLink } from '../model/push.ts';
 import type { Source, SourceStatePatch } from '../model/source.ts';
 import type { Awaitable, Store } from '../storage/store.ts';
@@ -8,7 +8,7 @@ import { nextPollAfterFailure } from './backoff.ts';
 import { FetchError, fetchFeed, type Reach } from './fetcher.ts';
 import { feedInfo, newestItems, normaliseFeed } from './normalise.ts';
 import { ParseError, parseFeed, type RawFeed } from './parser.ts';
-import type { Relater } from './relate.ts';
+import type { ContentRelater } from './relate-content.ts';
 import type { Schedules } from './schedule.ts';
 import { discoverHub } from './websub/discover.ts';
 
@@ -21,8 +21,8 @@ export interface PollDeps {
   retention: RetentionPolicy;
   /** When a source is polled next (later while its hub pushes it), and its interval. */
   schedules: { next(source: Source): Awaitable<Date | null>; intervalMs: Schedules['intervalMs'] };
-  /** The relater of the current articles' rules (content can reload, so it is asked on every poll). */
-  relater: () => Relater;
+  /** The relater of the current articles (content can reload, so it is asked on every poll). */
+  relater: () => ContentRelater;
   now: () => Date;
 }
 
@@ -143,7 +143,11 @@ export async function ingestText(
   const items = normaliseFeed(feed, { feedUrl: input.feedUrl, sourceLanguage: source.language, now: input.at });
   onStage('relate');
   const relate = deps.relater();
-  const related = items.map((item) => ({ item, articleIds: relate(item) }));
+  // Every item related before the commit: on PostgreSQL its searches are round trips, awaited outside the
+  // transaction. By rules only (or over SQLite's index) every answer is already there: no promise per item.
+  const answers = items.map((item) => relate(item));
+  const settled = answers.some((a) => a instanceof Promise) ? await Promise.all(answers.map((a) => Promise.resolve(a))) : (answers as Relating[]);
+  const related: ItemToStore[] = items.map((item, i) => ({ item, ...settled[i]! }));
   onStage('store');
   const result = await store.commitPoll(source.id, related, { ...state, siteUrl: info.siteUrl, feedTitle: info.title }, retention, input.at);
   return { result, feed: parsed, truncated };

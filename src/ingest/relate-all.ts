@@ -1,20 +1,32 @@
 import { createHash } from 'node:crypto';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
+import type { ArticleDoc, ArticleSearch } from '../model/search.ts';
 import type { Store } from '../storage/store.ts';
-import type { Relater } from './relate.ts';
+import { compileContentRelater, RELATE_TUNING } from './relate-content.ts';
 
-/** Store meta key: fingerprint of the relate rules the stored relations reflect. */
-const RELATE_RULES_KEY = 'relate-rules';
+/** Articles analysed and indexed per transaction, between which the event loop runs. */
+const INDEX_BATCH = 100;
+/** The text fingerprint of an article related by its rules only (nothing indexed). */
+const NO_TEXT = '-';
+/**
+ * Store meta key: what the stored relations of every item were last computed from. Rules only
+ * (RELATE_BY_CONTENT=off): the fingerprint of the rules, as on main. By content: CONTENT, and then each article's
+ * own fingerprint in the article index says whether its relations are current. 'relating' while a full pass runs.
+ */
+const RELATED_BY_KEY = 'relate-rules';
+const CONTENT = 'content';
+const RELATING = 'relating';
 
 export interface RelateAllDeps {
   store: Store;
   logger: Logger;
-  /** The current articles' rules, and their compiled relater. */
+  /** The current articles: their text, rules and excludes. */
   targets: () => readonly RelateTarget[];
-  relater: () => Relater;
-  /** Called after each batch that changed a relation (any article's related items may have changed). */
-  onPublishedChange: () => void;
+  /** The store's article index (null: RELATE_BY_CONTENT=off, rules only: nothing is indexed). */
+  search: ArticleSearch | null;
+  /** Called after each batch that changed a relation, with the articles whose related items changed. */
+  onPublishedChange: (articles: readonly string[]) => void;
   /** Items related per batch, between which the event loop runs. */
   batch: number;
   /** True once the ingester stops: a running pass ends at its next batch. */
@@ -22,19 +34,28 @@ export interface RelateAllDeps {
 }
 
 /**
- * Relating every stored item again after the relate rules changed (a content edit, or a start after one).
+ * Relating stored items again after articles changed (a content edit, or a start after one). By content: only the
+ * articles whose text, rules or excludes changed, and only their relations, so the others' feeds keep their bytes.
+ * By rules only (RELATE_BY_CONTENT=off): every item, when the rules changed, as on main.
  */
 export interface RelateAll {
   /**
-   * Recomputes the relations of every stored item when the rules differ from those the stored relations were
-   * computed with, in batches that yield to the event loop, so the server keeps answering; a newer call
-   * supersedes a running one. Never rejects: a failure is logged.
+   * By content: brings the article index up to date with the content (changed articles analysed and indexed again, removed
+   * ones dropped), then recomputes the relations of every stored item with the changed articles, in batches that
+   * yield to the event loop, so the server keeps answering; a newer call supersedes a running one. Never rejects:
+   * a failure is logged.
    */
   run(): Promise<void>;
-  /** False while a pass is relating stored items to new rules. */
+  /** False while a pass is relating stored items to changed articles. */
   current(): boolean;
   /** The running pass, if any (to wait for it). */
   running(): Promise<void> | null;
+}
+
+/** What an article's relations depend on besides the index: its rules and excludes, and how relating decides. */
+function relateFingerprint(t: RelateTarget): string {
+  const what = [RELATE_TUNING, t.text?.fingerprint ?? NO_TEXT, t.rules, t.excludes ?? [], t.excludeUrls ?? []];
+  return createHash('sha256').update(JSON.stringify(what)).digest('base64url').slice(0, 22);
 }
 
 export function createRelateAll(deps: RelateAllDeps): RelateAll {
@@ -42,29 +63,96 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
   /** The latest run call: an older pass stops at its next batch. */
   let latest = 0;
   let relating: Promise<void> | null = null;
+  const yieldNow = () => new Promise((resolve) => setImmediate(resolve));
+
+  /**
+   * Relating by rules only (RELATE_BY_CONTENT=off), as main does: every stored item related again when the rules
+   * differ from those the stored relations were computed with (seconds at 100k items), else nothing at all; the
+   * article index is neither read nor written.
+   */
+  async function rulesPass(run: number): Promise<void> {
+    const targets = deps.targets();
+    const fingerprint = createHash('sha256').update(JSON.stringify(targets)).digest('hex');
+    if ((await store.getMeta(RELATED_BY_KEY)) === fingerprint) return;
+    const relate = compileContentRelater(targets, null);
+    const started = performance.now();
+    // A pass cut short (superseded, stopped, crashed) leaves this: the next one relates every item again.
+    await store.setMeta(RELATED_BY_KEY, RELATING);
+    let touched = 0;
+    for (let after: number | null = 0; after !== null; ) {
+      if (run !== latest || deps.stopped()) return;
+      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch, null);
+      if (batch.touched.length > 0) {
+        touched += batch.touched.length;
+        deps.onPublishedChange(batch.touched);
+      }
+      after = batch.next;
+      if (after !== null) await yieldNow();
+    }
+    await store.setMeta(RELATED_BY_KEY, fingerprint);
+    logger.info({ ms: Math.round(performance.now() - started), touched }, 'stored items related to the current rules');
+  }
 
   async function pass(run: number): Promise<void> {
-    // Recomputing touches every stored item (seconds at 100k items): skip it when the rules are the ones
-    // the stored relations were computed with, as on most restarts and content edits.
-    const fingerprint = createHash('sha256').update(JSON.stringify(deps.targets())).digest('hex');
-    if ((await store.getMeta(RELATE_RULES_KEY)) === fingerprint) return;
-    const relate = deps.relater();
+    if (deps.search === null) return rulesPass(run);
+    const superseded = () => run !== latest || deps.stopped();
+    const targets = deps.targets();
+    // Relations last computed by rules only (or never, or by a pass cut short): every article's are computed again.
+    const byContentBefore = (await store.getMeta(RELATED_BY_KEY)) === CONTENT;
+    const stored = new Map((await store.indexedArticles()).map((a) => [a.articleId, a]));
+    const current = new Set(targets.map((t) => t.articleId));
+    const removed = [...stored.keys()].filter((id) => !current.has(id));
+    // Articles whose text changed go into the index again (read from their files, analysed), a batch at a time.
+    const stale = targets.filter((t) => (t.text?.fingerprint ?? NO_TEXT) !== stored.get(t.articleId)?.indexed);
     const started = performance.now();
-    // From the first batch on, the stored relations match no rules' fingerprint until the last batch is done:
-    // a pass cut short (superseded, stopped, crashed) is redone by the next, even for the rules stored before.
-    await store.setMeta(RELATE_RULES_KEY, 'relating');
-    for (let after: number | null = 0; after !== null; ) {
-      // Superseded by a newer call (which starts over with newer rules), or the ingester stops: the rules'
-      // fingerprint is not stored, so the next start relates again.
-      if (run !== latest || deps.stopped()) return;
-      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch);
-      // Published at once: a feed rendered between batches must not keep showing relations already replaced.
-      if (batch.changed) deps.onPublishedChange();
-      after = batch.next;
-      if (after !== null) await new Promise((resolve) => setImmediate(resolve));
+    if (stale.length > 0 || removed.length > 0) {
+      // A removed article leaves the index at the end of the pass, once its relations are gone: until then its
+      // row (with no text, so no search finds it) tells a pass cut short that it still has relations to drop.
+      await store.indexArticles(removed.map((articleId) => ({ articleId, fingerprint: NO_TEXT, head: [], body: [] })), []);
+      for (let i = 0; i < stale.length; i += INDEX_BATCH) {
+        if (superseded()) return;
+        const docs: ArticleDoc[] = stale.slice(i, i + INDEX_BATCH).map((t) => ({
+          articleId: t.articleId,
+          fingerprint: t.text?.fingerprint ?? NO_TEXT,
+          ...(t.text ? t.text.doc() : { head: [], body: [] }),
+        }));
+        await store.indexArticles(docs, []);
+        await yieldNow();
+      }
+      if (stale.length > INDEX_BATCH) await store.compactArticleIndex();
     }
-    await store.setMeta(RELATE_RULES_KEY, fingerprint);
-    logger.info({ ms: Math.round(performance.now() - started) }, 'stored items related to the current rules');
+    // Relations are computed again for the articles whose relations were computed from something else (or never),
+    // and dropped for the removed ones.
+    const fingerprints = new Map(targets.map((t) => [t.articleId, relateFingerprint(t)]));
+    const changed = targets
+      .filter((t) => !byContentBefore || stored.get(t.articleId)?.related !== fingerprints.get(t.articleId))
+      .map((t) => t.articleId);
+    if (changed.length === 0 && removed.length === 0) return;
+    if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, RELATING);
+    // Every article changed (a first start, a new analysis): no restriction to check per item.
+    const scope = !byContentBefore || (changed.length === targets.length && removed.length === 0) ? null : new Set([...changed, ...removed]);
+    const relate = compileContentRelater(targets, deps.search, scope);
+    let touched = 0;
+    for (let after: number | null = 0; after !== null; ) {
+      // Superseded by a newer call (which starts over with newer content), or the ingester stops: the
+      // fingerprints are not stored, so the next pass relates these articles again.
+      if (superseded()) return;
+      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch, scope);
+      // Published at once: a feed rendered between batches must not keep showing relations already replaced.
+      if (batch.touched.length > 0) {
+        touched += batch.touched.length;
+        deps.onPublishedChange(batch.touched);
+      }
+      after = batch.next;
+      if (after !== null) await yieldNow();
+    }
+    await store.markArticlesRelated(changed.map((articleId) => ({ articleId, fingerprint: fingerprints.get(articleId)! })));
+    if (removed.length > 0) await store.indexArticles([], removed);
+    if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, CONTENT);
+    logger.info(
+      { ms: Math.round(performance.now() - started), indexed: stale.length, removed: removed.length, related_again: changed.length, touched },
+      'stored items related to the changed articles',
+    );
   }
 
   return {

@@ -53,3 +53,13 @@ export type PublishedItem = Pick<
   RelatedItem,
   keyof SourceCredit | 'key' | 'url' | 'title' | 'summary' | 'language' | 'publishedAt' | 'updatedAt'
 >;
+
+/** One relation of an article, as an editor checks it: the item, its score, and why (README, "Related items"). */
+export interface RelationWhy {
+  item: PublishedItem;
+  /** Normalised score; 1 for an item a rule forces in. */
+  score: number;
+  by: 'content' | 'rule';
+  /** The terms the item and the article share (stems), or the rule's terms. */
+  terms: string[];
+}

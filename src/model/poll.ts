@@ -1,9 +1,24 @@
 import type { UpstreamItem } from './item.ts';
 
-/** An item ready to store, with the ids of the articles it relates to. */
-export interface ItemToStore {
-  item: UpstreamItem;
+/** Why an item relates to an article: its content matched (the terms both share, the normalised BM25 score), or an editor's rule forced it in. */
+export interface RelationReason {
+  articleId: string;
+  by: 'content' | 'rule';
+  /** Normalised score (README, "Related items"); 1 for a rule. Feeds list an article's related items by it, then by date. */
+  score: number;
+  /** The search terms (stems) the item and the article share; for a rule, the rule's terms as written. */
+  terms: readonly string[];
+}
+
+/** What relating an item decided: the articles it relates to, and why (a reason per article id, when known). */
+export interface Relating {
   articleIds: readonly string[];
+  reasons?: readonly RelationReason[];
+}
+
+/** An item ready to store, with the ids of the articles it relates to. */
+export interface ItemToStore extends Relating {
+  item: UpstreamItem;
 }
 
 /** What storing one poll did. */
@@ -32,6 +47,9 @@ export interface RelatableItem {
   title: string;
   summary: string;
   categories: string[];
+  /** Its link and language, when stored (an editor's `excludes` may name the link). */
+  url?: string | null;
+  language?: string | null;
 }
 
 /** What changed in what we publish: the articles whose related items changed, or null for any article. */

@@ -1,6 +1,7 @@
 import type { RetentionPolicy } from '../config.ts';
-import type { PublishedItem, RelatedItem } from '../model/item.ts';
-import type { ItemToStore, PollClaim, PollResult, PublishedChange, RelatableItem } from '../model/poll.ts';
+import type { PublishedItem, RelatedItem, RelationWhy } from '../model/item.ts';
+import type { ItemToStore, PollClaim, PollResult, PublishedChange, RelatableItem, Relating } from '../model/poll.ts';
+import type { ArticleDoc, ArticleSearch, IndexedArticle, SyncArticleSearch } from '../model/search.ts';
 import type { PushSubscription } from '../model/push.ts';
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
@@ -12,6 +13,7 @@ import { pollCommits } from './sqlite/polls.ts';
 import { pushTable } from './sqlite/push.ts';
 import { readerTables } from './sqlite/readers.ts';
 import { relationTable } from './sqlite/relations.ts';
+import { searchTable } from './sqlite/search.ts';
 import { sourceTable } from './sqlite/sources.ts';
 import { subscriptionTable } from './sqlite/subscriptions.ts';
 import { validatorTable } from './sqlite/validators.ts';
@@ -52,10 +54,32 @@ export interface SyncStore {
   commitNotModified(sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult;
   itemCount(sourceId: string): number;
   /**
-   * Recomputes the relations of the `limit` stored items after id `afterId`, in one transaction. `next` is the id
-   * to continue after, null when this was the last batch; `changed` whether any relation changed.
+   * Recomputes the relations of the `limit` stored items after id `afterId`, in one transaction (with `only`, just
+   * their relations with those articles). SQLite calls `relate` inside its transaction and needs its answer at once
+   * (its searches are synchronous); PostgreSQL awaits every item's answer before it writes. `next` is the id to continue after, null when this was the last batch;
+   * `changed` whether any relation changed, `touched` the articles whose related items did.
    */
-  recomputeRelationsBatch(relate: (item: RelatableItem) => readonly string[], afterId: number, limit: number): { changed: boolean; next: number | null };
+  recomputeRelationsBatch(
+    relate: (item: RelatableItem) => Awaitable<Relating>,
+    afterId: number,
+    limit: number,
+    only?: ReadonlySet<string> | null,
+  ): { changed: boolean; next: number | null; touched: string[] };
+  /** An article's related items with their score and why, best first (the editor's view). */
+  relationReasons(articleId: string, limit: number): RelationWhy[];
+  /** Our articles in the full-text index, with the fingerprints of their text and of their stored relations. */
+  indexedArticles(): IndexedArticle[];
+  /** Adds or replaces `docs` in the article index and removes the `removed` article ids, in one transaction. */
+  indexArticles(docs: readonly ArticleDoc[], removed: readonly string[]): void;
+  /** Compacts the article index after many articles were indexed (searches get faster; a no-op where not needed). */
+  compactArticleIndex(): void;
+  /** The stored relations of these articles were computed for these fingerprints. */
+  markArticlesRelated(done: readonly { articleId: string; fingerprint: string }[]): void;
+  /**
+   * Searches of the article index: SQLite's answer at once (relating runs them inside `recomputeRelationsBatch`),
+   * PostgreSQL's later (relating awaits them, then writes): see `Store`.
+   */
+  articleSearch(): SyncArticleSearch;
   relatedForArticle(articleId: string, limit: number): RelatedItem[];
   /**
    * `relatedForArticle` for many articles in one query: each id maps to what `relatedForArticle(id, limitPerArticle)`
@@ -119,17 +143,20 @@ export interface SyncStore {
   close(): void;
 }
 
-
-/** The storage contract callers hold: `SyncStore`'s methods, each result possibly a promise. */
+/**
+ * The storage contract callers hold: `SyncStore`'s methods, each result possibly a promise; and the article
+ * index's searches too (SQLite's answer at once, PostgreSQL's later).
+ */
 export type Store = {
-  [K in keyof SyncStore]: (...args: Parameters<SyncStore[K]>) => Awaitable<ReturnType<SyncStore[K]>>;
-};
+  [K in Exclude<keyof SyncStore, 'articleSearch'>]: (...args: Parameters<SyncStore[K]>) => Awaitable<ReturnType<SyncStore[K]>>;
+} & { articleSearch(): Awaitable<ArticleSearch> };
 
 /** Opens (creating if needed) the SQLite store `${dataDir}/kabar.sqlite` and brings its schema up to date. */
 export function openStore(dataDir: string): SyncStore {
   const db = openDatabase(dataDir);
   const sources = sourceTable(db);
   const relations = relationTable(db);
+  const search = searchTable(db);
   const items = itemTable(db, relations);
   const polls = pollCommits(db, sources, items);
   const meta = metaTable(db);
@@ -144,7 +171,17 @@ export function openStore(dataDir: string): SyncStore {
     commitPoll: polls.commitPoll,
     commitNotModified: polls.commitNotModified,
     itemCount: items.count,
-    recomputeRelationsBatch: relations.recomputeBatch,
+    recomputeRelationsBatch: (relate, afterId, limit, only = null) => {
+      const touched = new Set<string>();
+      const batch = relations.recomputeBatch(relate, afterId, limit, only, touched);
+      return { ...batch, touched: [...touched].sort() };
+    },
+    relationReasons: relations.reasons,
+    indexedArticles: search.indexed,
+    indexArticles: search.index,
+    compactArticleIndex: search.compact,
+    markArticlesRelated: (done) => search.markRelated(done),
+    articleSearch: () => search.search,
     relatedForArticle: relations.forArticle,
     relatedForArticles: relations.forArticles,
     relatedItems: relations.all,

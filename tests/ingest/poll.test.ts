@@ -5,14 +5,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FetchError } from '../../src/ingest/fetcher.ts';
 import { ParseError } from '../../src/ingest/parser.ts';
 import { pollSource, type PollDeps } from '../../src/ingest/poll.ts';
-import { compileRelater } from '../../src/ingest/relate.ts';
+import { compileContentRelater } from '../../src/ingest/relate-content.ts';
 import type { Source } from '../../src/model/source.ts';
 import { openStore, type Store } from '../../src/storage/store.ts';
 import { fixture, redirect, serveBytes, serveFile, startUpstream, statusOnly, type Upstream } from '../helpers/upstream-server.ts';
 
 const T0 = new Date('2026-11-20T10:00:00.000Z');
 const NEXT_RUN = new Date('2026-11-20T10:15:00.000Z');
-const relater = compileRelater([{ articleId: 'karabakh', rules: [[['karabakh']]] }]);
+const relater = compileContentRelater([{ articleId: 'karabakh', rules: [[['karabakh']]] }], null);
 const NO_CHANGE = { inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, relatedCapped: 0 };
 
 let up: Upstream;

@@ -31,7 +31,7 @@ describe('sqlite store', () => {
     track(openStore(dir));
     const db = new Database(fileOf(dir), { readonly: true });
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

@@ -16,7 +16,7 @@ import { DAY, item, retention, T0 } from './fixtures.ts';
 async function relateAll(store: Store, relate: (item: RelatableItem) => readonly string[]): Promise<boolean> {
   let changed = false;
   for (let after: number | null = 0; after !== null; ) {
-    const batch: { changed: boolean; next: number | null } = await store.recomputeRelationsBatch(relate, after, 2);
+    const batch: { changed: boolean; next: number | null } = await store.recomputeRelationsBatch((item) => ({ articleIds: relate(item) }), after, 2);
     changed ||= batch.changed;
     after = batch.next;
   }
@@ -502,5 +502,97 @@ describe.each(backends)('store ($name)', (backend) => {
     expect(await relateAll(store, (i) => (i.title.includes('Karabakh') ? ['art'] : []))).toBe(true);
     expect((await store.relatedForArticle('art', 10)).map((i) => i.key)).toEqual(['k']);
     expect(await relateAll(store, (i) => (i.title.includes('Karabakh') ? ['art'] : []))).toBe(false);
+  });
+
+  describe('article index', () => {
+    const docs = [
+      { articleId: 'karabakh', fingerprint: 'f1', head: ['karabakh', 'ceasefir', 'armenia'], body: ['azerbaijan', 'shell', 'ganja', 'karabakh', 'armenia', 'stepanakert'] },
+      { articleId: 'idlib', fingerprint: 'f2', head: ['idlib', 'rusia', 'turki'], body: ['idlib', 'suriah', 'ankara', 'moskow', 'patroli'] },
+      { articleId: 'izmir', fingerprint: 'f3', head: ['gempa', 'izmir'], body: ['gempa', 'turki', 'izmir', 'korban', 'bangunan', 'runtuh', 'gempa'] },
+      { articleId: 'vaksin', fingerprint: 'f4', head: ['vaksin', 'covid'], body: ['vaksin', 'sinovac', 'uji', 'bandung'] },
+    ];
+
+    it('counts in how many articles each term occurs, and ranks matches by BM25 as FTS5 does, head weighted', async () => {
+      const { store } = await tempStore();
+      await store.indexArticles(docs, []);
+      const search = await store.articleSearch();
+      expect(await search.termStats(['turki', 'gempa', 'nowhere'])).toEqual({ articles: 4, df: new Map([['turki', 2], ['gempa', 1]]) });
+      const hits = await search.search(['gempa', 'turki', 'izmir'], 5);
+      expect(hits.map((h) => [h.articleId, h.terms])).toEqual([
+        ['izmir', ['gempa', 'turki', 'izmir']],
+        ['idlib', ['turki']],
+      ]);
+      // FTS5's own figures (SQLite computes them): PostgreSQL computes the same from its tsvector.
+      expect(hits[0]!.rank).toBeCloseTo(2.880004, 5);
+      expect(hits[1]!.rank).toBeCloseTo(0.0000015714, 9);
+      expect((await search.search(['ganja', 'armenia'], 5)).map((h) => h.articleId)).toEqual(['karabakh']);
+      expect(await search.search(['nowhere'], 5)).toEqual([]);
+      // Restricted to some articles.
+      expect((await search.search(['gempa', 'turki', 'izmir'], 5, ['idlib'])).map((h) => h.articleId)).toEqual(['idlib']);
+      expect(await search.search(['gempa'], 5, [])).toEqual([]);
+    });
+
+    it('replaces an article indexed again and drops a removed one, with their terms; keeps fingerprints', async () => {
+      const { store, place } = await tempStore();
+      await store.indexArticles(docs, []);
+      await store.indexArticles([{ articleId: 'izmir', fingerprint: 'f3b', head: ['gempa', 'aegea'], body: ['tsunami'] }], ['vaksin']);
+      await store.markArticlesRelated([{ articleId: 'izmir', fingerprint: 'r3' }]);
+      const again = await open(place);
+      const search = await again.articleSearch();
+      expect(await search.termStats(['turki', 'izmir', 'aegea', 'vaksin'])).toEqual({ articles: 3, df: new Map([['turki', 1], ['aegea', 1]]) });
+      expect(await search.search(['vaksin', 'sinovac'], 5)).toEqual([]);
+      expect((await search.search(['tsunami', 'aegea'], 5)).map((h) => [h.articleId, h.terms])).toEqual([['izmir', ['tsunami', 'aegea']]]);
+      const indexed = (await again.indexedArticles()).sort((a, b) => (a.articleId < b.articleId ? -1 : 1));
+      expect(indexed).toEqual([
+        { articleId: 'idlib', indexed: 'f2', related: null },
+        { articleId: 'izmir', indexed: 'f3b', related: 'r3' },
+        { articleId: 'karabakh', indexed: 'f1', related: null },
+      ]);
+      await again.compactArticleIndex();
+    });
+
+    it('keeps each relation\'s score and why, lists related items best first, and recomputes only the articles asked', async () => {
+      const { store } = await tempStore();
+      const why = (articleId: string, score: number, terms: string[]) => ({ articleId, by: 'content' as const, score, terms });
+      await store.commitPoll(
+        'src',
+        [
+          { item: item('old', { publishedAt: T0 }), articleIds: ['art', 'other'], reasons: [why('art', 0.9, ['karabakh', 'ganja']), why('other', 0.5, ['x', 'y'])] },
+          { item: item('new', { publishedAt: new Date(T0.getTime() + DAY) }), articleIds: ['art'], reasons: [why('art', 0.4, ['karabakh', 'armenia'])] },
+        ],
+        {},
+        retention,
+        T0,
+      );
+      expect((await store.relatedForArticle('art', 10)).map((i) => i.key)).toEqual(['old', 'new']);
+      expect((await store.relationReasons('art', 10)).map((r) => [r.item.key, r.score, r.by, r.terms])).toEqual([
+        ['old', 0.9, 'content', ['karabakh', 'ganja']],
+        ['new', 0.4, 'content', ['karabakh', 'armenia']],
+      ]);
+      // Only `other` related again: `art` keeps its relations, whatever the relater says of it.
+      const batch = await store.recomputeRelationsBatch((i) => (i.title === item('old').title ? { articleIds: [] } : { articleIds: ['art'] }), 0, 10, new Set(['other']));
+      expect(batch).toEqual({ changed: true, next: null, touched: ['other'] });
+      expect(await store.relatedForArticle('other', 10)).toEqual([]);
+      expect((await store.relationReasons('art', 10)).map((r) => r.score)).toEqual([0.9, 0.4]);
+      // A rule's relation (no reason given) scores 1 and tops the list.
+      await store.recomputeRelationsBatch(() => ({ articleIds: ['art'] }), 0, 10, new Set(['art']));
+      expect((await store.relationReasons('art', 10)).map((r) => [r.score, r.by])).toEqual([[1, 'rule'], [1, 'rule']]);
+    });
+
+    it('relates with a relater that answers later (PostgreSQL\'s searches) before it writes', async () => {
+      const { store, place } = await tempStore();
+      await store.commitPoll('src', [{ item: item('k', { title: 'Karabakh' }), articleIds: [] }], {}, retention, T0);
+      const later = async (i: RelatableItem) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { articleIds: i.title.includes('Karabakh') ? ['art'] : [] };
+      };
+      if (backend.name === 'sqlite') {
+        // SQLite relates inside its transaction: an answer that comes later is refused, and nothing is written.
+        expect(() => store.recomputeRelationsBatch(later, 0, 10)).toThrow(/synchronously/);
+      } else {
+        expect(await store.recomputeRelationsBatch(later, 0, 10)).toEqual({ changed: true, next: null, touched: ['art'] });
+      }
+      expect((await (await open(place)).relatedForArticle('art', 10)).map((i) => i.key)).toEqual(backend.name === 'sqlite' ? [] : ['k']);
+    });
   });
 });

@@ -2,7 +2,8 @@ import type { RetentionPolicy } from '../../config.ts';
 import type { ItemToStore, PollResult } from '../../model/poll.ts';
 import { contentHash, type ItemColumns } from '../hash.ts';
 import type { Queryable } from './database.ts';
-import { RelationChanges, type PgRelationTable } from './relations.ts';
+import { wanted } from '../relating.ts';
+import { RELATIONS_OF, RelationChanges, type PgRelationTable, type StoredRelationRow } from './relations.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -18,8 +19,8 @@ interface ExistingRow {
   published_at: number | null;
   content_hash: string | null;
   is_related: number | null;
-  /** The stored item's articles (empty when it has none or there is no item). */
-  article_ids: string[];
+  /** The stored item's relations (empty when it has none or there is no item). */
+  stored: StoredRelationRow[];
 }
 
 /** What a poll counts; null when nothing is counted (bulk loads). */
@@ -90,7 +91,7 @@ export function itemTable(relations: PgRelationTable) {
     const { rows: found } = await on.query<ExistingRow>({
       name: 'kabar-items-existing',
       text: `SELECT k.key, t.related_cap AS tombstone, i.id, i.published_at, i.content_hash, i.is_related,
-          ARRAY(SELECT article_id FROM relations r WHERE r.item_id = i.id) AS article_ids
+          ${RELATIONS_OF} AS stored
         FROM unnest($2::text[]) AS k(key)
         LEFT JOIN tombstones t ON t.source_id = $1 AND t.item_key = k.key
         LEFT JOIN items i ON i.source_id = $1 AND i.item_key = k.key`,
@@ -101,7 +102,7 @@ export function itemTable(relations: PgRelationTable) {
     const inserts = new ItemRows();
     const insertKeys: string[] = [];
     const insertRelated: number[] = [];
-    const inserted: { key: string; publishedAt: number; articleIds: readonly string[] }[] = [];
+    const inserted: { key: string; publishedAt: number; entry: ItemToStore }[] = [];
     const updates = new ItemRows();
     const updateIds: number[] = [];
     const changes = new RelationChanges();
@@ -137,7 +138,7 @@ export function itemTable(relations: PgRelationTable) {
         inserts.add(row, hash);
         insertKeys.push(item.key);
         insertRelated.push(entry.articleIds.length > 0 ? 1 : 0);
-        inserted.push({ key: item.key, publishedAt, articleIds: entry.articleIds });
+        inserted.push({ key: item.key, publishedAt, entry });
         if (result) {
           result.inserted++;
           if (entry.articleIds.length > 0) result.publishedChanged = true;
@@ -154,7 +155,10 @@ export function itemTable(relations: PgRelationTable) {
         }
       }
       // is_related is 0 exactly when the item has no relation: nothing to compare for an unrelated item.
-      const relChanged = !(existing.is_related === 0 && entry.articleIds.length === 0) && relations.set(changes, existing.id, publishedAt, existing.article_ids, entry.articleIds, touched);
+      // Unchanged text keeps the stored scores of relations that stay (see sqlite/relations.ts `set`).
+      const relChanged =
+        !(existing.is_related === 0 && entry.articleIds.length === 0) &&
+        relations.set(changes, existing.id, publishedAt, existing.stored, entry, { touched, rescore: changed });
       // Changed text of a related item shows wherever it is related (unchanged relations: before equals after).
       if (changed) for (const a of entry.articleIds) touched.add(a);
       if (result) {
@@ -176,8 +180,8 @@ export function itemTable(relations: PgRelationTable) {
       );
       const idOf = new Map(ids.map((r) => [r.item_key, r.id]));
       for (const n of inserted) {
-        for (const a of new Set(n.articleIds)) {
-          changes.rows.add(a, idOf.get(n.key)!, n.publishedAt);
+        for (const [a, r] of wanted(n.entry, null)) {
+          changes.rows.add(a, idOf.get(n.key)!, n.publishedAt, r);
           touched.add(a);
         }
       }

@@ -7,6 +7,7 @@ import { pollCommits } from './polls.ts';
 import { pushTable } from './push.ts';
 import { readerTables } from './readers.ts';
 import { relationTable } from './relations.ts';
+import { searchTable } from './search.ts';
 import { sourceTable } from './sources.ts';
 import { subscriptionTable } from './subscriptions.ts';
 import { validatorTable } from './validators.ts';
@@ -30,6 +31,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
   }
   const sources = sourceTable(db);
   const relations = relationTable(db);
+  const search = searchTable(db);
   const items = itemTable(relations);
   const polls = pollCommits(db, sources, items);
   const meta = metaTable(db);
@@ -46,6 +48,12 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     commitNotModified: polls.commitNotModified,
     itemCount: (sourceId) => items.count(db.pool, sourceId),
     recomputeRelationsBatch: relations.recomputeBatch,
+    relationReasons: relations.reasons,
+    indexedArticles: search.indexed,
+    indexArticles: search.index,
+    compactArticleIndex: search.compact,
+    markArticlesRelated: search.markRelated,
+    articleSearch: () => search.search,
     relatedForArticle: relations.forArticle,
     relatedForArticles: relations.forArticles,
     relatedItems: relations.all,

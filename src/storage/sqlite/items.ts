@@ -113,7 +113,7 @@ export function itemTable(db: SqliteDatabase, relations: RelationTable) {
     const content_hash = contentHash(row);
     if (!existing) {
       const info = q.insert.run(sourceId, item.key, ...row, now, now, content_hash, entry.articleIds.length > 0 ? 1 : 0);
-      relations.insertNew(Number(info.lastInsertRowid), publishedAt, entry.articleIds, touched);
+      relations.insertNew(Number(info.lastInsertRowid), publishedAt, entry, touched);
       if (result) {
         result.inserted++;
         if (entry.articleIds.length > 0) result.publishedChanged = true;
@@ -125,7 +125,11 @@ export function itemTable(db: SqliteDatabase, relations: RelationTable) {
       q.update.run(...row, content_hash, existing.id);
       if (existing.published_at !== publishedAt) relations.setDate(existing.id, publishedAt);
     }
-    const relChanged = relations.set(existing.id, publishedAt, entry.articleIds, existing.is_related ?? undefined, touched);
+    const relChanged = relations.set(existing.id, publishedAt, entry, {
+      ...(existing.is_related !== null ? { isRelated: existing.is_related } : {}),
+      touched,
+      rescore: changed,
+    });
     // Changed text of a related item shows wherever it is related (unchanged relations: before equals after).
     if (changed) for (const a of entry.articleIds) touched.add(a);
     if (result) {

@@ -193,4 +193,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sources ADD COLUMN poll_claimed_at BIGINT;
     `,
   },
+  {
+    version: 12,
+    name: 'our articles in a full-text index (what upstream items are related by), and why each relation holds',
+    // SQLite only (FTS5); PostgreSQL keeps a tsvector column instead (README, "Related items"). The text indexed is
+    // already analysed (folded, stop words out, stemmed per language: src/search/analyse.ts), so the tokenizer only
+    // splits on spaces. `head`: titles, summaries, tags and category labels of every translation; `body`: the
+    // bodies. Contentless: the terms are kept in the index only. article_terms: in how many articles each term
+    // occurs (FTS5's own vocabulary table counts that by reading the term's whole list: too slow per item), and
+    // article_doc_terms the distinct terms of each indexed article (to decrement them when it changes). article_index maps its rowids to article ids, with
+    // the fingerprint of what was indexed and the one the stored relations of the article were computed with.
+    // relations.score: the normalised BM25 score (1 for an item an editor's rule forces in), and why: JSON
+    // {"by": "content" | "rule", "terms": [...]}.
+    sql: `
+      CREATE VIRTUAL TABLE article_search USING fts5 (head, body, content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 0');
+      CREATE TABLE article_terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE article_doc_terms (rowid INTEGER PRIMARY KEY, terms TEXT NOT NULL);
+      CREATE TABLE article_index (
+        rowid INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL UNIQUE,
+        indexed TEXT NOT NULL,
+        related TEXT
+      );
+      ALTER TABLE relations ADD COLUMN score REAL NOT NULL DEFAULT 1;
+      ALTER TABLE relations ADD COLUMN why TEXT;
+      CREATE INDEX relations_article_score ON relations (article_id, score DESC, published_at DESC, item_id DESC);
+    `,
+  },
 ];
