@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { SchemaTooNewError } from '../errors.ts';
 import type { Migration } from '../sqlite/migrations.ts';
 import { PG_MIGRATIONS } from './migrations.ts';
@@ -24,6 +24,8 @@ export interface PgDatabase {
   pool: pg.Pool;
   schema: string;
   clientConfig: pg.ClientConfig;
+  /** The driver (loaded on first use), for connections outside the pool (the change listener's). */
+  driver: typeof pg;
 }
 
 /** A connection of the pool, or the pool itself (one statement on whichever connection is free). */
@@ -34,10 +36,18 @@ const INT8_OID = 20;
  * Times and ids are BIGINT (ms since the epoch, like SQLite's): read them as numbers, not pg's default strings.
  * Every value this schema holds is far below 2^53.
  */
-const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
-    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : (pg.types.getTypeParser(oid, format) as unknown)) as pg.CustomTypesConfig['getTypeParser'],
-};
+function bigintsAsNumbers(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+      oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : (driver.types.getTypeParser(oid, format) as unknown)) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+let driverLoading: Promise<typeof pg> | null = null;
+/** The pg driver, loaded on first use: a service on SQLite never loads it (about 15 MB of its memory). */
+function loadDriver(): Promise<typeof pg> {
+  return (driverLoading ??= import('pg').then((m) => m.default));
+}
 
 /** Lower case: the name goes unquoted into search_path, where PostgreSQL folds it to lower case. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -54,7 +64,7 @@ export function connectionSettings(url: string, options: PostgresOptions = {}): 
     // Every connection (the pool's and the listener's) sees only this schema, so two schemas of one database
     // never mix. The few named (prepared) statements, those a render or a poll runs often, are planned once per
     // connection: a custom plan per call would cost about as much as running them.
-    clientConfig: { connectionString: parsed.toString(), options: `-c search_path=${schema} -c plan_cache_mode=force_generic_plan`, types },
+    clientConfig: { connectionString: parsed.toString(), options: `-c search_path=${schema} -c plan_cache_mode=force_generic_plan` },
   };
 }
 
@@ -129,8 +139,11 @@ async function applyMigrations(pool: pg.Pool, schema: string, migrations: readon
  * play a newer build). Throws SchemaTooNewError for a schema newer than the list.
  */
 export async function openPgDatabase(url: string, options: PostgresOptions = {}, migrations: readonly Migration[] = PG_MIGRATIONS): Promise<PgDatabase> {
-  const { clientConfig, schema } = connectionSettings(url, options);
-  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
+  const driver = await loadDriver();
+  const settings = connectionSettings(url, options);
+  const schema = settings.schema;
+  const clientConfig: pg.ClientConfig = { ...settings.clientConfig, types: bigintsAsNumbers(driver) };
+  const pool = new driver.Pool({ ...clientConfig, max: options.poolSize ?? 10, idleTimeoutMillis: 30_000 });
   // An idle connection dropped by the server is an 'error' on the pool: without a listener, node would exit.
   pool.on('error', (err) => options.logger?.warn({ err }, 'idle PostgreSQL connection lost'));
   try {
@@ -139,7 +152,7 @@ export async function openPgDatabase(url: string, options: PostgresOptions = {},
     await pool.end();
     throw err;
   }
-  return { pool, schema, clientConfig };
+  return { pool, schema, clientConfig, driver };
 }
 
 export async function closePgDatabase(db: PgDatabase): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { PublishedChange } from '../../model/poll.ts';
 import type { PgDatabase, StoreLogger } from './database.ts';
 
@@ -67,7 +67,7 @@ export async function openChangeNotifier(db: PgDatabase, logger?: StoreLogger): 
   };
 
   async function connect(): Promise<void> {
-    const c = new pg.Client(db.clientConfig);
+    const c = new db.driver.Client(db.clientConfig);
     c.on('notification', hear);
     // A dropped connection emits 'error' (and 'end'): either way, listen again on a new one.
     c.on('error', (err) => lost(c, err));
