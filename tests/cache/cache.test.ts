@@ -65,3 +65,18 @@ test('related items are read from the store once per change: again after forget(
   cache.clear();
   expect(cache.relatedForArticle('a', 5)[0]!.title).toBe('second');
 });
+
+test('prepares response headers as one-byte strings, even from ASCII text V8 holds as two-byte', async () => {
+  const { Representation } = await import('../../src/cache/representation.ts');
+  const { serialize } = await import('node:v8');
+  // A short slice of a two-byte string is a two-byte copy, though every character in it is ASCII.
+  const twoByte = 'rss\u0100'.slice(0, 3);
+  const isOneByte = (s: string) => serialize(s)[2] === '"'.charCodeAt(0);
+  expect(isOneByte(twoByte)).toBe(false);
+  const rep = Representation.fromText('x', 'text/plain', 'no-cache', new Date(0), { surrogateKeys: ['all', twoByte], link: `<https://a.example/${twoByte}>; rel="self"` });
+  for (const status of [200, 304] as const) {
+    const headers = rep.headers(status, 'gzip', { vary: 'Accept-Encoding' });
+    expect(headers).toContain('all rss');
+    expect(headers.filter((h) => !isOneByte(h))).toEqual([]);
+  }
+});
