@@ -1,5 +1,4 @@
-import { stemmer as stemEnglish } from '@orama/stemmers/english';
-import { stemmer as stemIndonesian } from '@orama/stemmers/indonesian';
+import { createRequire } from 'node:module';
 
 /*
  * Text to search terms, the one analysis both sides of relating use: our articles when they are indexed, and an
@@ -12,7 +11,25 @@ import { stemmer as stemIndonesian } from '@orama/stemmers/indonesian';
 export const ANALYSIS_VERSION = 1;
 
 /** The languages with a stemmer and stop words; others are folded and split only. */
-const STEMMERS: Readonly<Record<string, (word: string) => string>> = { en: stemEnglish, id: stemIndonesian };
+const STEMMER_MODULES: Readonly<Record<string, string>> = { en: '@orama/stemmers/english', id: '@orama/stemmers/indonesian' };
+type Stemmer = (word: string) => string;
+const loadedStemmers = new Map<string, Stemmer>();
+const requireModule = createRequire(import.meta.url);
+
+/**
+ * A language's Snowball stemmer, loaded on first use: a service relating by rules only (RELATE_BY_CONTENT off, the
+ * default) never loads them, nor their memory.
+ */
+function stemmerFor(lang: string | null): Stemmer | null {
+  const name = lang ? STEMMER_MODULES[lang] : undefined;
+  if (!lang || !name) return null;
+  let stemmer = loadedStemmers.get(lang);
+  if (!stemmer) {
+    stemmer = (requireModule(name) as { stemmer: Stemmer }).stemmer;
+    loadedStemmers.set(lang, stemmer);
+  }
+  return stemmer;
+}
 
 // Function words, and words every news text has ("said", "kata"), which say nothing about a topic.
 const STOP_EN =
@@ -77,7 +94,8 @@ export function guessLanguage(ws: readonly string[], fallback: string | null): s
  */
 export function terms(text: string, language: string | null): string[] {
   const lang = language ? baseLanguage(language) : null;
-  const stem = lang && STEMMERS[lang] ? memoStem(lang, STEMMERS[lang]) : null;
+  const stemmer = stemmerFor(lang);
+  const stem = lang && stemmer ? memoStem(lang, stemmer) : null;
   const out: string[] = [];
   for (const w of words(text)) {
     if (w.length < 2 || STOP.has(w) || /^\d+$/.test(w)) continue;
