@@ -1,3 +1,4 @@
+import type { PublishedItem, RelatedItem } from '../model/item.ts';
 import type { PendingMode, PushSubscription } from '../model/push.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
 import type { Subscription } from '../model/subscription.ts';
@@ -108,3 +109,53 @@ export const rowToSubscription = (r: SubscriptionRow): Subscription => ({
   expiresAt: new Date(r.expires_at),
   createdAt: new Date(r.created_at),
 });
+
+/** A published item as the related-item queries select it: its columns and its source's credit. */
+export interface PublishedRow {
+  id: number;
+  source_id: string;
+  item_key: string;
+  url: string | null;
+  title: string;
+  summary: string;
+  language: string | null;
+  published_at: number;
+  updated_at: number;
+  source_name: string;
+  source_current_url: string;
+  source_site_url: string | null;
+}
+
+/** The whole item (each backend adds its own form of the article ids). */
+export interface RelatedRowColumns extends PublishedRow {
+  content_html: string;
+  categories: string;
+  author: string | null;
+}
+
+export function rowToPublished(r: PublishedRow): PublishedItem {
+  return {
+    sourceId: r.source_id,
+    sourceName: r.source_name,
+    sourceFeedUrl: r.source_current_url,
+    sourceSiteUrl: r.source_site_url,
+    key: r.item_key,
+    url: r.url,
+    title: r.title,
+    summary: r.summary,
+    language: r.language,
+    publishedAt: new Date(r.published_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
+
+/** `articleIds`: the item's article ids, in article id order, as the backend read them. */
+export function rowToRelated(r: RelatedRowColumns, articleIds: string[]): RelatedItem {
+  return {
+    ...rowToPublished(r),
+    contentHtml: r.content_html,
+    categories: JSON.parse(r.categories) as string[],
+    author: r.author,
+    articleIds,
+  };
+}

@@ -1,29 +1,12 @@
 import type { PublishedItem, RelatedItem, RelationWhy } from '../../model/item.ts';
 import type { RelatableItem, Relating } from '../../model/poll.ts';
 import { parseWhy, wanted, type StoredRelation } from '../relating.ts';
+import { rowToPublished, rowToRelated, type PublishedRow, type RelatedRowColumns } from '../rows.ts';
 import type { Awaitable } from '../store.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 import { transaction } from './database.ts';
 
-interface PublishedRow {
-  id: number;
-  source_id: string;
-  item_key: string;
-  url: string | null;
-  title: string;
-  summary: string;
-  language: string | null;
-  published_at: number;
-  updated_at: number;
-  source_name: string;
-  source_current_url: string;
-  source_site_url: string | null;
-}
-
-interface RelatedRow extends PublishedRow {
-  content_html: string;
-  categories: string;
-  author: string | null;
+interface RelatedRow extends RelatedRowColumns {
   /** The item's article ids, in article id order. */
   article_ids: string[];
 }
@@ -36,31 +19,7 @@ const RELATED_COLUMNS = `i.*, s.name AS source_name, s.current_url AS source_cur
 const PUBLISHED_COLUMNS = `i.id, i.source_id, i.item_key, i.url, i.title, i.summary, i.language, i.published_at, i.updated_at,
   s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url`;
 
-function toPublished(r: PublishedRow): PublishedItem {
-  return {
-    sourceId: r.source_id,
-    sourceName: r.source_name,
-    sourceFeedUrl: r.source_current_url,
-    sourceSiteUrl: r.source_site_url,
-    key: r.item_key,
-    url: r.url,
-    title: r.title,
-    summary: r.summary,
-    language: r.language,
-    publishedAt: new Date(r.published_at),
-    updatedAt: new Date(r.updated_at),
-  };
-}
-
-function toRelated(r: RelatedRow): RelatedItem {
-  return {
-    ...toPublished(r),
-    contentHtml: r.content_html,
-    categories: JSON.parse(r.categories) as string[],
-    author: r.author,
-    articleIds: r.article_ids,
-  };
-}
+const toRelated = (r: RelatedRow): RelatedItem => rowToRelated(r, r.article_ids);
 
 /** Relation rows to write (inserted, or re-scored where they exist), as the column arrays `unnest` takes. */
 export class RelationRows {
@@ -240,7 +199,7 @@ export function relationTable(db: PgDatabase) {
     for (const row of rows) {
       let item = byItem.get(row.id);
       if (!item) {
-        item = toPublished(row);
+        item = rowToPublished(row);
         byItem.set(row.id, item);
       }
       out.get(row.for_article)!.push(item);
@@ -260,7 +219,7 @@ export function relationTable(db: PgDatabase) {
          WHERE r.article_id = $1 ORDER BY r.score DESC, r.published_at DESC, r.item_id DESC LIMIT $2`,
         [articleId, limit],
       );
-      return rows.map((r) => ({ item: toPublished(r), score: r.score, ...parseWhy(r.why) }));
+      return rows.map((r) => ({ item: rowToPublished(r), score: r.score, ...parseWhy(r.why) }));
     },
     forArticle: async (articleId: string, limit: number): Promise<RelatedItem[]> => {
       const { rows } = await db.pool.query<RelatedRow>(

@@ -1,28 +1,11 @@
 import type { PublishedItem, RelatedItem, RelationWhy } from '../../model/item.ts';
 import type { RelatableItem, Relating } from '../../model/poll.ts';
 import { parseWhy, wanted, type StoredRelation } from '../relating.ts';
+import { rowToPublished, rowToRelated, type PublishedRow, type RelatedRowColumns } from '../rows.ts';
 import type { Awaitable } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 
-interface PublishedRow {
-  id: number;
-  source_id: string;
-  item_key: string;
-  url: string | null;
-  title: string;
-  summary: string;
-  language: string | null;
-  published_at: number;
-  updated_at: number;
-  source_name: string;
-  source_current_url: string;
-  source_site_url: string | null;
-}
-
-interface RelatedRow extends PublishedRow {
-  content_html: string;
-  categories: string;
-  author: string | null;
+interface RelatedRow extends RelatedRowColumns {
   /** JSON array of the item's article ids, in article id order. */
   article_ids: string;
 }
@@ -35,31 +18,7 @@ const RELATED_COLUMNS = `i.*, s.name AS source_name, s.current_url AS source_cur
 const PUBLISHED_COLUMNS = `i.id, i.source_id, i.item_key, i.url, i.title, i.summary, i.language, i.published_at, i.updated_at,
   s.name AS source_name, s.current_url AS source_current_url, s.site_url AS source_site_url`;
 
-function toPublished(r: PublishedRow): PublishedItem {
-  return {
-    sourceId: r.source_id,
-    sourceName: r.source_name,
-    sourceFeedUrl: r.source_current_url,
-    sourceSiteUrl: r.source_site_url,
-    key: r.item_key,
-    url: r.url,
-    title: r.title,
-    summary: r.summary,
-    language: r.language,
-    publishedAt: new Date(r.published_at),
-    updatedAt: new Date(r.updated_at),
-  };
-}
-
-function toRelated(r: RelatedRow): RelatedItem {
-  return {
-    ...toPublished(r),
-    contentHtml: r.content_html,
-    categories: JSON.parse(r.categories) as string[],
-    author: r.author,
-    articleIds: JSON.parse(r.article_ids) as string[],
-  };
-}
+const toRelated = (r: RelatedRow): RelatedItem => rowToRelated(r, JSON.parse(r.article_ids) as string[]);
 
 export type RelationTable = ReturnType<typeof relationTable>;
 
@@ -171,7 +130,7 @@ export function relationTable(db: SqliteDatabase) {
     for (const row of q.forArticles.all(JSON.stringify([...out.keys()]), limit)) {
       let item = byItem.get(row.id);
       if (!item) {
-        item = toPublished(row);
+        item = rowToPublished(row);
         byItem.set(row.id, item);
       }
       out.get(row.for_article)!.push(item);
@@ -210,7 +169,7 @@ export function relationTable(db: SqliteDatabase) {
     reasons: (articleId: string, limit: number): RelationWhy[] =>
       q.reasons.all(articleId, limit).map((r) => {
         const why = parseWhy(r.why);
-        return { item: toPublished(r), score: r.score, by: why.by, terms: why.terms };
+        return { item: rowToPublished(r), score: r.score, by: why.by, terms: why.terms };
       }),
     forArticle: (articleId: string, limit: number): RelatedItem[] => q.forArticle.all(articleId, limit).map(toRelated),
     forArticles,
