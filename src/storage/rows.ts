@@ -1,5 +1,6 @@
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
 import type { PendingMode, PushSubscription } from '../model/push.ts';
+import type { Day, ReaderDay } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
 import type { Subscription } from '../model/subscription.ts';
 
@@ -158,4 +159,35 @@ export function rowToRelated(r: RelatedRowColumns, articleIds: string[]): Relate
     author: r.author,
     articleIds,
   };
+}
+
+/** Subscribers an aggregator reported for a feed on a day (its latest figures summed), and distinct pollers. */
+export interface SubscriberCountRow {
+  day: Day;
+  feed: string;
+  aggregator: string;
+  n: number;
+}
+export interface PollerCountRow {
+  day: Day;
+  feed: string;
+  n: number;
+}
+
+/** Both counts merged per day and feed, by day then feed (a feed with nothing that day is absent). */
+export function readerDays(subscribers: Iterable<SubscriberCountRow>, pollers: Iterable<PollerCountRow>): ReaderDay[] {
+  const out = new Map<string, { day: Day; feed: string; subscribers: number; aggregators: Record<string, number>; pollers: number }>();
+  const row = (day: Day, feed: string) => {
+    const k = `${day} ${feed}`;
+    let r = out.get(k);
+    if (!r) out.set(k, (r = { day, feed, subscribers: 0, aggregators: {}, pollers: 0 }));
+    return r;
+  };
+  for (const s of subscribers) {
+    const r = row(s.day, s.feed);
+    r.subscribers += s.n;
+    r.aggregators[s.aggregator] = s.n;
+  }
+  for (const p of pollers) row(p.day, p.feed).pollers = p.n;
+  return [...out.values()].sort((a, b) => a.day.localeCompare(b.day) || a.feed.localeCompare(b.feed));
 }

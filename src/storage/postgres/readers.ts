@@ -1,4 +1,5 @@
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../../model/readers.ts';
+import { readerDays } from '../rows.ts';
 import { transaction, type PgDatabase } from './database.ts';
 
 /**
@@ -44,20 +45,7 @@ export function readerTables(db: PgDatabase) {
         [from, to],
       ),
     ]);
-    const out = new Map<string, { day: Day; feed: string; subscribers: number; aggregators: Record<string, number>; pollers: number }>();
-    const row = (day: Day, feed: string) => {
-      const k = `${day} ${feed}`;
-      let r = out.get(k);
-      if (!r) out.set(k, (r = { day, feed, subscribers: 0, aggregators: {}, pollers: 0 }));
-      return r;
-    };
-    for (const s of subscribers.rows) {
-      const r = row(s.day, s.feed);
-      r.subscribers += s.n;
-      r.aggregators[s.aggregator] = s.n;
-    }
-    for (const p of pollers.rows) row(p.day, p.feed).pollers = p.n;
-    return [...out.values()].sort((a, b) => a.day.localeCompare(b.day) || a.feed.localeCompare(b.feed));
+    return readerDays(subscribers.rows, pollers.rows);
   }
 
   return { record, byDay };

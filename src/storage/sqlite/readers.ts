@@ -1,4 +1,5 @@
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../../model/readers.ts';
+import { readerDays } from '../rows.ts';
 import type { SqliteDatabase } from './database.ts';
 
 /**
@@ -26,21 +27,6 @@ export function readerTables(db: SqliteDatabase) {
   });
   return {
     record: (day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date): void => record(day, reports, pollers, at),
-    byDay: (from: Day, to: Day): ReaderDay[] => {
-      const out = new Map<string, { day: Day; feed: string; subscribers: number; aggregators: Record<string, number>; pollers: number }>();
-      const row = (day: Day, feed: string) => {
-        const k = `${day} ${feed}`;
-        let r = out.get(k);
-        if (!r) out.set(k, (r = { day, feed, subscribers: 0, aggregators: {}, pollers: 0 }));
-        return r;
-      };
-      for (const s of subscribersByDay.all(from, to)) {
-        const r = row(s.day, s.feed);
-        r.subscribers += s.n;
-        r.aggregators[s.aggregator] = s.n;
-      }
-      for (const p of pollersByDay.all(from, to)) row(p.day, p.feed).pollers = p.n;
-      return [...out.values()].sort((a, b) => a.day.localeCompare(b.day) || a.feed.localeCompare(b.feed));
-    },
+    byDay: (from: Day, to: Day): ReaderDay[] => readerDays(subscribersByDay.all(from, to), pollersByDay.all(from, to)),
   };
 }
