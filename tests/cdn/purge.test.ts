@@ -5,7 +5,7 @@ import { catalogKeys } from '../../src/cdn/refresh.ts';
 import { Urls } from '../../src/feeds/catalog.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { copyContent, edit, request, startService, TEST_BASE, write, type Running } from '../helpers/service.ts';
+import { copyContent, edit, LATER_ARTICLE, laterArticle, request, startService, TEST_BASE, write, type Running } from '../helpers/service.ts';
 import { startSubscriber, type Subscriber } from '../helpers/subscriber.ts';
 
 /**
@@ -15,25 +15,7 @@ import { startSubscriber, type Subscriber } from '../helpers/subscriber.ts';
  */
 
 /** An Indonesian article in one category (turki), so an edit of it changes some feeds and not others. */
-const LATER = 'articles/later/index.id.md';
-const LATER_TEXT = `---
-id: later
-title: Artikel berikutnya
-summary: Ringkasan pertama.
-published: 2021-01-15T12:00:00+07:00
-updated: 2021-01-15T12:00:00+07:00
-authors:
-  - name: Redaksi
-source:
-  name: Kabar
-  url: https://kabar.example/
-categories: [turki]
-tags: []
-relates: []
----
-
-Isi.
-`;
+const LATER = LATER_ARTICLE;
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -50,7 +32,7 @@ async function fixture(): Promise<Fixture> {
   const webhook = await startSubscriber();
   open.push(webhook);
   const contentDir = copyContent();
-  write(contentDir, LATER, LATER_TEXT);
+  write(contentDir, LATER, laterArticle('Ringkasan pertama.'));
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger(
     'debug',

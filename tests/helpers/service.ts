@@ -24,6 +24,29 @@ export function write(dir: string, file: string, text: string): void {
   fs.writeFileSync(path.join(dir, file), text);
 }
 
+/** A second Indonesian article, published January 2021 in one category (turki): November 2020 becomes a closed month. */
+export const LATER_ARTICLE = 'articles/later/index.id.md';
+export function laterArticle(summary: string): string {
+  return `---
+id: later
+title: Artikel berikutnya
+summary: ${summary}
+published: 2021-01-15T12:00:00+07:00
+updated: 2021-01-15T12:00:00+07:00
+authors:
+  - name: Redaksi
+source:
+  name: Kabar
+  url: https://kabar.example/
+categories: [turki]
+tags: []
+relates: []
+---
+
+Isi.
+`;
+}
+
 /** A fresh copy of the repository's content (articles and site.yaml), without upstream sources. */
 export function copyContent(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-content-'));

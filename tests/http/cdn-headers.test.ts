@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { archiveVersions } from '../../src/feeds/archive.ts';
 import { Urls, type FeedKey } from '../../src/feeds/catalog.ts';
-import { copyContent, request, startService, TEST_BASE, write, type Running } from '../helpers/service.ts';
+import { copyContent, LATER_ARTICLE, laterArticle, request, startService, TEST_BASE, write, type Running } from '../helpers/service.ts';
 
 /**
  * What a CDN in front of the replicas reads: Cache-Control with a shared-cache lifetime, and Surrogate-Key naming
@@ -15,28 +15,7 @@ let s: Running;
 beforeAll(async () => {
   // A second month, so that November 2020 is closed and has a versioned, immutable archive URL.
   const contentDir = copyContent();
-  write(
-    contentDir,
-    'articles/later/index.id.md',
-    `---
-id: later
-title: Artikel berikutnya
-summary: Ringkasan.
-published: 2021-01-15T12:00:00+07:00
-updated: 2021-01-15T12:00:00+07:00
-authors:
-  - name: Redaksi
-source:
-  name: Kabar
-  url: https://kabar.example/
-categories: [turki]
-tags: []
-relates: []
----
-
-Isi.
-`,
-  );
+  write(contentDir, LATER_ARTICLE, laterArticle('Ringkasan.'));
   s = await startService({ contentDir });
 });
 afterAll(async () => {
