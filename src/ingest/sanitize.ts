@@ -1,4 +1,5 @@
 import sanitizeHtml from 'sanitize-html';
+import { simplePlainText, simpleSanitized } from './simple-markup.ts';
 
 /** Makes `value` absolute against `base`; null for anything that is not http(s) (javascript:, data:, junk). */
 export function absoluteHttpUrl(value: string | null | undefined, base: string | null): string | null {
@@ -20,11 +21,32 @@ const ALLOWED_TAGS = [
   'time', 'tr', 'u', 'ul',
 ];
 
+const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
+  a: ['href', 'title', 'hreflang'],
+  img: ['src', 'alt', 'title', 'width', 'height'],
+  td: ['colspan', 'rowspan'],
+  th: ['colspan', 'rowspan', 'scope'],
+  time: ['datetime'],
+  '*': ['lang', 'dir'],
+};
+const ALLOWED_TAG_SET = new Set(ALLOWED_TAGS);
+
 /**
  * Cleans upstream HTML with sanitize-html's allowlist: no script, style, iframe, object, form, event handler or
  * style attribute survives; only http(s) (and mailto) links; `a href` and `img src` made absolute against `base`.
+ * Simple markup takes a shortcut that gives the same result (src/ingest/simple-markup.ts).
  */
 export function sanitizeContent(html: string, base: string | null): string {
+  return sanitizeShortcut(html, base) ?? sanitizeWithLibrary(html, base);
+}
+
+/** sanitizeContent's result for simple markup, without sanitize-html; null for any other markup. */
+export function sanitizeShortcut(html: string, base: string | null): string | null {
+  return simpleSanitized(html, { allowedTags: ALLOWED_TAG_SET, allowedAttributes: ALLOWED_ATTRIBUTES, url: (value) => absoluteHttpUrl(value, base) });
+}
+
+/** sanitizeContent by sanitize-html alone, without the shortcut: what the shortcut must agree with. */
+export function sanitizeWithLibrary(html: string, base: string | null): string {
   const absolutise =
     (attr: 'href' | 'src') =>
     (tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
@@ -40,14 +62,7 @@ export function sanitizeContent(html: string, base: string | null): string {
     };
   return sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
-    allowedAttributes: {
-      a: ['href', 'title', 'hreflang'],
-      img: ['src', 'alt', 'title', 'width', 'height'],
-      td: ['colspan', 'rowspan'],
-      th: ['colspan', 'rowspan', 'scope'],
-      time: ['datetime'],
-      '*': ['lang', 'dir'],
-    },
+    allowedAttributes: ALLOWED_ATTRIBUTES,
     allowedSchemes: ['http', 'https', 'mailto'],
     allowedSchemesByTag: { img: ['http', 'https'] },
     allowProtocolRelative: false,
@@ -58,58 +73,6 @@ export function sanitizeContent(html: string, base: string | null): string {
 }
 
 const BLOCK_TAG = /<\/?(?:p|div|br|hr|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|figure|figcaption|pre|dd|dt)\b[^>]*>/gi;
-
-/**
- * One piece of the markup that `simplePlainText` reads without sanitize-html: text without `<` or `&`, a tag (name
- * checked against PLAIN_TAGS) with quoted attributes, an entity from a short list, a numeric entity, or an `&`
- * that cannot start an entity. Whitespace inside tags is HTML's (not `\s`, which also takes U+00A0).
- */
-const PLAIN_TOKEN =
-  /([^<&]+)|<\/?([A-Za-z][A-Za-z0-9]*)(?:[\t\n\f\r ]+[A-Za-z_:][-A-Za-z0-9_:.]*(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:"[^"]*"|'[^']*'))?)*[\t\n\f\r ]*\/?>|&(amp|lt|gt|quot|apos|nbsp);|&#(?:([0-9]{1,7})|[xX]([0-9A-Fa-f]{1,6}));|&(?![A-Za-z0-9#])/y;
-
-/**
- * Tags whose only effect on the plain text is to vanish: not raw text for htmlparser2 (script, style, title,
- * textarea, xmp), not dropped with their text by sanitize-html (those and option), not foreign (svg, math).
- */
-const PLAIN_TAGS = new Set([
-  'a', 'abbr', 'acronym', 'b', 'bdi', 'bdo', 'big', 'caption', 'center', 'cite', 'code', 'del', 'dfn', 'dl', 'em',
-  'font', 'header', 'footer', 'i', 'img', 'ins', 'kbd', 'label', 'mark', 'nav', 'q', 's', 'samp', 'small', 'span',
-  'strike', 'strong', 'sub', 'sup', 'tbody', 'tfoot', 'thead', 'time', 'tt', 'u', 'var', 'wbr',
-]);
-
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
-
-/** A numeric character reference's text, where htmlparser2 passes the code point through unchanged. */
-function codePointText(cp: number): string | null {
-  // 0, C1 controls (read as windows-1252), surrogates and beyond Unicode are replaced: leave those to the parser.
-  if (cp === 0 || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return null;
-  return String.fromCodePoint(cp);
-}
-
-/**
- * The text that sanitize-html with no allowed tag would give for simple markup, or null when `html` holds
- * anything else (comments, CDATA, other entities, raw-text or dropped elements, a stray `<`): the caller then
- * asks sanitize-html. Upstream titles, summaries, categories and author names are nearly always simple, and
- * sanitize-html costs several microseconds even for a word.
- */
-function simplePlainText(html: string): string | null {
-  let out = '';
-  PLAIN_TOKEN.lastIndex = 0;
-  while (PLAIN_TOKEN.lastIndex < html.length) {
-    const m = PLAIN_TOKEN.exec(html);
-    if (!m) return null;
-    if (m[1] !== undefined) out += m[1];
-    else if (m[2] !== undefined) {
-      if (!PLAIN_TAGS.has(m[2].toLowerCase())) return null;
-    } else if (m[3] !== undefined) out += NAMED[m[3]]!;
-    else if (m[4] !== undefined || m[5] !== undefined) {
-      const text = codePointText(m[4] !== undefined ? Number.parseInt(m[4], 10) : Number.parseInt(m[5]!, 16));
-      if (text === null) return null;
-      out += text;
-    } else out += '&';
-  }
-  return out;
-}
 
 /** Plain text from HTML (or from text with entities): tags dropped, entities decoded, whitespace collapsed. */
 export function htmlToText(html: string): string {

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import sanitizeHtml from 'sanitize-html';
 import { describe, expect, it } from 'vitest';
-import { htmlToText } from '../../src/ingest/sanitize.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseFeed } from '../../src/ingest/parser.ts';
+import { htmlToText, sanitizeContent, sanitizeShortcut, sanitizeWithLibrary } from '../../src/ingest/sanitize.ts';
+import { DEFAULT_PARAMS, upstreamFeed } from '../../bench/lib/generate.ts';
 
 const BLOCK_TAG = /<\/?(?:p|div|br|hr|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|figure|figcaption|pre|dd|dt)\b[^>]*>/gi;
 
@@ -47,5 +51,139 @@ describe('htmlToText', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+const BASE = 'https://wire.example/world/';
+
+/** How many of `contents` sanitizeContent reads without sanitize-html, checking that it agrees on every one. */
+function agreeing(contents: readonly string[]): { shortcut: number; total: number } {
+  let shortcut = 0;
+  for (const html of contents) {
+    const expected = sanitizeWithLibrary(html, BASE);
+    expect(sanitizeContent(html, BASE), html).toBe(expected);
+    const fast = sanitizeShortcut(html, BASE);
+    if (fast !== null) {
+      expect(fast, html).toBe(expected);
+      shortcut++;
+    }
+  }
+  return { shortcut, total: contents.length };
+}
+
+describe('sanitizeContent', () => {
+  it('keeps simple markup as sanitize-html does, links made absolute, handlers and scripts gone', () => {
+    const html =
+      '<p><strong>Lead</strong> &amp; more &gt; less</p><p>See <a href="/world/7?a=1&amp;b=2" title=\'"q"\' onclick="x()">this</a>.</p>' +
+      '<figure><img src="/img/1.jpg" alt="A &quot;cat&quot;" onerror="x()"><figcaption>Cap</figcaption></figure>' +
+      '<p><a href="javascript:alert(1)">bad</a><img src="data:x"><br/></p>';
+    const out = sanitizeContent(html, BASE);
+    expect(out).toBe(
+      '<p><strong>Lead</strong> &amp; more &gt; less</p><p>See <a href="https://wire.example/world/7?a=1&amp;b=2" title="&quot;q&quot;">this</a>.</p>' +
+        '<figure><img src="https://wire.example/img/1.jpg" alt="A &quot;cat&quot;" /><figcaption>Cap</figcaption></figure>' +
+        '<p><a>bad</a><br /></p>',
+    );
+    expect(sanitizeShortcut(html, BASE)).toBe(out);
+    expect(out).toBe(sanitizeWithLibrary(html, BASE));
+  });
+
+  it.each([
+    ['a script', '<p>a<script>alert(1)</script></p>', '<p>a</p>'],
+    ['an unclosed paragraph', '<p>one<p>two', '<p>one</p><p>two</p>'],
+    ['a comment', 'a<!-- x -->b', 'ab'],
+    ['an iframe', '<iframe src="https://ads.example/"></iframe>x', 'x'],
+    ['a block inside a paragraph (HTML closes the paragraph)', '<p>a<div>b</div></p>', '<p>a</p><div>b</div><p></p>'],
+    ['list items left open', '<ul><li>a<li>b</li></ul>', '<ul><li>a</li><li>b</li></ul>'],
+    ['a mailto link', '<a href="mailto:desk@wire.example">mail</a>', '<a href="mailto:desk@wire.example">mail</a>'],
+  ])('leaves %s to sanitize-html', (_what, html, expected) => {
+    expect(sanitizeContent(html, BASE)).toBe(expected);
+    expect(sanitizeShortcut(html, BASE)).toBeNull();
+  });
+
+  it('agrees with sanitize-html on random markup, simple or not', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        '<p>', '</p>', '<P >', '<b>', '</b>', '<strong>', '</strong>', '<em>', '</em>', '<ul>', '</ul>', '<li>', '</li>', '<ol>',
+        '</ol>', '<table>', '<tr>', '</tr>', '<td colspan="2">', '<td>', '</td>', '<th scope=\'col\'>', '</th>', '</table>',
+        '<tbody>', '</tbody>', '<div>', '</div>', '<h2>', '</h2>', '<blockquote>', '</blockquote>', '<pre>', '</pre>',
+        '<a href="/x">', '<a href="https://e.example/a?b=1&amp;c=2">', '<a href="javascript:alert(1)">', '<a href="mailto:a@b.c">',
+        '<a href="">', '<a href>', '<a href="//evil.example/">', '<a href="x" href="y">', '<a title="t &lt; u" lang="en">',
+        "<a href='q' hreflang=id>", '</a>', '<br>', '<br/>', '<br />', '</br>', '<hr>', '<img src="/i.png" alt="">',
+        '<img src="/i.png" alt="x" width="10">', '<img alt="no src">', '<img src="javascript:x">', '<img src="x"/>', '</img>',
+        '<span class="c" style="color:red" onclick="x()">', '</span>', '<font color="red">', '</font>', '<center>', '</center>',
+        '<wbr>', '<time datetime="2020-11-03">', '</time>', '<figure>', '</figure>', '<figcaption>', '</figcaption>',
+        '<script>', '</script>', '<style>', '<iframe src="x">', '</iframe>', '<svg>', '<option>', '<textarea>', '<title>',
+        '<!-- c -->', '<![CDATA[x]]>', '<x-y>', '<P DIR="rtl">', '<a HREF="/u">', '<p/>', '<b/>',
+        '&amp;', '&lt;', '&gt;', '&quot;', '&apos;', '&nbsp;', '&AMP;', '&amp', '&copy', '&copy;', '&#39;', '&#x27;', '&#X41;',
+        '&#0;', '&#128;', '&#150;', '&#55296;', '&#1114112;', '&#;', '&', '& ', '&#', '<', '< ', '</', '<>', '>', ' ', '\n',
+        '\r\n', '\t', '\u00a0', '\u0000', 'é', '😀', '"', "'", '=', '/', 'Tom',
+      ),
+      fc.string({ maxLength: 4 }),
+    );
+    let shortcut = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), (parts) => {
+        const html = parts.join('');
+        const expected = sanitizeWithLibrary(html, BASE);
+        const fast = sanitizeShortcut(html, BASE);
+        if (fast !== null) shortcut++;
+        expect(fast ?? expected).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+    // Enough of the random markup is simple for the comparison to say something about the shortcut.
+    expect(shortcut).toBeGreaterThan(500);
+  });
+
+  it('agrees with sanitize-html on well-formed trees of any tags', () => {
+    const tag = fc.constantFrom(
+      'p', 'div', 'span', 'a', 'b', 'strong', 'em', 'ul', 'ol', 'li', 'table', 'tbody', 'tr', 'td', 'th', 'h1', 'h3',
+      'blockquote', 'figure', 'figcaption', 'pre', 'dl', 'dt', 'dd', 'font', 'center', 'section', 'script',
+    );
+    const attrs = fc.constantFrom('', ' href="/x"', ' href="https://e.example/?a=1&amp;b"', ' class="k"', ' lang="id" dir="rtl"', ' colspan="2"');
+    const text = fc.constantFrom('', 'x', 'Tom &amp; Jerry', ' 1 > 0 ', '&#8217;', '<br>', '<img src="/i.png" alt="i">', '<hr/>');
+    const { node } = fc.letrec<{ node: string }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        text,
+        fc.tuple(tag, attrs, fc.array(tie('node'), { maxLength: 3 })).map(([t, a, children]) => `<${t}${a}>${children.join('')}</${t}>`),
+      ),
+    }));
+    let shortcut = 0;
+    fc.assert(
+      fc.property(fc.array(node, { maxLength: 4 }), (nodes) => {
+        const html = nodes.join('');
+        const expected = sanitizeWithLibrary(html, BASE);
+        const fast = sanitizeShortcut(html, BASE);
+        if (fast !== null) shortcut++;
+        expect(fast ?? expected).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(shortcut).toBeGreaterThan(1000);
+  });
+
+  it('agrees with sanitize-html on every item of the real-world corpus, and reads most of a wire feed without it', async () => {
+    const corpus = path.resolve(import.meta.dirname, '../fixtures/corpus');
+    const contents: string[] = [];
+    for (const dir of fs.readdirSync(corpus)) {
+      const full = path.join(corpus, dir);
+      if (!fs.statSync(full).isDirectory()) continue;
+      for (const file of fs.readdirSync(full)) {
+        let feed;
+        try {
+          feed = await parseFeed(fs.readFileSync(path.join(full, file), 'utf8'));
+        } catch {
+          continue;
+        }
+        for (const item of feed.items) for (const html of [item.content, item.summary]) if (html) contents.push(html);
+      }
+    }
+    const real = agreeing(contents);
+    expect(real.total).toBeGreaterThan(500);
+    const wire = agreeing((await parseFeed(upstreamFeed(DEFAULT_PARAMS, 300))).items.map((i) => i.content ?? ''));
+    // The benchmark's wire feed: paragraphs, links, images with handlers, an occasional script.
+    expect(wire.shortcut / wire.total).toBeGreaterThan(0.8);
+    console.log(`sanitizeContent shortcut taken: corpus ${real.shortcut}/${real.total}, wire ${wire.shortcut}/${wire.total}`);
   });
 });
