@@ -11,18 +11,22 @@
 /** HTML's whitespace inside tags (not `\s`, which also takes U+00A0). */
 const WS = '[\\t\\n\\f\\r ]';
 
+/** One attribute of a start tag: its name, then its value double-quoted, single-quoted or unquoted (or none). */
+const ATTRIBUTE_SOURCE = `${WS}+([A-Za-z_:][-A-Za-z0-9_:.]*)(?:${WS}*=${WS}*(?:"([^"]*)"|'([^']*)'|([^\\t\\n\\f\\r >"'=<\`]+)))?`;
 /**
- * One piece of markup: text without `<` or `&`; an end tag; a start tag with its attributes (quoted values
- * only); an entity from a short list; a numeric entity; an `&` that cannot start an entity.
+ * One piece of markup: text without `<` or `&`; an end tag; a start tag with its attributes; an entity from a
+ * short list; a numeric entity; an `&` that cannot start an entity; a comment.
  */
 const TOKEN = new RegExp(
   [
     '([^<&]+)',
     `<\\/([A-Za-z][A-Za-z0-9]*)${WS}*>`,
-    `<([A-Za-z][A-Za-z0-9]*)((?:${WS}+[A-Za-z_:][-A-Za-z0-9_:.]*(?:${WS}*=${WS}*(?:"[^"]*"|'[^']*'))?)*)${WS}*(\\/?)>`,
+    `<([A-Za-z][A-Za-z0-9]*)((?:${ATTRIBUTE_SOURCE.replace(/\((?!\?)/g, '(?:')})*)${WS}*(\\/?)>`,
     '&(amp|lt|gt|quot|apos|nbsp);',
     '&#(?:([0-9]{1,7})|[xX]([0-9A-Fa-f]{1,6}));',
     '(&)(?![A-Za-z0-9#])',
+    // A comment, unless it is one of the odd shapes (`<!-->`, `<!--->`, `--!>`, nested) parsers disagree on.
+    '(<!--(?!-?>)(?:(?!--!>|<!--)[^])*?-->)',
   ].join('|'),
   'y',
 );
@@ -36,12 +40,15 @@ const enum Group {
   Decimal,
   Hex,
   Ampersand,
+  Comment,
 }
 
-const ATTRIBUTE = new RegExp(`${WS}+([A-Za-z_:][-A-Za-z0-9_:.]*)(?:${WS}*=${WS}*(?:"([^"]*)"|'([^']*)'))?`, 'y');
+const ATTRIBUTE = new RegExp(ATTRIBUTE_SOURCE, 'y');
 
 /** TOKEN for the entities inside an attribute value (TOKEN itself is in use by the tag's reader). */
 const ATTRIBUTE_TOKEN = new RegExp(TOKEN.source, 'y');
+
+const QUERY_AMPERSAND = /&[A-Za-z0-9]+=/y;
 
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
@@ -69,6 +76,13 @@ function attributeText(raw: string): string | null {
     const amp = raw.indexOf('&', at);
     if (amp < 0) return out + raw.slice(at);
     out += raw.slice(at, amp);
+    // `&name=` inside an attribute value (a query string) is never a character reference, by HTML's rules.
+    QUERY_AMPERSAND.lastIndex = amp;
+    if (QUERY_AMPERSAND.test(raw)) {
+      out += '&';
+      at = amp + 1;
+      continue;
+    }
     ATTRIBUTE_TOKEN.lastIndex = amp;
     const m = ATTRIBUTE_TOKEN.exec(raw);
     if (!m || (m[Group.Named] === undefined && m[Group.Decimal] === undefined && m[Group.Hex] === undefined && m[Group.Ampersand] === undefined)) return null;
@@ -88,7 +102,25 @@ const escapeAttribute = (s: string): string => escapeText(s).replace(/"/g, '&quo
  * parser (script, style, title, textarea, xmp), not dropped with their text (those and option), not foreign
  * (svg, math), and closing no open paragraph by themselves.
  */
-const VANISHING_TAGS = new Set(['acronym', 'bdi', 'bdo', 'big', 'center', 'font', 'label', 'samp', 'strike', 'tt', 'var', 'wbr']);
+const VANISHING_TAGS = new Set(['acronym', 'bdi', 'bdo', 'big', 'center', 'font', 'iframe', 'label', 'samp', 'strike', 'tt', 'var', 'wbr']);
+
+/**
+ * Raw-text elements whose text sanitize-html drops with them: HTML's parser reads everything up to `</script` (or
+ * `</style`) followed by whitespace or `>` as their text.
+ */
+const DROPPED_RAW_TEXT: Record<string, { end: RegExp; close: RegExp }> = {
+  script: { end: /<\/script(?=[\t\n\f\r >])/giu, close: /<\/script[\t\n\f\r ]*>/iuy },
+  style: { end: /<\/style(?=[\t\n\f\r >])/giu, close: /<\/style[\t\n\f\r ]*>/iuy },
+};
+
+/** Where the text of a dropped raw-text element opened at `from` ends, after its end tag; -1 if not simple. */
+function afterRawText(html: string, from: number, element: { end: RegExp; close: RegExp }): number {
+  element.end.lastIndex = from;
+  const end = element.end.exec(html);
+  if (!end) return -1;
+  element.close.lastIndex = end.index;
+  return element.close.test(html) ? element.close.lastIndex : -1;
+}
 
 /**
  * The text that sanitize-html with no allowed tag would give for simple markup (entities decoded, `&`, `<`, `>`
@@ -101,6 +133,7 @@ export function simplePlainText(html: string): string | null {
     const m = TOKEN.exec(html);
     if (!m) return null;
     if (m[Group.Text] !== undefined) out += m[Group.Text];
+    else if (m[Group.Comment] !== undefined) continue;
     else if (m[Group.StartTag] !== undefined || m[Group.EndTag] !== undefined) {
       const name = (m[Group.StartTag] ?? m[Group.EndTag]!).toLowerCase();
       if (!PLAIN_TAGS.has(name)) return null;
@@ -158,6 +191,8 @@ export function simpleSanitized(html: string, policy: ContentPolicy): string | n
     if (!m) return null;
     if (m[Group.Text] !== undefined) {
       out += m[Group.Text].replace(/>/g, '&gt;');
+    } else if (m[Group.Comment] !== undefined) {
+      continue;
     } else if (m[Group.EndTag] !== undefined) {
       const name = m[Group.EndTag].toLowerCase();
       if (open.at(-1) !== name) return null;
@@ -165,6 +200,13 @@ export function simpleSanitized(html: string, policy: ContentPolicy): string | n
       if (policy.allowedTags.has(name)) out += `</${name}>`;
     } else if (m[Group.StartTag] !== undefined) {
       const name = m[Group.StartTag].toLowerCase();
+      const rawText = DROPPED_RAW_TEXT[name];
+      if (rawText && !m[Group.SelfClosing] && !policy.allowedTags.has(name)) {
+        const after = afterRawText(html, TOKEN.lastIndex, rawText);
+        if (after < 0) return null;
+        TOKEN.lastIndex = after;
+        continue;
+      }
       const allowed = policy.allowedTags.has(name);
       if (!allowed && !VANISHING_TAGS.has(name)) return null;
       const top = open.at(-1);
@@ -187,7 +229,7 @@ export function simpleSanitized(html: string, policy: ContentPolicy): string | n
   return open.length === 0 ? out.trim() : null;
 }
 
-/** The kept attributes of one allowed start tag, written out; null when one is not simple (empty, repeated). */
+/** The kept attributes of one allowed start tag, written out; null when one is not simple (repeated, odd entities). */
 function simpleAttributes(tag: string, source: string, policy: ContentPolicy): string | null {
   if (source === '') return '';
   const allowed = policy.allowedAttributes[tag] ?? [];
@@ -199,12 +241,11 @@ function simpleAttributes(tag: string, source: string, policy: ContentPolicy): s
     const m = ATTRIBUTE.exec(source);
     if (!m) return null;
     const name = m[1]!.toLowerCase();
-    const raw = m[2] ?? m[3];
-    // Empty and valueless attributes, and repeated ones, follow rules of their own: sanitize-html reads them.
-    if (!raw || seen.has(name)) return null;
+    // HTML's parser keeps the first of repeated attributes: leave those to it.
+    if (seen.has(name)) return null;
     seen.add(name);
     if (!allowed.includes(name) && !everywhere.includes(name)) continue;
-    let value = attributeText(raw);
+    let value = attributeText(m[2] ?? m[3] ?? m[4] ?? '');
     if (value === null) return null;
     if ((tag === 'a' && name === 'href') || (tag === 'img' && name === 'src')) {
       // A mailto: link is kept as written by sanitize-html's own rules: leave it to them.
@@ -212,7 +253,12 @@ function simpleAttributes(tag: string, source: string, policy: ContentPolicy): s
       value = policy.url(value);
       if (value === null) continue;
     }
-    if (value === '') return null;
+    if (value === '') {
+      // sanitize-html keeps an empty alt (an image that says nothing) and drops the other allowed attributes
+      // when empty, none of which is boolean.
+      if (name === 'alt') out += ' alt=""';
+      continue;
+    }
     out += ` ${name}="${escapeAttribute(value)}"`;
   }
   return out;
