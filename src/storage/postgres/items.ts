@@ -1,6 +1,7 @@
 import type { RetentionPolicy } from '../../config.ts';
 import type { ItemToStore, PollResult } from '../../model/poll.ts';
 import { contentHash, type ItemColumns } from '../hash.ts';
+import type pg from 'pg';
 import type { Queryable } from './database.ts';
 import { wanted } from '../relating.ts';
 import { RELATIONS_OF, RelationChanges, type PgRelationTable, type StoredRelationRow } from './relations.ts';
@@ -89,8 +90,9 @@ export type PgItemTable = ReturnType<typeof itemTable>;
  * exactly. A listing is read in one query and written in a handful, whatever its length.
  */
 export function itemTable(relations: PgRelationTable) {
+  /** One round (see `rounds`). */
   async function upsertRound(
-    on: Queryable, sourceId: string, entries: readonly ItemToStore[], now: number, result: Counts | null, touched: Set<string>, listed: number[],
+    on: pg.PoolClient, sourceId: string, entries: readonly ItemToStore[], now: number, result: Counts | null, touched: Set<string>, listing: boolean,
   ): Promise<void> {
     // The listing's stored items and tombstones, found by the (source_id, item_key) indexes, one probe per key.
     // Planned on each call, against the table as it is: a plan kept from a young table's first poll (a few rows,
@@ -107,12 +109,42 @@ export function itemTable(relations: PgRelationTable) {
       values: [sourceId, entries.map((e) => e.item.key)],
     });
     const byKey = new Map<string, ExistingRow>();
+    const storedIds: number[] = [];
     for (const r of found) {
       const other = byKey.get(r.key);
       byKey.set(r.key, !other ? r : r.id === null ? { ...other, tombstone: r.tombstone } : { ...r, tombstone: other.tombstone });
+      if (r.id !== null) storedIds.push(r.id);
+    }
+    // One statement at a time, as a connection takes them, but not waited for at once: the next one waits for
+    // it, and meanwhile this process goes on with the next items (PostgreSQL's work and ours overlap). Writes
+    // return the ids of the rows they wrote; the new items' relations need them.
+    const ids = new Map<string, number>();
+    let running: Promise<void> = Promise.resolve();
+    const send = async (query: pg.QueryConfig): Promise<void> => {
+      await running;
+      running = on.query<{ id: number; item_key: string }>(query).then(({ rows }) => {
+        for (const r of rows) ids.set(r.item_key, r.id);
+      });
+      // Awaited by the next statement or at the end; until then a failure is not an unhandled rejection.
+      running.catch(() => {});
+    };
+    // The listed items stored before are seen now (the new ones are written so): a poll's only write to most.
+    if (listing && storedIds.length > 0) {
+      await send({ text: 'UPDATE items SET last_seen_at = $1 WHERE id = ANY($2::bigint[]) AND last_seen_at <> $1', values: [now, storedIds] });
     }
     const untombstoned: string[] = [];
     const writes: WrittenRow[] = [];
+    let written = 0;
+    /** Sends the writes not sent yet, in batches of BATCH_SIZES (`full`: only whole batches of the largest). */
+    const sendWrites = async (full: boolean): Promise<void> => {
+      for (const size of full ? BATCH_SIZES.slice(0, 1) : BATCH_SIZES) {
+        for (; writes.length - written >= size; written += size) {
+          const values: unknown[] = [sourceId, now];
+          for (let i = written; i < written + size; i++) values.push(...writes[i]!);
+          await send({ name: `kabar-items-write-${size}`, text: writeStatement(size), values });
+        }
+      }
+    };
     const inserted: { key: string; publishedAt: number; entry: ItemToStore }[] = [];
     const changes = new RelationChanges();
 
@@ -145,6 +177,7 @@ export function itemTable(relations: PgRelationTable) {
       const hash = contentHash(row);
       if (!existing) {
         writes.push([item.key, entry.articleIds.length > 0 ? 1 : 0, ...row, hash]);
+        await sendWrites(true);
         inserted.push({ key: item.key, publishedAt, entry });
         if (result) {
           result.inserted++;
@@ -153,9 +186,9 @@ export function itemTable(relations: PgRelationTable) {
         continue;
       }
       const changed = existing.content_hash !== hash;
-      listed.push(existing.id);
       if (changed) {
         writes.push([item.key, existing.is_related ?? 0, ...row, hash]);
+        await sendWrites(true);
         if (existing.published_at !== publishedAt) {
           changes.movedIds.push(existing.id);
           changes.movedTo.push(publishedAt);
@@ -176,19 +209,10 @@ export function itemTable(relations: PgRelationTable) {
     }
 
     if (untombstoned.length > 0) {
-      await on.query('DELETE FROM tombstones WHERE source_id = $1 AND item_key = ANY($2::text[])', [sourceId, untombstoned]);
+      await send({ text: 'DELETE FROM tombstones WHERE source_id = $1 AND item_key = ANY($2::text[])', values: [sourceId, untombstoned] });
     }
-    // New and changed items, in batches (see writeStatement); the new ones' relations need their ids.
-    const ids = new Map<string, number>();
-    let at = 0;
-    for (const size of BATCH_SIZES) {
-      for (; writes.length - at >= size; at += size) {
-        const values: unknown[] = [sourceId, now];
-        for (let i = at; i < at + size; i++) values.push(...writes[i]!);
-        const { rows } = await on.query<{ id: number; item_key: string }>({ name: `kabar-items-write-${size}`, text: writeStatement(size), values });
-        for (const r of rows) ids.set(r.item_key, r.id);
-      }
-    }
+    await sendWrites(false);
+    await running;
     for (const n of inserted) {
       for (const [a, r] of wanted(n.entry, null)) {
         changes.rows.add(a, ids.get(n.key)!, n.publishedAt, r);
@@ -199,13 +223,13 @@ export function itemTable(relations: PgRelationTable) {
   }
 
   /**
-   * Stores a listing's items in order; `touched` collects the articles whose related items they changed. Returns
-   * the ids of the listed items that were stored before (the new ones are written as seen now).
+   * Stores a listing's items in order; `touched` collects the articles whose related items they changed.
+   * `listing`: the entries are what the source lists now, each last seen `now` (a poll; not a bulk load).
    */
-  async function upsertAll(on: Queryable, sourceId: string, entries: readonly ItemToStore[], now: number, result: Counts | null, touched: Set<string>): Promise<number[]> {
-    const listed: number[] = [];
-    for (const round of rounds(entries)) await upsertRound(on, sourceId, round, now, result, touched, listed);
-    return listed;
+  async function upsertAll(
+    on: pg.PoolClient, sourceId: string, entries: readonly ItemToStore[], now: number, result: Counts | null, touched: Set<string>, listing: boolean,
+  ): Promise<void> {
+    for (const round of rounds(entries)) await upsertRound(on, sourceId, round, now, result, touched, listing);
   }
 
   /**
@@ -258,10 +282,6 @@ export function itemTable(relations: PgRelationTable) {
   return {
     upsertAll,
     applyRetention,
-    /** The items `ids` (those of a listing stored before it, as upsertAll returns them) were last seen at `at`. */
-    markListed: async (on: Queryable, ids: readonly number[], at: number): Promise<void> => {
-      if (ids.length > 0) await on.query('UPDATE items SET last_seen_at = $1 WHERE id = ANY($2::bigint[]) AND last_seen_at <> $1', [at, ids]);
-    },
     /** The items last seen at `listedAt` (the previous listing) were seen until `until`. */
     seenUntil: async (on: Queryable, sourceId: string, listedAt: number, until: number): Promise<void> => {
       await on.query('UPDATE items SET last_seen_at = $1 WHERE source_id = $2 AND is_related IN (0, 1) AND last_seen_at = $3', [until, sourceId, listedAt]);
