@@ -1,7 +1,7 @@
+import type pg from 'pg';
 import type { RetentionPolicy } from '../../config.ts';
 import type { ItemToStore, PollResult } from '../../model/poll.ts';
 import { contentHash, type ItemColumns } from '../hash.ts';
-import type pg from 'pg';
 import type { Queryable } from './database.ts';
 import { wanted } from '../relating.ts';
 import { RELATIONS_OF, RelationChanges, type PgRelationTable, type StoredRelationRow } from './relations.ts';
@@ -30,16 +30,16 @@ const NOTHING_STORED: Omit<ExistingRow, 'key'> = { tombstone: null, id: null, pu
 /** What a poll counts; null when nothing is counted (bulk loads). */
 type Counts = Pick<PollResult, 'inserted' | 'updated' | 'unchanged' | 'tombstoned' | 'deleted' | 'relatedCapped' | 'publishedChanged'>;
 
-/** An item row as a poll writes it: its key and is_related, then ItemColumns and the content hash. */
+/** An item row as a poll writes it: its key and is_related (kept as stored for a changed item), ItemColumns, the hash. */
 type WrittenRow = [key: string, isRelated: number, ...ItemColumns, hash: string];
 const WRITTEN_COLUMNS = ['item_key', 'is_related', 'url', 'title', 'summary', 'content_html', 'language', 'categories', 'author', 'published_at', 'updated_at', 'content_hash'];
 /** What a changed item's write replaces: the columns its content hash covers, and the hash. */
 const CONTENT_COLUMNS = WRITTEN_COLUMNS.slice(2);
 
 /**
- * How many rows one statement writes: a listing of n new or changed items goes in batches of these sizes, the
- * binary digits of n beyond the first (1,000 = 3 x 256 + 128 + 64 + 32 + 8), so a connection prepares at most
- * these nine statements, and plans each once.
+ * How many rows one statement writes: the new or changed items of a listing go in batches of 256, then of the
+ * binary digits of what is left (1,000 = 3 x 256 + 128 + 64 + 32 + 8), so a connection prepares at most these
+ * nine statements, and plans each once.
  */
 const BATCH_SIZES = [256, 128, 64, 32, 16, 8, 4, 2, 1];
 
