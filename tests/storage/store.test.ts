@@ -451,6 +451,37 @@ describe.each(backends)('store ($name)', (backend) => {
     expect(await store.itemCount('src')).toBe(2);
   });
 
+  it('stores a listing of a thousand items, new, changed, unchanged and held back, item by item as it stores a short one', async () => {
+    const { store } = await tempStore();
+    const keep = { maxItemsPerSource: 5000, maxAgeDays: 30, maxRelatedItemsPerSource: 40 };
+    // Every fifth item relates to the article; every tenth but three has no date (its first-seen time stays).
+    const entry = (n: number, title = `Title ${n}`) => ({
+      item: item(`k${String(n).padStart(4, '0')}`, { title, publishedAt: n % 10 === 3 ? null : new Date(T0.getTime() - n * 60_000) }),
+      articleIds: n % 5 === 0 ? ['art'] : [],
+    });
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    // An odd count, so the listing is not written in even batches only.
+    const odd = (title: string) => ({ item: item('odd', { title }), articleIds: [] });
+    // 140 related items: the cap keeps the 40 newest (k0000-k0195) and holds the other 100 back.
+    expect(await store.commitPoll('src', [...range(0, 700).map((n) => entry(n)), odd('Odd')], {}, keep, T0)).toMatchObject({
+      inserted: 701, updated: 0, unchanged: 0, tombstoned: 0, deleted: 100, relatedCapped: 100, publishedChanged: true, changedArticles: ['art'],
+    });
+    // k0100-k0399 edited, k0400-k0699 as they were, k0700-k0999 new; k0000-k0099 no longer listed.
+    const later = new Date(T0.getTime() + 3_600_000);
+    const second = [...range(100, 400).map((n) => entry(n, `Edited ${n}`)), odd('Odd, edited'), ...range(400, 1000).map((n) => entry(n))];
+    // Listed related items go first, newest first: k0100-k0195 and k0700-k0795 stay, 60 others go.
+    expect(await store.commitPoll('src', second, {}, keep, later)).toMatchObject({
+      inserted: 300, updated: 261, unchanged: 240, tombstoned: 100, deleted: 60, relatedCapped: 60, publishedChanged: true, changedArticles: ['art'],
+    });
+    expect(await store.itemCount('src')).toBe(841);
+    const related = (await store.relatedForArticle('art', 100)).map((i) => [i.key, i.title]).sort();
+    expect(related).toEqual([...range(100, 200), ...range(700, 800)].filter((n) => n % 5 === 0).map((n) => [`k${String(n).padStart(4, '0')}`, n < 400 ? `Edited ${n}` : `Title ${n}`]));
+    // The same listing again: nothing changes.
+    expect(await store.commitPoll('src', second, {}, keep, later)).toMatchObject({
+      inserted: 0, updated: 0, unchanged: 761, tombstoned: 140, deleted: 0, publishedChanged: false, changedArticles: [],
+    });
+  });
+
   it('keeps times to the millisecond', async () => {
     const { store } = await tempStore();
     const t = new Date('2026-11-20T01:02:03.456Z');

@@ -16,6 +16,6 @@ export function bulkItemLoader(db: PgDatabase): (sourceId: string, items: readon
   return (sourceId, entries) =>
     transaction(db, async (c) => {
       await sources.insert(c, sourceId, sourceId, `https://${sourceId}.invalid/feed`);
-      await items.upsertAll(c, sourceId, entries, Date.now(), null, new Set());
+      await items.upsertAll(c, sourceId, entries, Date.now(), null, new Set(), false);
     });
 }

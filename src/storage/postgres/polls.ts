@@ -24,8 +24,7 @@ export function pollCommits(db: PgDatabase, sources: PgSourceTable, items: PgIte
       if (before?.listed_at != null && before.last_success_at !== null && before.last_success_at > before.listed_at) {
         await items.seenUntil(c, sourceId, before.listed_at, before.last_success_at);
       }
-      await items.upsertAll(c, sourceId, entries, nowMs, result, touched);
-      await items.markListed(c, sourceId, entries.map((e) => e.item.key), nowMs);
+      await items.upsertAll(c, sourceId, entries, nowMs, result, touched, true);
       await sources.setListedAt(c, sourceId, nowMs);
       await items.applyRetention(c, sourceId, retention, nowMs, nowMs, result, touched);
       // Every related item of the source shows its feed URL and site: if those move, any article may show it.
