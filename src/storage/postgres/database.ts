@@ -68,12 +68,18 @@ export function connectionSettings(url: string, options: PostgresOptions = {}): 
   };
 }
 
-/** Runs `fn` in one transaction on one connection of the pool; rolls back and rethrows if it throws. */
-export async function transaction<T>(db: PgDatabase, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction on one connection of the pool; rolls back and rethrows if it throws. With
+ * `flushedLater`, COMMIT does not wait for the write-ahead log to reach the disk (`synchronous_commit = off` for
+ * this transaction only): a crash of the server may lose the last such transactions, never corrupt or half-apply
+ * one. That is SQLite's `synchronous = NORMAL` durability, for writes that can be made again (a poll is fetched
+ * again when its commit is lost, its validators with it).
+ */
+export async function transaction<T>(db: PgDatabase, fn: (client: pg.PoolClient) => Promise<T>, options: { flushedLater?: boolean } = {}): Promise<T> {
   const client = await db.pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(options.flushedLater ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

@@ -9,6 +9,9 @@ const emptyResult = (): PollResult => ({
   inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, relatedCapped: 0, publishedChanged: false, changedArticles: [],
 });
 
+/** A poll lost in a crash of the server is fetched again (its validators are lost with it): see `transaction`. */
+const FLUSHED_LATER = { flushedLater: true };
+
 /**
  * A poll's writes to every table, each poll in one transaction (see sqlite/polls.ts). The source's row is locked
  * first: two commits of one source (a lease that ran out mid-poll) take turns instead of interleaving.
@@ -41,7 +44,7 @@ export function pollCommits(db: PgDatabase, sources: PgSourceTable, items: PgIte
         result.changedArticles = [...touched].sort();
       }
       return result;
-    });
+    }, FLUSHED_LATER);
 
   const commitNotModified = (sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): Promise<PollResult> =>
     transaction(db, async (c) => {
@@ -52,7 +55,7 @@ export function pollCommits(db: PgDatabase, sources: PgSourceTable, items: PgIte
       await sources.update(sourceId, state, c);
       result.changedArticles = [...touched].sort();
       return result;
-    });
+    }, FLUSHED_LATER);
 
   return { commitPoll, commitNotModified };
 }
