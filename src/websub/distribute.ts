@@ -1,15 +1,15 @@
 import type { Logger } from '../log.ts';
 import { callCallback, type CallbackReach } from './callbacks.ts';
-import { hubSignature, hubSignatureOffThread } from './signature.ts';
+import { hubSignature } from './signature.ts';
 
 /**
  * Fan-out of the hub: POSTs to subscribers' callbacks (fat pings) and to outside hubs (publish pings), at most
  * `concurrency` at a time, each with a time limit, failures retried with growing delays. Everything runs off the
  * request path and never blocks it: a slow or dead subscriber holds one slot for at most its time limit, and
  * the others go on. Deliveries start at a steady pace (`perSecond`, after a first `burst`): each costs the
- * serving core about what answering a request for the feed does (the body written to a socket), and its HMAC
- * (as much again) is made in the thread pool, so a fan-out to many subscribers on fast links must not take the core from the readers while it lasts; paced,
- * it takes a bounded share, turn by turn of the event loop. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
+ * serving core about what answering a request for the feed does (the body written to a socket), plus its HMAC
+ * when signed, so a fan-out to many subscribers on fast links must not take the core from the readers while it
+ * lasts; paced, it takes a bounded share, turn by turn of the event loop. Only the newest version of a feed matters to a subscriber, so a new delivery for the same
  * subscription replaces one still queued or waiting to be retried. Pending deliveries live in memory: a restart
  * forgets them (the subscriber gets the next change, and can fetch the feed meanwhile).
  */
@@ -73,7 +73,7 @@ export class Distributor {
    * Signatures made of a fan-out's body, by secret: subscribers that gave the same secret (one aggregator's many
    * callbacks) share one HMAC of the body, the largest part of a delivery's cost. Kept while the body lives.
    */
-  private readonly signatures = new WeakMap<Buffer, Map<string, Promise<string>>>();
+  private readonly signatures = new WeakMap<Buffer, Map<string, string>>();
 
   constructor(private readonly options: DistributorOptions) {
     this.tokens = options.burst;
@@ -149,18 +149,17 @@ export class Distributor {
     return false;
   }
 
-  /** Signed in the thread pool (see hubSignatureOffThread), so the event loop goes on serving meanwhile. */
-  private sign(secret: string, body: Buffer | string): Promise<string> {
-    if (typeof body === 'string') return Promise.resolve(hubSignature(secret, body));
+  /**
+   * Signed on the event loop with node:crypto, over the shared body without a copy: about 0.15 ms for a 194 KB
+   * feed, less of the serving core than WebCrypto in the thread pool, which copies the body on the event loop
+   * and adds a key import and promise turns per signature (measured: 80 against 200-350 ms of CPU for 500).
+   */
+  private sign(secret: string, body: Buffer | string): string {
+    if (typeof body === 'string') return hubSignature(secret, body);
     let bySecret = this.signatures.get(body);
-    if (!bySecret) this.signatures.set(body, (bySecret = new Map<string, Promise<string>>()));
+    if (!bySecret) this.signatures.set(body, (bySecret = new Map<string, string>()));
     let signature = bySecret.get(secret);
-    if (signature === undefined) {
-      const made = hubSignatureOffThread(secret, body);
-      // A failure is not kept: the retry signs again.
-      made.catch(() => bySecret.delete(secret));
-      bySecret.set(secret, (signature = made));
-    }
+    if (signature === undefined) bySecret.set(secret, (signature = hubSignature(secret, body)));
     return signature;
   }
 
@@ -170,7 +169,7 @@ export class Distributor {
     let outcome: DeliveryOutcome;
     let detail: { status?: number; error?: string };
     try {
-      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': await this.sign(d.secret, d.body) };
+      const headers = d.secret === null ? d.headers : { ...d.headers, 'x-hub-signature': this.sign(d.secret, d.body) };
       const res = await callCallback(d.url, { method: 'POST', headers, body: d.body, reach: d.reach, timeoutMs: this.options.timeoutMs, maxResponseBytes: 1024 });
       detail = { status: res.status };
       outcome = res.status >= 200 && res.status < 300 ? 'delivered' : res.status === 410 && d.onGone ? 'gone' : 'failed';

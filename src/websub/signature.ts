@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual, webcrypto as crypto } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /*
  * WebSub's authenticated content distribution (W3C WebSub, section 8): `X-Hub-Signature: <method>=<hex HMAC of
@@ -11,17 +11,6 @@ const METHODS = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
 /** The `X-Hub-Signature` value for `body` under `secret`. */
 export function hubSignature(secret: string, body: Buffer | string, method: 'sha1' | 'sha256' | 'sha384' | 'sha512' = 'sha256'): string {
   return `${method}=${createHmac(method, secret).update(body).digest('hex')}`;
-}
-
-/**
- * The same `X-Hub-Signature` value as `hubSignature` (sha256), computed off the calling thread: WebCrypto runs
- * the HMAC in libuv's thread pool. The hub's fan-out signs every subscriber's copy of a whole feed, the largest
- * part of a delivery's cost; there, the event loop that serves readers does not stall for it, and where the
- * service may use a second core, the hashing happens there.
- */
-export async function hubSignatureOffThread(secret: string, body: Buffer): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', Buffer.from(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return `sha256=${Buffer.from(await crypto.subtle.sign('HMAC', key, body)).toString('hex')}`;
 }
 
 /** Whether an `X-Hub-Signature` header is a valid signature of `body` under `secret` (constant-time compare). */
