@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ANALYSIS_VERSION, terms } from '../search/analyse.ts';
+import { ANALYSIS_VERSION, namesOf, terms } from '../search/analyse.ts';
 import type { Article, ContentSnapshot, RelateTarget, Site } from './model.ts';
 
 const withText = new WeakMap<ContentSnapshot, RelateTarget[]>();
@@ -55,9 +55,13 @@ function target(site: Site, a: Article): RelateTarget {
         for (const t of translations) {
           // Each language is stemmed by its own stemmer; names shared by the languages meet in one index.
           const lang = t.language;
-          const own = labels.map((l) => l[lang] ?? '').join(' ');
-          head.push(...terms([t.title, t.summary, t.tags.join(' '), own].join('\n'), lang));
-          body.push(...terms(t.bodyMarkdown(), lang));
+          const own = labels.map((l) => l[lang] ?? '').join('\n');
+          const headText = [t.title, t.summary, t.tags.join('\n'), own].join('\n');
+          const bodyText = t.bodyMarkdown();
+          // A name is known by how the translation writes it anywhere (its headline and tags are in title case).
+          const names = namesOf(`${headText}\n${bodyText}`);
+          head.push(...terms(headText, lang, names));
+          body.push(...terms(bodyText, lang, names));
         }
         return { head, body };
       },

@@ -1,28 +1,39 @@
 import type { RelateTarget } from '../content/model.ts';
 import type { RelatableItem, Relating, RelationReason } from '../model/poll.ts';
-import type { ArticleSearch, SyncArticleSearch } from '../model/search.ts';
+import type { ArticleHit, ArticleSearch, SyncArticleSearch } from '../model/search.ts';
 import type { Awaitable } from '../storage/store.ts';
-import { guessLanguage, terms, words } from '../search/analyse.ts';
+import { analyse, guessLanguage, words } from '../search/analyse.ts';
 import { compileRelater } from './relate.ts';
 
 /**
- * How relating by content decides (README, "Related items"). An item relates to an article when the article is
- * among the item's best BM25 matches, its normalised score reaches THRESHOLD, and they share at least MIN_TERMS
- * distinct terms. The normalised score is BM25 (FTS5's, head weighted) divided by the item's own weight: the sum
- * of the IDFs of all its terms, a term no article has counting as one in a single article. It reads as "how much
- * of what the item says an article says too": about 0.1 to 2.
+ * How relating by content decides (README, "Related items"; tests/fixtures/relate/README.md says why these rules
+ * and figures). The score is BM25 (FTS5's, head weighted) divided by the item's own weight: the sum of the IDFs of
+ * all its terms, a term no article has weighing `unknownWeight` times one found in a single article. It reads as
+ * "how much of what the item says an article says too": about 0.1 to 2. An item relates to an article among its
+ * `maxArticles` best BM25 matches when they share at least `minTerms` distinct terms, its score is at least
+ * `ofBest` times the score of the item's best article, and either
+ * - the score reaches `threshold` and the shared terms in the article's head (titles, summaries, tags, category
+ *   labels: what it is about) weigh at least `headThreshold` of the item's weight (their IDFs): an item that shares only the words of a body's aside ("Turkey's
+ *   support for Azerbaijan in Nagorno-Karabakh" in an article on Idlib) or the vocabulary of another event of the
+ *   same kind (another earthquake) is not about the article; or
+ * - the item writes at least `sharedNames` names (capitalised inside a sentence) that are in the article's head
+ *   and in few articles (IDF at least `nameIdf` of a term in one article), however little else it shares:
+ *   "Armenia and Azerbaijan trade accusations over shelling of Ganja" and an article whose head names both.
  */
 export const RELATE_TUNING = {
   /** Bump when anything here changes: every article's relations are computed again. */
-  version: 1,
-  threshold: 0.35,
+  version: 2,
+  threshold: 0.5,
+  headThreshold: 0.125,
+  sharedNames: 2,
+  nameIdf: 0.3,
   minTerms: 2,
   /** Articles one item may relate to by content. */
   maxArticles: 5,
   /** And only those scoring at least this share of its best article's score. */
-  ofBest: 0.0,
+  ofBest: 0.7,
   /** A term of the item no article has weighs this share of a term found in one article. */
-  unknownWeight: 2.0,
+  unknownWeight: 1.0,
   /** The rarest query terms go to the index first, at most this many. */
   maxQueryTerms: 12,
   /**
@@ -97,32 +108,78 @@ export function compileContentRelater(
 export function byContent(search: ArticleSearch, item: Relatable, only: readonly string[] | null = null): Awaitable<RelationReason[]> {
   const text = `${item.title}\n${item.summary}\n${item.categories.join('\n')}`;
   const language = guessLanguage(words(`${item.title} ${item.summary}`), item.language ?? null);
-  const itemTerms = [...new Set(terms(text, language))];
-  if (itemTerms.length < RELATE_TUNING.minTerms) return [];
-  return then(search.termStats(itemTerms), (stats): Awaitable<RelationReason[]> => {
-    if (stats.articles === 0 || stats.df.size < RELATE_TUNING.minTerms) return [];
+  const analysed = analyse(text, language);
+  const distinct = [...new Set(analysed.terms)];
+  if (distinct.length < RELATE_TUNING.minTerms) return [];
+  const asNames = [...new Set(analysed.maybeNames.values())];
+  return then(search.termStats(asNames.length > 0 ? [...new Set([...distinct, ...asNames])] : distinct), (found): Awaitable<RelationReason[]> => {
+    if (found.articles === 0) return [];
+    // A word capitalised where case says nothing (a headline in title case, a sentence's first word) is a name
+    // where the index has it as one.
+    const itemTerms = new Set<string>();
+    for (const t of distinct) {
+      const name = analysed.maybeNames.get(t);
+      itemTerms.add(name !== undefined && found.df.has(name) ? name : t);
+    }
+    const df = new Map<string, number>();
     let weight = 0;
     for (const t of itemTerms) {
-      const df = stats.df.get(t);
-      weight += df === undefined ? RELATE_TUNING.unknownWeight * idf(stats.articles, 1) : idf(stats.articles, df);
+      const n = found.df.get(t);
+      if (n !== undefined) df.set(t, n);
+      weight += n === undefined ? RELATE_TUNING.unknownWeight * idf(found.articles, 1) : idf(found.articles, n);
     }
-    const known = [...stats.df].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    if (df.size < RELATE_TUNING.minTerms) return [];
+    const known = [...df].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
     const query: string[] = [];
     let postings = 0;
-    for (const [t, df] of known) {
-      if (query.length >= RELATE_TUNING.maxQueryTerms || postings + df > RELATE_TUNING.postingBudget) break;
+    for (const [t, n] of known) {
+      if (query.length >= RELATE_TUNING.maxQueryTerms || postings + n > RELATE_TUNING.postingBudget) break;
       query.push(t);
-      postings += df;
+      postings += n;
     }
     if (query.length < RELATE_TUNING.minTerms) return [];
-    return then(search.search(query, RELATE_TUNING.maxArticles, only), (found) => {
-      const best = found[0]?.rank ?? 0;
-      const out: RelationReason[] = [];
-      for (const h of found) {
-        if (h.rank / weight < RELATE_TUNING.threshold || h.rank < RELATE_TUNING.ofBest * best || h.terms.length < RELATE_TUNING.minTerms) continue;
-        out.push({ articleId: h.articleId, by: 'content', score: h.rank / weight, terms: h.terms });
-      }
-      return out;
-    });
+    const idfOf = (t: string) => idf(found.articles, df.get(t)!);
+    // Only the words the item writes as names (inside a sentence): a headline's capitals say nothing.
+    const names = query.filter((t) => analysed.names.has(t) && idfOf(t) >= RELATE_TUNING.nameIdf * idf(found.articles, 1));
+    const searched: Searched = { query, weight, idf: idfOf, names, words: analysed.words };
+    return then(search.search(query, RELATE_TUNING.maxArticles, only), (hits) => decide(search, hits, searched, only));
   });
+}
+
+/** An item as it was searched. */
+interface Searched {
+  /** Its terms that went to the index. */
+  query: readonly string[];
+  /** The sum of the IDFs of all its terms. */
+  weight: number;
+  idf: (term: string) => number;
+  /** Its query terms written as names and in few articles. */
+  names: readonly string[];
+  /** Term → the item's word for it. */
+  words: ReadonlyMap<string, string>;
+}
+
+/** Which of an item's hits it relates to (RELATE_TUNING), with the score each gets. */
+function decide(search: ArticleSearch, found: readonly ArticleHit[], item: Searched, only: readonly string[] | null): Awaitable<RelationReason[]> {
+  const shares = (h: ArticleHit) => h.terms.length >= RELATE_TUNING.minTerms;
+  const hits = found.filter(shares);
+  if (hits.length === 0) return [];
+  const score = (h: ArticleHit) => h.rank / item.weight;
+  // How much of the item's weight the article's head has: the IDFs of the shared terms in it.
+  const headShare = (h: ArticleHit) => h.headTerms.reduce((sum, t) => sum + item.idf(t), 0) / item.weight;
+  const byScore = (h: ArticleHit) => score(h) >= RELATE_TUNING.threshold && headShare(h) >= RELATE_TUNING.headThreshold;
+  const byNames = (h: ArticleHit) => h.headTerms.filter((t) => item.names.includes(t)).length >= RELATE_TUNING.sharedNames;
+  const candidates = hits.filter((h) => byScore(h) || byNames(h));
+  if (candidates.length === 0) return [];
+  // The best article of all, also when this search was among some articles only (a background pass after they
+  // changed): an item relates to them as it would in a pass over all articles.
+  const best = only
+    ? then(search.search(item.query, RELATE_TUNING.maxArticles), (all) => Math.max(...hits.map(score), ...all.filter(shares).map(score)))
+    : Math.max(...hits.map(score));
+  return then(best, (top) =>
+    candidates
+      .filter((h) => score(h) >= RELATE_TUNING.ofBest * top)
+      // The shared terms as the item writes them (folded): "faylaq", not a spelling of the index such as "faylak".
+      .map((h): RelationReason => ({ articleId: h.articleId, by: 'content', score: score(h), terms: [...new Set(h.terms.map((t) => item.words.get(t) ?? t))] })),
+  );
 }

@@ -6,7 +6,7 @@ export interface RelationReason {
   by: 'content' | 'rule';
   /** Normalised score (README, "Related items"); 1 for a rule. Feeds list an article's related items by it, then by date. */
   score: number;
-  /** The search terms (stems) the item and the article share; for a rule, the rule's terms as written. */
+  /** The item's words (folded) whose search terms the article has too; for a rule, the rule's terms as written. */
   terms: readonly string[];
 }
 

@@ -36,6 +36,8 @@ export interface ArticleHit {
   rank: number;
   /** Which of the searched terms the article contains. */
   terms: string[];
+  /** Which of them it has in its head (titles, summaries, tags, category labels). */
+  headTerms: string[];
 }
 
 /**

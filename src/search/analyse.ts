@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
  */
 
 /** Bump when the analysis changes: every article is indexed again and every item related again. */
-export const ANALYSIS_VERSION = 1;
+export const ANALYSIS_VERSION = 2;
 
 /** The languages with a stemmer and stop words; others are folded and split only. */
 const STEMMER_MODULES: Readonly<Record<string, string>> = { en: '@orama/stemmers/english', id: '@orama/stemmers/indonesian' };
@@ -70,6 +70,89 @@ export function words(text: string): string[] {
   return out;
 }
 
+/** The words of a text, folded, each with what its case says (see `casedWords`). */
+interface CasedWords {
+  words: string[];
+  /** 1: capitalised where a sentence does not start and the line is not in title case: written as a name. 2: capitalised where case says nothing (a sentence's first word, a title-case line): a name if written as one elsewhere. 0: neither. */
+  kind: Uint8Array;
+}
+const NAME = 1;
+const MAYBE = 2;
+
+/** Characters after which a sentence starts (and at a line's start). */
+const SENTENCE_ENDS = new Set([...'.!?:;"“”«»([']);
+const POSSESSIVE = /['’]s$/;
+const WORD_JOINERS = /['’-]/;
+/** Words this long or longer decide whether a line is in title case ("Russian Air Strike in Idlib Tests the Deal"). */
+const TITLE_CASE_MIN_LENGTH = 4;
+
+const isUpper = (word: string): boolean => {
+  const c = word.charCodeAt(0);
+  if (c < 0x80) return c >= 65 && c <= 90;
+  const first = String.fromCodePoint(word.codePointAt(0)!);
+  return first !== first.toLowerCase();
+};
+
+/**
+ * The words of a text, folded, line by line, each marked by what its case says: a word capitalised inside a
+ * sentence of an ordinary line is written as a name ("Azerbaijan", "Sinovac", "BPOM"); at a sentence's start or in a
+ * line in title case (most of its longer words capitalised: headlines, tags, category labels) it may be one.
+ */
+function casedWords(text: string): CasedWords {
+  const words: string[] = [];
+  const kinds: number[] = [];
+  const add = (part: string, start: boolean): boolean => {
+    const upper = isUpper(part);
+    const w = fold(part);
+    words.push(w);
+    // For now: capitalised at a sentence's start (MAYBE) or inside one (NAME); title case is seen by the caller.
+    kinds.push(upper ? (start ? MAYBE : NAME) : 0);
+    return part.length >= TITLE_CASE_MIN_LENGTH && !STOP.has(w);
+  };
+  for (const line of text.replace(URL_LIKE, ' ').replace(MARKUP, ' ').split('\n')) {
+    const first = words.length;
+    let long = 0;
+    let longUpper = 0;
+    let end = 0;
+    WORD.lastIndex = 0;
+    for (let m = WORD.exec(line); m; m = WORD.exec(line)) {
+      let start = words.length === first;
+      for (let i = end; i < m.index && !start; i++) start = SENTENCE_ENDS.has(line[i]!);
+      end = m.index + m[0].length;
+      const word = m[0];
+      if (!WORD_JOINERS.test(word)) {
+        if (add(word, start)) {
+          long++;
+          if (kinds[kinds.length - 1]) longUpper++;
+        }
+        continue;
+      }
+      // "Nagorno-Karabakh's" is "nagorno" and "karabakh"; an English possessive adds nothing.
+      for (const part of word.replace(POSSESSIVE, '').split(WORD_JOINERS)) {
+        if (!part) continue;
+        if (add(part, start)) {
+          long++;
+          if (kinds[kinds.length - 1]) longUpper++;
+        }
+        start = false;
+      }
+    }
+    if (long >= 3 && longUpper >= 0.75 * long) for (let i = first; i < words.length; i++) if (kinds[i] === NAME) kinds[i] = MAYBE;
+  }
+  return { words, kind: Uint8Array.from(kinds) };
+}
+
+/**
+ * The names of a text: its words written capitalised inside a sentence of an ordinary line, folded. Pass them to
+ * `terms` with each part of the same text, so a name in a headline or at a sentence's start is known as one too.
+ */
+export function namesOf(text: string): Set<string> {
+  const cased = casedWords(text);
+  const out = new Set<string>();
+  for (let i = 0; i < cased.words.length; i++) if (cased.kind[i] === NAME) out.add(cased.words[i]!);
+  return out;
+}
+
 /**
  * The language of a short text among ours, by which language's function words it uses more; `fallback` (the
  * item's declared language, its source's, or null) wins a tie.
@@ -90,35 +173,118 @@ export function guessLanguage(ws: readonly string[], fallback: string | null): s
 
 /**
  * The search terms of a text in `language`: folded words, stop words and pure numbers out, one-letter words out,
- * each stemmed by the language's Snowball stemmer (a language without one keeps its folded words).
+ * each stemmed by the language's Snowball stemmer (a language without one keeps its folded words), then spelled
+ * as its `cognate` key. Names are not stemmed: a word written as a name in this text, or one of `names` (`namesOf`
+ * the whole text it is part of), is only folded and keyed. So "Azerbaijan" is one term in English and Indonesian,
+ * where the Indonesian stemmer would cut it to "azerbaij" (as it cuts "-an" from a word), and "Samos" is not the
+ * English stemmer's "samo".
  */
-export function terms(text: string, language: string | null): string[] {
-  const lang = language ? baseLanguage(language) : null;
-  const stemmer = stemmerFor(lang);
-  const stem = lang && stemmer ? memoStem(lang, stemmer) : null;
-  const out: string[] = [];
-  for (const w of words(text)) {
-    if (w.length < 2 || STOP.has(w) || /^\d+$/.test(w)) continue;
-    const t = stem ? stem(w) : w;
-    if (t.length >= 2 && !STOP.has(t)) out.push(t);
-  }
-  return out;
+export function terms(text: string, language: string | null, names?: ReadonlySet<string>): string[] {
+  return analyse(text, language, names).terms;
 }
 
-/** Words stemmed so far, per language: Snowball costs microseconds a word, and news repeats its words. */
-const stems = new Map<string, Map<string, string>>();
+/** A text's terms (`terms`), and which of them are names. */
+export interface AnalysedText {
+  terms: string[];
+  /** The terms of words written as names (capitalised inside a sentence of an ordinary line, or one of `names`). */
+  names: Set<string>;
+  /**
+   * Term → the same word as a name, for the words capitalised where case says nothing (a headline in title case, a
+   * sentence's first word) and not written as a name elsewhere in the text: a search may take the word as a name
+   * where the index has it as one. The two are often one term (a word its stemmer leaves alone).
+   */
+  maybeNames: Map<string, string>;
+  /** Term → the first word (folded) it was made from: what an editor reads for it. */
+  words: Map<string, string>;
+}
+
+export function analyse(text: string, language: string | null, names?: ReadonlySet<string>): AnalysedText {
+  const lang = language ? baseLanguage(language) : null;
+  const stemmer = stemmerFor(lang);
+  const term = memoTerm(lang && stemmer ? lang : '', stemmer);
+  const name = memoTerm(NAME_KIND, null);
+  const cased = casedWords(text);
+  if (!names) {
+    const own = new Set<string>();
+    for (let i = 0; i < cased.words.length; i++) if (cased.kind[i] === NAME) own.add(cased.words[i]!);
+    names = own;
+  }
+  const out: string[] = [];
+  const nameTerms = new Set<string>();
+  const maybeNames = new Map<string, string>();
+  const wordOf = new Map<string, string>();
+  for (let i = 0; i < cased.words.length; i++) {
+    const w = cased.words[i]!;
+    if (w.length < 2 || STOP.has(w) || DIGITS.test(w)) continue;
+    const kind = cased.kind[i];
+    const isName = kind === NAME || (kind === MAYBE && names.has(w));
+    const t = isName ? name(w) : term(w);
+    if (t.length < 2 || STOP.has(t)) continue;
+    out.push(t);
+    if (!wordOf.has(t)) wordOf.set(t, w);
+    if (isName) nameTerms.add(t);
+    else if (kind === MAYBE) {
+      const n = name(w);
+      maybeNames.set(t, n);
+      if (!wordOf.has(n)) wordOf.set(n, w);
+    }
+  }
+  return { terms: out, names: nameTerms, maybeNames, words: wordOf };
+}
+
+/**
+ * One spelling for a word borrowed by Indonesian from English (or shared through a third language), so that an
+ * Indonesian text and an English one meet on it: "vaccin" (the English stem) and "vaksin", "vaksinasi";
+ * "commiss" and "komisi"; "conflict" and "konflik"; "univers" and "universitas"; "Russian" and "Rusia". Spelling
+ * (ph → f, th → t, c → s before e, i, y and k elsewhere, kh → k, q → k, x → ks, y → i, a doubled letter once, a
+ * final -kt → -k), then the endings that differ: Indonesian -asi, -isasi, -itas, -ksi, -si (English -ation,
+ * -ization, -ity, -ction, -sion), the English stem's -iti (-ity) and -nc, -rc (-nce, -rce); and for a name (`kind`
+ * 'name'), the demonym's -ian(s) and -i ("Armenians" is "Armenia", "Azerbaijani" "Azerbaijan"). Every term of both
+ * languages is spelled so; within one language these spellings may join two words its stemmer kept apart, which
+ * the IDF then weighs as one. `kind`: the language whose stem `term` is, or 'name'.
+ */
+export function cognate(term: string, kind: string): string {
+  // Other scripts and words with digits are left as they are.
+  if (/[^a-z]/.test(term)) return term;
+  let s = term
+    .replace(/ph/g, 'f')
+    .replace(/th/g, 't')
+    .replace(/ck/g, 'k')
+    .replace(/qu/g, 'kw')
+    .replace(/q/g, 'k')
+    .replace(/x/g, 'ks')
+    .replace(/dj/g, 'j')
+    .replace(/([nr])c$/, '$1s')
+    .replace(/c(?=[eiy])/g, 's')
+    .replace(/c/g, 'k')
+    .replace(/kh/g, 'k')
+    .replace(/y/g, 'i')
+    .replace(/([a-z])\1+/g, '$1');
+  if (kind === 'id') s = s.replace(/(?:isasi|asi|itas)$/, '').replace(/ksi$/, 'k').replace(/si$/, 's');
+  else if (kind === 'en') s = s.replace(/iti$/, '');
+  else if (kind === NAME_KIND && s.length >= 6) s = s.replace(/ians?$/, 'ia').replace(/([^aeiou])i$/, '$1');
+  return s.replace(/kt$/, 'k');
+}
+const NAME_KIND = 'name';
+const DIGITS = /^\d+$/;
+
+/**
+ * Terms made so far, per language (NAME_KIND for names, which are not stemmed; '' for a language without a
+ * stemmer): Snowball and the cognate spelling cost microseconds a word, and news repeats its words.
+ */
+const memos = new Map<string, Map<string, string>>();
 /** Bound on the words remembered per language (about 100 bytes each); past it the memo starts over. */
 const MEMO_MAX = 50_000;
 
-function memoStem(lang: string, stem: (word: string) => string): (word: string) => string {
-  let memo = stems.get(lang);
-  if (!memo) stems.set(lang, (memo = new Map<string, string>()));
+function memoTerm(lang: string, stem: Stemmer | null): (word: string) => string {
+  let memo = memos.get(lang);
+  if (!memo) memos.set(lang, (memo = new Map<string, string>()));
   const m = memo;
   return (w) => {
     let t = m.get(w);
     if (t === undefined) {
       if (m.size >= MEMO_MAX) m.clear();
-      t = stem(w);
+      t = cognate(stem ? stem(w) : w, lang);
       m.set(w, t);
     }
     return t;

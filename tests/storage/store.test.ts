@@ -563,6 +563,18 @@ describe.each(backends)('store ($name)', (backend) => {
       expect(await search.search(['gempa'], 5, [])).toEqual([]);
     });
 
+    it('tells which of the terms a match has in its head', async () => {
+      const { store } = await tempStore();
+      await store.indexArticles(docs, []);
+      const search = await store.articleSearch();
+      expect(await search.search(['ganja', 'armenia'], 5)).toMatchObject([{ articleId: 'karabakh', terms: ['ganja', 'armenia'], headTerms: ['armenia'] }]);
+      expect(await search.search(['ganja', 'stepanakert'], 5)).toMatchObject([{ articleId: 'karabakh', headTerms: [] }]);
+      const hits = await search.search(['turki', 'karabakh', 'izmir'], 5);
+      expect(new Map(hits.map((h) => [h.articleId, h.headTerms]))).toEqual(
+        new Map([['karabakh', ['karabakh']], ['idlib', ['turki']], ['izmir', ['izmir']]]),
+      );
+    });
+
     it('replaces an article indexed again and drops a removed one, with their terms; keeps fingerprints', async () => {
       const { store, place } = await tempStore();
       await store.indexArticles(docs, []);

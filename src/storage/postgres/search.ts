@@ -110,17 +110,22 @@ export function searchTable(db: PgDatabase) {
       const byArticle = new Map<string, ArticleHit>();
       for (const r of rows) {
         let freq = 0;
-        for (const w of r.weights) freq += w === 'A' ? HEAD_WEIGHT : BODY_WEIGHT;
+        let head = false;
+        for (const w of r.weights) {
+          freq += w === 'A' ? HEAD_WEIGHT : BODY_WEIGHT;
+          head ||= w === 'A';
+        }
         const score = (idf(articles, r.df) * (freq * (K1 + 1))) / (freq + K1 * (1 - B + (B * r.len) / avgdl));
-        const hit = byArticle.get(r.article_id) ?? { articleId: r.article_id, rank: 0, terms: [] };
+        const hit = byArticle.get(r.article_id) ?? { articleId: r.article_id, rank: 0, terms: [], headTerms: [] };
         hit.rank += score;
+        if (head) hit.headTerms.push(r.term);
         hit.terms.push(r.term);
         byArticle.set(r.article_id, hit);
       }
       // Terms in the order searched, as SQLite lists them.
       const order = new Map(terms.map((t, i) => [t, i]));
       const hits = [...byArticle.values()].sort((a, b) => b.rank - a.rank || (a.articleId < b.articleId ? -1 : 1)).slice(0, limit);
-      for (const h of hits) h.terms.sort((a, b) => order.get(a)! - order.get(b)!);
+      for (const h of hits) for (const list of [h.terms, h.headTerms]) list.sort((a, b) => order.get(a)! - order.get(b)!);
       return hits;
     },
   };

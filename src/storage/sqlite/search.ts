@@ -28,12 +28,14 @@ export function searchTable(db: SqliteDatabase) {
     setRelated: db.prepare<[string, string]>('UPDATE article_index SET related = ? WHERE article_id = ?'),
     insertDoc: db.prepare<[number, string, string]>('INSERT INTO article_search (rowid, head, body) VALUES (?, ?, ?)'),
     deleteDoc: db.prepare<[number]>('DELETE FROM article_search WHERE rowid = ?'),
-    // The distinct terms of a document, kept to decrement article_terms when it goes (the index is contentless).
+    // The distinct terms of a document, kept to decrement article_terms when it goes (the index is contentless), and
+    // to tell which terms a hit has, in its head or its body: the head's first, then '' (never a term), then the
+    // body's others.
     docTerms: db.prepare<[number], { terms: string }>('SELECT terms FROM article_doc_terms WHERE rowid = ?'),
     setDocTerms: db.prepare<[number, string]>('INSERT OR REPLACE INTO article_doc_terms (rowid, terms) VALUES (?, ?)'),
     deleteDocTerms: db.prepare<[number]>('DELETE FROM article_doc_terms WHERE rowid = ?'),
     addTerms: db.prepare<[string]>(
-      `INSERT INTO article_terms (term, df) SELECT value, 1 FROM json_each(?) WHERE true
+      `INSERT INTO article_terms (term, df) SELECT value, 1 FROM json_each(?) WHERE value <> ''
        ON CONFLICT (term) DO UPDATE SET df = df + 1`,
     ),
     dropTerms: db.prepare<[string]>('UPDATE article_terms SET df = df - 1 WHERE term IN (SELECT value FROM json_each(?))'),
@@ -93,7 +95,8 @@ export function searchTable(db: SqliteDatabase) {
         rowid = Number(q.insertRow.run(doc.articleId, doc.fingerprint).lastInsertRowid);
       }
       q.insertDoc.run(rowid, doc.head.join(' '), doc.body.join(' '));
-      const distinct = JSON.stringify([...new Set([...doc.head, ...doc.body])]);
+      const head = new Set(doc.head);
+      const distinct = JSON.stringify([...head, '', ...new Set(doc.body.filter((t) => !head.has(t)))]);
       q.setDocTerms.run(rowid, distinct);
       q.addTerms.run(distinct);
     }
@@ -125,13 +128,21 @@ export function searchTable(db: SqliteDatabase) {
       } else {
         rows = q.search.all(match, limit);
       }
-      const hits = rows.map((r) => ({ articleId: r.article_id, rank: r.rank, terms: [] as string[] }));
+      const hits = rows.map((r) => ({ articleId: r.article_id, rank: r.rank, terms: [] as string[], headTerms: [] as string[] }));
       if (hits.length === 0) return hits;
       // Which terms each hit contains, from its distinct terms (one read for all hits, not one search per term).
       const byRow = new Map(rows.map((r, i) => [r.rowid, hits[i]!]));
       for (const r of q.docTermsOf.all(JSON.stringify(rows.map((x) => x.rowid)))) {
-        const has = new Set(JSON.parse(r.terms) as string[]);
-        byRow.get(r.rowid)!.terms.push(...terms.filter((t) => has.has(t)));
+        const distinct = JSON.parse(r.terms) as string[];
+        const has = new Set(distinct);
+        // The head's terms come before '' (stored before heads were told apart, '' is absent: none are the head's).
+        const head = new Set(distinct.slice(0, Math.max(0, distinct.indexOf(''))));
+        const hit = byRow.get(r.rowid)!;
+        for (const t of terms) {
+          if (!has.has(t)) continue;
+          hit.terms.push(t);
+          if (head.has(t)) hit.headTerms.push(t);
+        }
       }
       return hits;
     },
