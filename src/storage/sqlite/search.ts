@@ -7,6 +7,8 @@ const BODY_WEIGHT = 1.0;
 
 /** An FTS5 string literal: the term quoted, so no term is read as an operator (`and`, `near`) or a column filter. */
 const literal = (term: string): string => `"${term.replaceAll('"', '""')}"`;
+/** Bound on the (article, term) matches kept in memory between searches (16 bytes each); past it they are read again. */
+const MAX_CACHED_HITS = 1_000_000;
 
 export type SearchTable = ReturnType<typeof searchTable>;
 
@@ -38,28 +40,26 @@ export function searchTable(db: SqliteDatabase) {
     ),
     dropTerms: db.prepare<[string]>('UPDATE article_terms SET df = df - 1 WHERE term IN (SELECT value FROM json_each(?))'),
     purgeTerms: db.prepare('DELETE FROM article_terms WHERE df <= 0'),
-    search: db.prepare<[string, number], { rowid: number; article_id: string; rank: number }>(
-      `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
-       FROM article_search s JOIN article_index a ON a.rowid = s.rowid
-       WHERE article_search MATCH ? ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
-    ),
-    searchIn: db.prepare<[string, string, number], { rowid: number; article_id: string; rank: number }>(
-      `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
-       FROM article_search s JOIN article_index a ON a.rowid = s.rowid
-       WHERE article_search MATCH ? AND s.rowid IN (SELECT value FROM json_each(?))
-       ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
-    ),
+    // One term's matches with its BM25 alone: FTS5's BM25 of an OR query is the sum of its terms' (see `search`).
+    termHits: db.prepare<[string], [number, number]>(`SELECT rowid, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) FROM article_search WHERE article_search MATCH ?`).raw(true),
     optimize: db.prepare("INSERT INTO article_search (article_search) VALUES ('optimize')"),
-    docTermsOf: db.prepare<[string], { rowid: number; terms: string }>(
-      'SELECT rowid, terms FROM article_doc_terms WHERE rowid IN (SELECT value FROM json_each(?))',
-    ),
     allTerms: db.prepare<[], { term: string; df: number }>('SELECT term, df FROM article_terms'),
   };
 
   /** Article count, kept in memory: read on every search, changed only by `index`. */
   let articles = q.count.get()!.n;
-  /** Rowids by article id, for searches restricted to some articles (loaded on first use). */
+  /** Article ids by rowid and the other way round (loaded on first use, read again after `index`). */
+  let ids: Map<number, string> | null = null;
   let rowids: Map<string, number> | null = null;
+  /** The rowids of the last `only` searched among. */
+  let restricted: { only: readonly string[]; rowids: ReadonlySet<number> } | null = null;
+  /**
+   * Per term searched: each article containing it (rowid) and the term's BM25 there by FTS5 alone, flat (rowid,
+   * score, rowid, score...). An item's terms recur in other items (a full re-relate asks for the same rare terms
+   * thousands of times): each is read from the index once. Valid until `index` changes the index (IDF, lengths).
+   */
+  const termHits = new Map<string, number[]>();
+  let cachedHits = 0;
   /**
    * Document frequencies, in memory (loaded on first use, kept by `index`): an item's terms are looked up at once,
    * and an item sharing no rare term with any article never reaches the index. About 100 bytes per term.
@@ -76,6 +76,8 @@ export function searchTable(db: SqliteDatabase) {
   const index = db.transaction((docs: readonly ArticleDoc[], removed: readonly string[]): void => {
     // Read again on the next search (also when this transaction fails).
     dfs = null;
+    termHits.clear();
+    cachedHits = 0;
     for (const articleId of removed) {
       const row = q.row.get(articleId);
       if (!row) continue;
@@ -99,7 +101,9 @@ export function searchTable(db: SqliteDatabase) {
     }
     q.purgeTerms.run();
     articles = q.count.get()!.n;
+    ids = null;
     rowids = null;
+    restricted = null;
   });
 
   const search: SyncArticleSearch = {
@@ -115,27 +119,75 @@ export function searchTable(db: SqliteDatabase) {
     },
     search(terms, limit, only = null): ArticleHit[] {
       if (articles === 0 || terms.length === 0) return [];
-      const match = terms.map(literal).join(' OR ');
-      let rows;
+      if (!ids || !rowids) {
+        ids = new Map();
+        rowids = new Map();
+        for (const r of q.all.all()) {
+          ids.set(r.rowid, r.article_id);
+          rowids.set(r.article_id, r.rowid);
+        }
+      }
+      let among: ReadonlySet<number> | null = null;
       if (only) {
-        if (!rowids) rowids = new Map(q.all.all().map((r) => [r.article_id, r.rowid]));
-        const ids = only.map((a) => rowids!.get(a)).filter((r) => r !== undefined);
-        if (ids.length === 0) return [];
-        rows = q.searchIn.all(match, JSON.stringify(ids), limit);
-      } else {
-        rows = q.search.all(match, limit);
+        // A background pass asks with the same articles for every item.
+        if (only !== restricted?.only) restricted = { only, rowids: new Set(only.map((a) => rowids!.get(a)).filter((r) => r !== undefined)) };
+        if (restricted.rowids.size === 0) return [];
+        among = restricted.rowids;
       }
-      const hits = rows.map((r) => ({ articleId: r.article_id, rank: r.rank, terms: [] as string[] }));
-      if (hits.length === 0) return hits;
-      // Which terms each hit contains, from its distinct terms (one read for all hits, not one search per term).
-      const byRow = new Map(rows.map((r, i) => [r.rowid, hits[i]!]));
-      for (const r of q.docTermsOf.all(JSON.stringify(rows.map((x) => x.rowid)))) {
-        const has = new Set(JSON.parse(r.terms) as string[]);
-        byRow.get(r.rowid)!.terms.push(...terms.filter((t) => has.has(t)));
+      // Each term's matches, from the cache or read now (taken before a read may clear the cache).
+      const lists = terms.map((t) => termHits.get(t));
+      const missing = terms.filter((_, i) => lists[i] === undefined);
+      if (missing.length > 0) {
+        const read = readTermHits(missing);
+        terms.forEach((t, i) => (lists[i] ??= read.get(t)));
       }
-      return hits;
+      // FTS5's bm25() of an OR query adds up, phrase by phrase in query order, each phrase's own BM25 (its IDF, the
+      // row's frequency and length): summed in that order, the terms' own scores are the OR query's, to the bit.
+      const byRow = new Map<number, { rowid: number; rank: number; terms: string[] }>();
+      for (const [n, t] of terms.entries()) {
+        const found = lists[n]!;
+        for (let i = 0; i < found.length; i += 2) {
+          const rowid = found[i]!;
+          if (among && !among.has(rowid)) continue;
+          const hit = byRow.get(rowid);
+          if (hit) {
+            hit.rank += found[i + 1]!;
+            hit.terms.push(t);
+          } else {
+            byRow.set(rowid, { rowid, rank: found[i + 1]!, terms: [t] });
+          }
+        }
+      }
+      // Best first; a tie in the order FTS5 meets the rows (by rowid), as ORDER BY bm25() LIMIT keeps them.
+      const best = [...byRow.values()].sort((a, b) => b.rank - a.rank || a.rowid - b.rowid).slice(0, limit);
+      return best.map((h) => ({ articleId: ids!.get(h.rowid)!, rank: h.rank, terms: h.terms }));
     },
   };
+
+  /**
+   * Reads the matches of `terms` from the index, and keeps them in the cache; in one read transaction (outside one,
+   * each statement would take and release the database's read lock).
+   */
+  const readTermHits = (terms: readonly string[]): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    const read = () => {
+      for (const t of terms) {
+        const found: number[] = [];
+        for (const [rowid, rank] of q.termHits.all(literal(t))) found.push(rowid, rank);
+        if (cachedHits + found.length > MAX_CACHED_HITS) {
+          termHits.clear();
+          cachedHits = 0;
+        }
+        termHits.set(t, found);
+        cachedHits += found.length;
+        out.set(t, found);
+      }
+    };
+    if (db.inTransaction) read();
+    else readTransaction(read);
+    return out;
+  };
+  const readTransaction = db.transaction((read: () => void) => read());
 
   return {
     /** Every indexed article with its fingerprints. */
