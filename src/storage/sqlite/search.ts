@@ -48,9 +48,11 @@ export function searchTable(db: SqliteDatabase) {
 
   /** Article count, kept in memory: read on every search, changed only by `index`. */
   let articles = q.count.get()!.n;
-  /** Article ids by rowid and the other way round (loaded on first use, read again after `index`). */
-  let ids: Map<number, string> | null = null;
-  let rowids: Map<string, number> | null = null;
+  /** Article ids by rowid and the other way round (loaded on the first search, read again after `index`). */
+  let articleIds: [ids: string[], rowids: Map<string, number>] | null = null;
+  /** Scratch of `search`, by rowid: each article's score so far, and whether it has one. */
+  let sums = new Float64Array(0);
+  let met = new Uint8Array(0);
   /** The rowids of the last `only` searched among. */
   let restricted: { only: readonly string[]; rowids: ReadonlySet<number> } | null = null;
   /**
@@ -101,8 +103,7 @@ export function searchTable(db: SqliteDatabase) {
     }
     q.purgeTerms.run();
     articles = q.count.get()!.n;
-    ids = null;
-    rowids = null;
+    articleIds = null;
     restricted = null;
   });
 
@@ -119,18 +120,11 @@ export function searchTable(db: SqliteDatabase) {
     },
     search(terms, limit, only = null): ArticleHit[] {
       if (articles === 0 || terms.length === 0) return [];
-      if (!ids || !rowids) {
-        ids = new Map();
-        rowids = new Map();
-        for (const r of q.all.all()) {
-          ids.set(r.rowid, r.article_id);
-          rowids.set(r.article_id, r.rowid);
-        }
-      }
+      const [ids, rowids] = (articleIds ??= loadArticleIds());
       let among: ReadonlySet<number> | null = null;
       if (only) {
         // A background pass asks with the same articles for every item.
-        if (only !== restricted?.only) restricted = { only, rowids: new Set(only.map((a) => rowids!.get(a)).filter((r) => r !== undefined)) };
+        if (only !== restricted?.only) restricted = { only, rowids: new Set(only.map((a) => rowids.get(a)).filter((r) => r !== undefined)) };
         if (restricted.rowids.size === 0) return [];
         among = restricted.rowids;
       }
@@ -138,48 +132,93 @@ export function searchTable(db: SqliteDatabase) {
       const lists = terms.map((t) => termHits.get(t));
       const missing = terms.filter((_, i) => lists[i] === undefined);
       if (missing.length > 0) {
-        const read = readTermHits(missing);
+        const read = readTermHits(missing, ids);
         terms.forEach((t, i) => (lists[i] ??= read.get(t)));
       }
       // FTS5's bm25() of an OR query adds up, phrase by phrase in query order, each phrase's own BM25 (its IDF, the
       // row's frequency and length): summed in that order, the terms' own scores are the OR query's, to the bit.
-      const byRow = new Map<number, { rowid: number; rank: number; terms: string[] }>();
-      for (const [n, t] of terms.entries()) {
-        const found = lists[n]!;
+      const touched: number[] = [];
+      for (const found of lists as number[][]) {
         for (let i = 0; i < found.length; i += 2) {
           const rowid = found[i]!;
           if (among && !among.has(rowid)) continue;
-          const hit = byRow.get(rowid);
-          if (hit) {
-            hit.rank += found[i + 1]!;
-            hit.terms.push(t);
+          if (met[rowid]) {
+            sums[rowid] = sums[rowid]! + found[i + 1]!;
           } else {
-            byRow.set(rowid, { rowid, rank: found[i + 1]!, terms: [t] });
+            met[rowid] = 1;
+            sums[rowid] = found[i + 1]!;
+            touched.push(rowid);
           }
         }
       }
-      // Best first; a tie in the order FTS5 meets the rows (by rowid), as ORDER BY bm25() LIMIT keeps them.
-      const best = [...byRow.values()].sort((a, b) => b.rank - a.rank || a.rowid - b.rowid).slice(0, limit);
-      return best.map((h) => ({ articleId: ids!.get(h.rowid)!, rank: h.rank, terms: h.terms }));
+      // The `limit` best, best first; a tie in the order FTS5 meets the rows (by rowid), as ORDER BY bm25() LIMIT
+      // keeps them. Picked in one pass: sorting every match cost more than all the rest of a search.
+      const best: number[] = [];
+      for (const rowid of touched) {
+        if (best.length === limit && !above(rowid, best[limit - 1]!)) continue;
+        let at = best.length;
+        while (at > 0 && above(rowid, best[at - 1]!)) at--;
+        best.splice(at, 0, rowid);
+        if (best.length > limit) best.pop();
+      }
+      const hits = best.map((rowid) => ({
+        articleId: ids[rowid]!,
+        rank: sums[rowid]!,
+        terms: terms.filter((_, n) => has(lists[n]!, rowid)),
+      }));
+      for (const rowid of touched) met[rowid] = 0;
+      return hits;
     },
   };
 
+  /** Article ids by rowid, rowids by article id; and room for `search` to add up every article's scores. */
+  function loadArticleIds(): [ids: string[], rowids: Map<string, number>] {
+    const ids: string[] = [];
+    const rowids = new Map<string, number>();
+    for (const r of q.all.all()) {
+      ids[r.rowid] = r.article_id;
+      rowids.set(r.article_id, r.rowid);
+    }
+    sums = new Float64Array(ids.length);
+    met = new Uint8Array(ids.length);
+    return [ids, rowids];
+  }
+
+  /** Whether article `a` ranks above article `b` (rowids) in the scores `search` added up. */
+  function above(a: number, b: number): boolean {
+    return sums[a]! > sums[b]! || (sums[a] === sums[b] && a < b);
+  }
+
+  /** Whether a term's matches (rowid, score, ...) include `rowid`. */
+  function has(found: readonly number[], rowid: number): boolean {
+    for (let i = 0; i < found.length; i += 2) if (found[i] === rowid) return true;
+    return false;
+  }
+
   /**
-   * Reads the matches of `terms` from the index, and keeps them in the cache; in one read transaction (outside one,
-   * each statement would take and release the database's read lock).
+   * Reads the matches of `terms` from the index (those of articles in `ids`), and keeps them in the cache; in one read
+   * transaction (outside one, each statement would take and release the database's read lock).
    */
-  const readTermHits = (terms: readonly string[]): Map<string, number[]> => {
+  const readTermHits = (terms: readonly string[], ids: readonly string[]): Map<string, number[]> => {
     const out = new Map<string, number[]>();
     const read = () => {
       for (const t of terms) {
-        const found: number[] = [];
-        for (const [rowid, rank] of q.termHits.all(literal(t))) found.push(rowid, rank);
-        if (cachedHits + found.length > MAX_CACHED_HITS) {
+        const rows = q.termHits.all(literal(t));
+        // Sized at once: a cache of many small lists must not carry an array's room to grow.
+        const found = new Array<number>(rows.length * 2);
+        let n = 0;
+        for (const [rowid, rank] of rows) {
+          if (ids[rowid] === undefined) continue;
+          found[n++] = rowid;
+          found[n++] = rank;
+        }
+        found.length = n;
+        if (cachedHits + found.length / 2 > MAX_CACHED_HITS) {
           termHits.clear();
           cachedHits = 0;
         }
         termHits.set(t, found);
-        cachedHits += found.length;
+        cachedHits += found.length / 2;
         out.set(t, found);
       }
     };
