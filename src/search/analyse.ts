@@ -50,6 +50,8 @@ const MARKERS: Readonly<Record<string, ReadonlySet<string>>> = {
 const NOT_ASCII = /[\x80-\uffff]/;
 /** Runs of letters and digits, with apostrophes and hyphens inside a word kept for now ("Nagorno-Karabakh's"). */
 const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
+/** A word with an apostrophe or a hyphen inside (most have none: they are kept as they are). */
+const JOINED = /['’-]/;
 const URL_LIKE = /\b(?:https?:\/\/|www\.)\S+/gi;
 /** Markdown and HTML markup that is not text: tags, link targets, emphasis and heading marks. */
 const MARKUP = /<[^>]*>|\]\([^)]*\)|[*_#>`]+/g;
@@ -63,9 +65,10 @@ export function fold(s: string): string {
 /** The words of a text, folded, in order; markup and addresses left out. */
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const m of fold(text.replace(URL_LIKE, ' ').replace(MARKUP, ' ')).matchAll(WORD)) {
+  for (const w of fold(text.replace(URL_LIKE, ' ').replace(MARKUP, ' ')).match(WORD) ?? []) {
     // "Nagorno-Karabakh's" is "nagorno" and "karabakh"; an English possessive adds nothing.
-    for (const part of m[0].replace(/['’]s$/, '').split(/['’-]/)) if (part) out.push(part);
+    if (!JOINED.test(w)) out.push(w);
+    else for (const part of w.replace(/['’]s$/, '').split(/['’-]/)) if (part) out.push(part);
   }
   return out;
 }
@@ -95,22 +98,28 @@ export function guessLanguage(ws: readonly string[], fallback: string | null): s
 export function terms(text: string, language: string | null): string[] {
   const lang = language ? baseLanguage(language) : null;
   const stemmer = stemmerFor(lang);
-  const stem = lang && stemmer ? memoStem(lang, stemmer) : null;
+  const term = lang && stemmer ? memoTerm(lang, stemmer) : (w: string) => termOf(w, null);
   const out: string[] = [];
   for (const w of words(text)) {
-    if (w.length < 2 || STOP.has(w) || /^\d+$/.test(w)) continue;
-    const t = stem ? stem(w) : w;
-    if (t.length >= 2 && !STOP.has(t)) out.push(t);
+    const t = term(w);
+    if (t) out.push(t);
   }
   return out;
 }
 
-/** Words stemmed so far, per language: Snowball costs microseconds a word, and news repeats its words. */
+/** A word's term: '' for a stop word, a number or a one-letter word, or when its stem is one. */
+function termOf(w: string, stem: ((word: string) => string) | null): string {
+  if (w.length < 2 || STOP.has(w) || /^\d+$/.test(w)) return '';
+  const t = stem ? stem(w) : w;
+  return t.length >= 2 && !STOP.has(t) ? t : '';
+}
+
+/** Words' terms so far, per language: Snowball costs microseconds a word, and news repeats its words. */
 const stems = new Map<string, Map<string, string>>();
 /** Bound on the words remembered per language (about 100 bytes each); past it the memo starts over. */
 const MEMO_MAX = 50_000;
 
-function memoStem(lang: string, stem: (word: string) => string): (word: string) => string {
+function memoTerm(lang: string, stem: (word: string) => string): (word: string) => string {
   let memo = stems.get(lang);
   if (!memo) stems.set(lang, (memo = new Map<string, string>()));
   const m = memo;
@@ -118,7 +127,7 @@ function memoStem(lang: string, stem: (word: string) => string): (word: string) 
     let t = m.get(w);
     if (t === undefined) {
       if (m.size >= MEMO_MAX) m.clear();
-      t = stem(w);
+      t = termOf(w, stem);
       m.set(w, t);
     }
     return t;
