@@ -50,6 +50,8 @@ const MARKERS: Readonly<Record<string, ReadonlySet<string>>> = {
 const NOT_ASCII = /[\x80-\uffff]/;
 /** Runs of letters and digits, with apostrophes and hyphens inside a word kept for now ("Nagorno-Karabakh's"). */
 const WORD = /[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*/gu;
+/** A word with an apostrophe or a hyphen inside (most have none: they are kept as they are). */
+const JOINED = /['’-]/;
 const URL_LIKE = /\b(?:https?:\/\/|www\.)\S+/gi;
 /** Markdown and HTML markup that is not text: tags, link targets, emphasis and heading marks. */
 const MARKUP = /<[^>]*>|\]\([^)]*\)|[*_#>`]+/g;
@@ -63,9 +65,10 @@ export function fold(s: string): string {
 /** The words of a text, folded, in order; markup and addresses left out. */
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const m of fold(text.replace(URL_LIKE, ' ').replace(MARKUP, ' ')).matchAll(WORD)) {
+  for (const w of fold(text.replace(URL_LIKE, ' ').replace(MARKUP, ' ')).match(WORD) ?? []) {
     // "Nagorno-Karabakh's" is "nagorno" and "karabakh"; an English possessive adds nothing.
-    for (const part of m[0].replace(/['’]s$/, '').split(/['’-]/)) if (part) out.push(part);
+    if (!JOINED.test(w)) out.push(w);
+    else for (const part of w.replace(/['’]s$/, '').split(/['’-]/)) if (part) out.push(part);
   }
   return out;
 }

@@ -7,6 +7,8 @@ const BODY_WEIGHT = 1.0;
 
 /** An FTS5 string literal: the term quoted, so no term is read as an operator (`and`, `near`) or a column filter. */
 const literal = (term: string): string => `"${term.replaceAll('"', '""')}"`;
+/** Bound on the (article, term) matches kept in memory between searches (16 bytes each); past it they are read again. */
+const MAX_CACHED_HITS = 1_000_000;
 
 export type SearchTable = ReturnType<typeof searchTable>;
 
@@ -28,9 +30,7 @@ export function searchTable(db: SqliteDatabase) {
     setRelated: db.prepare<[string, string]>('UPDATE article_index SET related = ? WHERE article_id = ?'),
     insertDoc: db.prepare<[number, string, string]>('INSERT INTO article_search (rowid, head, body) VALUES (?, ?, ?)'),
     deleteDoc: db.prepare<[number]>('DELETE FROM article_search WHERE rowid = ?'),
-    // The distinct terms of a document, kept to decrement article_terms when it goes (the index is contentless), and
-    // to tell which terms a hit has, in its head or its body: the head's first, then '' (never a term), then the
-    // body's others.
+    // The distinct terms of a document, kept to decrement article_terms when it goes (the index is contentless).
     docTerms: db.prepare<[number], { terms: string }>('SELECT terms FROM article_doc_terms WHERE rowid = ?'),
     setDocTerms: db.prepare<[number, string]>('INSERT OR REPLACE INTO article_doc_terms (rowid, terms) VALUES (?, ?)'),
     deleteDocTerms: db.prepare<[number]>('DELETE FROM article_doc_terms WHERE rowid = ?'),
@@ -40,28 +40,36 @@ export function searchTable(db: SqliteDatabase) {
     ),
     dropTerms: db.prepare<[string]>('UPDATE article_terms SET df = df - 1 WHERE term IN (SELECT value FROM json_each(?))'),
     purgeTerms: db.prepare('DELETE FROM article_terms WHERE df <= 0'),
-    search: db.prepare<[string, number], { rowid: number; article_id: string; rank: number }>(
-      `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
-       FROM article_search s JOIN article_index a ON a.rowid = s.rowid
-       WHERE article_search MATCH ? ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
-    ),
-    searchIn: db.prepare<[string, string, number], { rowid: number; article_id: string; rank: number }>(
-      `SELECT s.rowid, a.article_id, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) AS rank
-       FROM article_search s JOIN article_index a ON a.rowid = s.rowid
-       WHERE article_search MATCH ? AND s.rowid IN (SELECT value FROM json_each(?))
-       ORDER BY bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}) LIMIT ?`,
-    ),
+    // One term's matches with its BM25 alone: FTS5's BM25 of an OR query is the sum of its terms' (see `search`).
+    // The second score, of the head alone, is above 0 exactly when the term is in the article's head (FTS5 floors
+    // the IDF above 0).
+    termHits: db
+      .prepare<[string], [number, number, number]>(
+        `SELECT rowid, -bm25(article_search, ${HEAD_WEIGHT}, ${BODY_WEIGHT}), -bm25(article_search, 1, 0) FROM article_search WHERE article_search MATCH ?`,
+      )
+      .raw(true),
     optimize: db.prepare("INSERT INTO article_search (article_search) VALUES ('optimize')"),
-    docTermsOf: db.prepare<[string], { rowid: number; terms: string }>(
-      'SELECT rowid, terms FROM article_doc_terms WHERE rowid IN (SELECT value FROM json_each(?))',
-    ),
     allTerms: db.prepare<[], { term: string; df: number }>('SELECT term, df FROM article_terms'),
   };
 
   /** Article count, kept in memory: read on every search, changed only by `index`. */
   let articles = q.count.get()!.n;
-  /** Rowids by article id, for searches restricted to some articles (loaded on first use). */
-  let rowids: Map<string, number> | null = null;
+  /** Article ids by rowid and the other way round (loaded on the first search, read again after `index`). */
+  let articleIds: [ids: string[], rowids: Map<string, number>] | null = null;
+  /** Scratch of `search`, by rowid: each article's score so far, and whether it has one. */
+  let sums = new Float64Array(0);
+  let met = new Uint8Array(0);
+  /** The rowids of the last `only` searched among. */
+  let restricted: { only: readonly string[]; rowids: ReadonlySet<number> } | null = null;
+  /**
+   * Per term searched: each article containing it (rowid) and the term's BM25 there by FTS5 alone, flat (rowid,
+   * score, rowid, score...). An item's terms recur in other items (a full re-relate asks for the same rare terms
+   * thousands of times): each is read from the index once. Valid until `index` changes the index (IDF, lengths).
+   */
+  const termHits = new Map<string, number[]>();
+  /** Per term in `termHits`: the articles (rowids) that have it in their head (title, summary, tags, labels). */
+  const termHeads = new Map<string, Set<number>>();
+  let cachedHits = 0;
   /**
    * Document frequencies, in memory (loaded on first use, kept by `index`): an item's terms are looked up at once,
    * and an item sharing no rare term with any article never reaches the index. About 100 bytes per term.
@@ -78,6 +86,9 @@ export function searchTable(db: SqliteDatabase) {
   const index = db.transaction((docs: readonly ArticleDoc[], removed: readonly string[]): void => {
     // Read again on the next search (also when this transaction fails).
     dfs = null;
+    termHits.clear();
+    termHeads.clear();
+    cachedHits = 0;
     for (const articleId of removed) {
       const row = q.row.get(articleId);
       if (!row) continue;
@@ -95,14 +106,14 @@ export function searchTable(db: SqliteDatabase) {
         rowid = Number(q.insertRow.run(doc.articleId, doc.fingerprint).lastInsertRowid);
       }
       q.insertDoc.run(rowid, doc.head.join(' '), doc.body.join(' '));
-      const head = new Set(doc.head);
-      const distinct = JSON.stringify([...head, '', ...new Set(doc.body.filter((t) => !head.has(t)))]);
+      const distinct = JSON.stringify([...new Set([...doc.head, ...doc.body])]);
       q.setDocTerms.run(rowid, distinct);
       q.addTerms.run(distinct);
     }
     q.purgeTerms.run();
     articles = q.count.get()!.n;
-    rowids = null;
+    articleIds = null;
+    restricted = null;
   });
 
   const search: SyncArticleSearch = {
@@ -118,35 +129,118 @@ export function searchTable(db: SqliteDatabase) {
     },
     search(terms, limit, only = null): ArticleHit[] {
       if (articles === 0 || terms.length === 0) return [];
-      const match = terms.map(literal).join(' OR ');
-      let rows;
+      const [ids, rowids] = (articleIds ??= loadArticleIds());
+      let among: ReadonlySet<number> | null = null;
       if (only) {
-        if (!rowids) rowids = new Map(q.all.all().map((r) => [r.article_id, r.rowid]));
-        const ids = only.map((a) => rowids!.get(a)).filter((r) => r !== undefined);
-        if (ids.length === 0) return [];
-        rows = q.searchIn.all(match, JSON.stringify(ids), limit);
-      } else {
-        rows = q.search.all(match, limit);
+        // A background pass asks with the same articles for every item.
+        if (only !== restricted?.only) restricted = { only, rowids: new Set(only.map((a) => rowids.get(a)).filter((r) => r !== undefined)) };
+        if (restricted.rowids.size === 0) return [];
+        among = restricted.rowids;
       }
-      const hits = rows.map((r) => ({ articleId: r.article_id, rank: r.rank, terms: [] as string[], headTerms: [] as string[] }));
-      if (hits.length === 0) return hits;
-      // Which terms each hit contains, from its distinct terms (one read for all hits, not one search per term).
-      const byRow = new Map(rows.map((r, i) => [r.rowid, hits[i]!]));
-      for (const r of q.docTermsOf.all(JSON.stringify(rows.map((x) => x.rowid)))) {
-        const distinct = JSON.parse(r.terms) as string[];
-        const has = new Set(distinct);
-        // The head's terms come before '' (stored before heads were told apart, '' is absent: none are the head's).
-        const head = new Set(distinct.slice(0, Math.max(0, distinct.indexOf(''))));
-        const hit = byRow.get(r.rowid)!;
-        for (const t of terms) {
-          if (!has.has(t)) continue;
-          hit.terms.push(t);
-          if (head.has(t)) hit.headTerms.push(t);
+      // Each term's matches, from the cache or read now (taken before a read may clear the cache).
+      const lists = terms.map((t) => termHits.get(t));
+      const missing = terms.filter((_, i) => lists[i] === undefined);
+      if (missing.length > 0) {
+        const read = readTermHits(missing, ids);
+        terms.forEach((t, i) => (lists[i] ??= read.get(t)));
+      }
+      // FTS5's bm25() of an OR query adds up, phrase by phrase in query order, each phrase's own BM25 (its IDF, the
+      // row's frequency and length): summed in that order, the terms' own scores are the OR query's, to the bit.
+      const touched: number[] = [];
+      for (const found of lists as number[][]) {
+        for (let i = 0; i < found.length; i += 2) {
+          const rowid = found[i]!;
+          if (among && !among.has(rowid)) continue;
+          if (met[rowid]) {
+            sums[rowid] = sums[rowid]! + found[i + 1]!;
+          } else {
+            met[rowid] = 1;
+            sums[rowid] = found[i + 1]!;
+            touched.push(rowid);
+          }
         }
       }
+      // The `limit` best, best first; a tie in the order FTS5 meets the rows (by rowid), as ORDER BY bm25() LIMIT
+      // keeps them. Picked in one pass: sorting every match cost more than all the rest of a search.
+      const best: number[] = [];
+      for (const rowid of touched) {
+        if (best.length === limit && !above(rowid, best[limit - 1]!)) continue;
+        let at = best.length;
+        while (at > 0 && above(rowid, best[at - 1]!)) at--;
+        best.splice(at, 0, rowid);
+        if (best.length > limit) best.pop();
+      }
+      const hits = best.map((rowid) => ({
+        articleId: ids[rowid]!,
+        rank: sums[rowid]!,
+        terms: terms.filter((_, n) => has(lists[n]!, rowid)),
+        headTerms: terms.filter((t) => termHeads.get(t)?.has(rowid)),
+      }));
+      for (const rowid of touched) met[rowid] = 0;
       return hits;
     },
   };
+
+  /** Article ids by rowid, rowids by article id; and room for `search` to add up every article's scores. */
+  function loadArticleIds(): [ids: string[], rowids: Map<string, number>] {
+    const ids: string[] = [];
+    const rowids = new Map<string, number>();
+    for (const r of q.all.all()) {
+      ids[r.rowid] = r.article_id;
+      rowids.set(r.article_id, r.rowid);
+    }
+    sums = new Float64Array(ids.length);
+    met = new Uint8Array(ids.length);
+    return [ids, rowids];
+  }
+
+  /** Whether article `a` ranks above article `b` (rowids) in the scores `search` added up. */
+  function above(a: number, b: number): boolean {
+    return sums[a]! > sums[b]! || (sums[a] === sums[b] && a < b);
+  }
+
+  /** Whether a term's matches (rowid, score, ...) include `rowid`. */
+  function has(found: readonly number[], rowid: number): boolean {
+    for (let i = 0; i < found.length; i += 2) if (found[i] === rowid) return true;
+    return false;
+  }
+
+  /**
+   * Reads the matches of `terms` from the index (those of articles in `ids`), and keeps them in the cache; in one read
+   * transaction (outside one, each statement would take and release the database's read lock).
+   */
+  const readTermHits = (terms: readonly string[], ids: readonly string[]): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    const read = () => {
+      for (const t of terms) {
+        const rows = q.termHits.all(literal(t));
+        // Sized at once: a cache of many small lists must not carry an array's room to grow.
+        const found = new Array<number>(rows.length * 2);
+        const heads = new Set<number>();
+        let n = 0;
+        for (const [rowid, rank, headRank] of rows) {
+          if (ids[rowid] === undefined) continue;
+          found[n++] = rowid;
+          found[n++] = rank;
+          if (headRank > 0) heads.add(rowid);
+        }
+        found.length = n;
+        if (cachedHits + found.length / 2 > MAX_CACHED_HITS) {
+          termHits.clear();
+          termHeads.clear();
+          cachedHits = 0;
+        }
+        termHits.set(t, found);
+        termHeads.set(t, heads);
+        cachedHits += found.length / 2;
+        out.set(t, found);
+      }
+    };
+    if (db.inTransaction) read();
+    else readTransaction(read);
+    return out;
+  };
+  const readTransaction = db.transaction((read: () => void) => read());
 
   return {
     /** Every indexed article with its fingerprints. */
