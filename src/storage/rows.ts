@@ -1,4 +1,5 @@
 import type { PublishedItem, RelatedItem } from '../model/item.ts';
+import type { PollResult } from '../model/poll.ts';
 import type { PendingMode, PushSubscription } from '../model/push.ts';
 import type { Day, ReaderDay } from '../model/readers.ts';
 import type { SourceState, SourceStatePatch } from '../model/source.ts';
@@ -190,4 +191,34 @@ export function readerDays(subscribers: Iterable<SubscriberCountRow>, pollers: I
   }
   for (const p of pollers) row(p.day, p.feed).pollers = p.n;
   return [...out.values()].sort((a, b) => a.day.localeCompare(b.day) || a.feed.localeCompare(b.feed));
+}
+
+/** What a poll's commit reports before anything is counted. */
+export const emptyPollResult = (): PollResult => ({
+  inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, relatedCapped: 0, publishedChanged: false, changedArticles: [],
+});
+
+/**
+ * The previous listing's time and until when it was seen, when a 304 has confirmed it since (its items were seen
+ * until the last success); null when there is nothing to carry forward.
+ */
+export function confirmedListing(before: SourceRow | undefined): { listedAt: number; seenUntil: number } | null {
+  if (before?.listed_at == null || before.last_success_at === null || before.last_success_at <= before.listed_at) return null;
+  return { listedAt: before.listed_at, seenUntil: before.last_success_at };
+}
+
+/** Whether a poll moves the source's feed URL or site, which every related item of the source shows. */
+export const sourceMoves = (before: SourceRow | undefined, state: SourceStatePatch): boolean =>
+  before !== undefined &&
+  ((state.currentUrl !== undefined && state.currentUrl !== before.current_url) || (state.siteUrl !== undefined && state.siteUrl !== before.site_url));
+
+/** The poll's result once its writes are done: every article may show a moved source, else those touched. */
+export function finishPollResult(result: PollResult, moved: boolean, touched: ReadonlySet<string>): PollResult {
+  if (moved) {
+    result.publishedChanged = true;
+    result.changedArticles = null;
+  } else {
+    result.changedArticles = [...touched].sort();
+  }
+  return result;
 }

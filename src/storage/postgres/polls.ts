@@ -1,13 +1,10 @@
 import type { RetentionPolicy } from '../../config.ts';
 import type { ItemToStore, PollResult } from '../../model/poll.ts';
+import { confirmedListing, emptyPollResult, finishPollResult, sourceMoves } from '../rows.ts';
 import type { SourceStatePatch } from '../../model/source.ts';
 import { transaction, type PgDatabase } from './database.ts';
 import type { PgItemTable } from './items.ts';
 import type { PgSourceTable } from './sources.ts';
-
-const emptyResult = (): PollResult => ({
-  inserted: 0, updated: 0, unchanged: 0, tombstoned: 0, deleted: 0, relatedCapped: 0, publishedChanged: false, changedArticles: [],
-});
 
 /** A poll lost in a crash of the server is fetched again (its validators are lost with it): see `transaction`. */
 const FLUSHED_LATER = { flushedLater: true };
@@ -19,36 +16,25 @@ const FLUSHED_LATER = { flushedLater: true };
 export function pollCommits(db: PgDatabase, sources: PgSourceTable, items: PgItemTable) {
   const commitPoll = (sourceId: string, entries: readonly ItemToStore[], state: SourceStatePatch, retention: RetentionPolicy, now: Date): Promise<PollResult> =>
     transaction(db, async (c) => {
-      const result = emptyResult();
+      const result = emptyPollResult();
       const nowMs = now.getTime();
       const touched = new Set<string>();
       const before = await sources.row(c, sourceId, true);
       // The previous listing, confirmed by any 304 since, was last seen at the last success; this one is seen now.
-      if (before?.listed_at != null && before.last_success_at !== null && before.last_success_at > before.listed_at) {
-        await items.seenUntil(c, sourceId, before.listed_at, before.last_success_at);
-      }
+      const confirmed = confirmedListing(before);
+      if (confirmed) await items.seenUntil(c, sourceId, confirmed.listedAt, confirmed.seenUntil);
       await items.upsertAll(c, sourceId, entries, nowMs, result, touched, true);
       await sources.setListedAt(c, sourceId, nowMs);
       await items.applyRetention(c, sourceId, retention, nowMs, nowMs, result, touched);
       // Every related item of the source shows its feed URL and site: if those move, any article may show it.
-      const moved =
-        before !== undefined &&
-        ((state.currentUrl !== undefined && state.currentUrl !== before.current_url) ||
-          (state.siteUrl !== undefined && state.siteUrl !== before.site_url)) &&
-        (await items.hasRelated(c, sourceId));
+      const moved = sourceMoves(before, state) && (await items.hasRelated(c, sourceId));
       await sources.update(sourceId, state, c);
-      if (moved) {
-        result.publishedChanged = true;
-        result.changedArticles = null;
-      } else {
-        result.changedArticles = [...touched].sort();
-      }
-      return result;
+      return finishPollResult(result, moved, touched);
     }, FLUSHED_LATER);
 
   const commitNotModified = (sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): Promise<PollResult> =>
     transaction(db, async (c) => {
-      const result = emptyResult();
+      const result = emptyPollResult();
       const touched = new Set<string>();
       const before = await sources.row(c, sourceId, true);
       await items.applyRetention(c, sourceId, retention, before?.listed_at ?? null, now.getTime(), result, touched);
