@@ -721,7 +721,7 @@ async function main(): Promise<void> {
     }
     log('load: small feed and its 304 with aggregator headers (ours, then bare)');
     const slice = { sliceS: Math.max(1, Math.round(settings.durationS / settings.rounds)), rounds: settings.rounds, warmupS: settings.warmupS };
-    smallFeed = await quietly('small feed', () => measureSmallFeed({ serverCore, loadCore, connections: settings.connections, ...slice }));
+    smallFeed = await quietly('small feed', () => measureSmallFeed({ serverCore, loadCore, connections: settings.connections, ...slice, serviceArgs: command.args }));
     const afterLoad = memoryOf(pid);
     const bareAfterLoad = memoryOf(bare.child.pid!);
     log('load: the service again on PostgreSQL (DATABASE_URL), against the SQLite one');

@@ -3,7 +3,8 @@
  * aggregator asks (a User-Agent with a subscriber count, `Accept-Encoding: gzip`), against bare node:http sending
  * the same bytes and headers: where the per-request cost is not hidden by sending bytes. The figure is the server's
  * CPU time per response (user + system from /proc over the run ÷ responses), ours against bare's: ratio = bare ÷
- * ours (1 is bare's cost). Reader counting (src/stats) is on, as in production.
+ * ours (1 is bare's cost). Reader counting (src/stats) is on, as in production, and the service is built and
+ * started as `npm start` does it (bench/run.ts serviceCommand), as the rest of the benchmark runs it.
  * Run alone: `node --import tsx bench/lib/small-feed.ts` (prints JSON); bench/run.ts calls measureSmallFeed.
  */
 import fs from 'node:fs';
@@ -39,13 +40,14 @@ const endToEnd = (r: HttpResult) => {
   return out;
 };
 
-export async function measureSmallFeed(o: { serverCore: number | null; loadCore: number | null; connections: number; sliceS: number; rounds: number; warmupS: number }): Promise<SmallFeedCase[]> {
+export async function measureSmallFeed(o: { serverCore: number | null; loadCore: number | null; connections: number; sliceS: number; rounds: number; warmupS: number; serviceArgs: string[] }): Promise<SmallFeedCase[]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-bench-small-'));
   const content = path.join(work, 'content');
   fs.cpSync(path.join(REPO, 'content'), content, { recursive: true });
   fs.rmSync(path.join(content, 'sources.yaml'), { force: true });
   const port = await freePort();
-  const [cmd, argv] = pinned(o.serverCore, process.execPath, ['--import', 'tsx', 'src/main.ts']);
+  // The service as `npm start` runs it (`serviceArgs`: bench/run.ts serviceCommand), not through tsx.
+  const [cmd, argv] = pinned(o.serverCore, process.execPath, o.serviceArgs);
   const ours = spawnTracked(cmd, argv, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -114,6 +116,9 @@ export async function measureSmallFeed(o: { serverCore: number | null; loadCore:
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const cores = os.availableParallelism() >= 2;
-  const r = await measureSmallFeed({ serverCore: cores ? 0 : null, loadCore: cores ? 1 : null, connections: 50, sliceS: Number(process.env.BENCH_SLICE ?? 2), rounds: Number(process.env.BENCH_ROUNDS ?? 4), warmupS: 2 });
+  // Built and started as `npm start` does (bench/run.ts serviceCommand), as in `npm run bench`.
+  const { serviceCommand } = await import('../run.ts');
+  const serviceArgs = (await serviceCommand()).args;
+  const r = await measureSmallFeed({ serverCore: cores ? 0 : null, loadCore: cores ? 1 : null, connections: 50, sliceS: Number(process.env.BENCH_SLICE ?? 2), rounds: Number(process.env.BENCH_ROUNDS ?? 4), warmupS: 2, serviceArgs });
   process.stdout.write(JSON.stringify(r, null, 2) + '\n');
 }
