@@ -23,6 +23,8 @@ export interface PassLog {
   indexed: number;
   relatedAgain: number;
   touched: number;
+  /** Batches between which the event loop ran (absent from the log of code before 36f1c0d). */
+  batches: number | null;
 }
 
 /** The last "stored items related to the changed articles" line of a service log, if any. */
@@ -31,9 +33,9 @@ export function passDone(logFile: string): PassLog | null {
   for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes(PASS_DONE_MSG)) continue;
     try {
-      const j = JSON.parse(line) as { msg?: string; time?: number; ms?: number; indexed?: number; related_again?: number; touched?: number };
+      const j = JSON.parse(line) as { msg?: string; time?: number; ms?: number; indexed?: number; related_again?: number; touched?: number; batches?: number };
       if (j.msg === PASS_DONE_MSG && typeof j.time === 'number') {
-        found = { time: j.time, ms: j.ms ?? Number.NaN, indexed: j.indexed ?? Number.NaN, relatedAgain: j.related_again ?? Number.NaN, touched: j.touched ?? Number.NaN };
+        found = { time: j.time, ms: j.ms ?? Number.NaN, indexed: j.indexed ?? Number.NaN, relatedAgain: j.related_again ?? Number.NaN, touched: j.touched ?? Number.NaN, batches: j.batches ?? null };
       }
     } catch {
       // not a log line
@@ -134,7 +136,7 @@ export function relateMarkdown(r: RelateFigures): string[] {
   if (p) out.push(
     `In process (bench/workers/relate.ts, pinned to the service core; bench/lib/relate.ts): ${fmt(p.articles, 0)} generated articles in two languages ` +
       `indexed in the store's article index, ${fmt(p.items, 0)} stored items. One new item related at a time (what a poll pays per item), then every stored ` +
-      `item related again in the service's batches of ${fmt(p.fullRelate.batch, 0)} (what a first start or a new analysis pays), without the event loop between batches.`,
+      `item related again in batches of ${fmt(p.fullRelate.batch, 0)} (RELATE_BATCH, the most a service's batch holds; what a first start or a new analysis pays), with nothing else running between batches.`,
     '',
     `| Measure | Value |`,
     `| --- | --- |`,
@@ -153,7 +155,7 @@ export function relateMarkdown(r: RelateFigures): string[] {
       `(${fmt(s.world.files, 0)} files) and a store of ${fmt(s.world.items, 0)} unrelated items${s.world.generated ? '' : ' (reused from an earlier run)'}. ` +
       `${s.firstIndexing ? `Its first start indexed every article and related every item: ${fmt((s.firstIndexing.spawnToRelationsCurrentMs ?? Number.NaN) / 1000)} s from spawn to \`kabar_relations_current 1\` (the pass's own ${fmt((s.firstIndexing.pass?.ms ?? Number.NaN) / 1000)} s; not the target). ` : ''}` +
       `Then the store's meta '${RELATED_BY_KEY}' is set to something else and the service started again: every item is related again to every article, nothing indexed ` +
-      `(its log: indexed ${fmt(x.pass.indexed, 0)}, related_again ${fmt(x.pass.relatedAgain, 0)}, touched ${fmt(x.pass.touched, 0)}). ` +
+      `(its log: indexed ${fmt(x.pass.indexed, 0)}, related_again ${fmt(x.pass.relatedAgain, 0)}, touched ${fmt(x.pass.touched, 0)}, in ${fmt(x.pass.batches, 0)} batches). ` +
       `While the pass runs, wrk loads ${s.feed} (identity 200) in ${fmt(x.during?.roundRatios.length ?? 0, 0)} slices, each followed by a slice of the bare node:http server ` +
       'with the service stopped (SIGSTOP), so that the reference is not slowed by the pass and the pass does not advance meanwhile; the times below leave those stops out. ' +
       'After the pass, the same pair as the cached-feed cases.',
