@@ -84,9 +84,10 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
   const batchCpuMs = deps.batchCpuMs ?? RELATE_BATCH_CPU_MS;
 
   /**
-   * Every stored item related again, a batch at a time with the event loop running between batches. A batch is
-   * sized from the CPU time per item of the one before, so that it takes about batchCpuMs (CPU time, not wall: a
-   * store that awaits a server between items, as PostgreSQL does, does not hold the loop meanwhile). The articles
+   * Every stored item related again, a batch at a time with the event loop running between batches. A store that
+   * answers at once (SQLite: the batch holds the event loop from start to end) gets batches sized from the CPU time
+   * per item of the one before, so that each takes about batchCpuMs; one that answers later (PostgreSQL: the loop
+   * runs while it waits for the server) gets `deps.batch` items a batch, as many round trips as before. The articles
    * whose related items changed are published once per `deps.batch` items, as when a batch was that many items (each
    * publication renders feeds again and may notify WebSub subscribers), and at the end. False when superseded or
    * stopped before the end.
@@ -116,7 +117,7 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
       }
       let items = 0;
       const t0 = cpuMs();
-      const batch = await store.recomputeRelationsBatch(
+      const answer = store.recomputeRelationsBatch(
         (item) => {
           items++;
           return relate(item);
@@ -125,9 +126,11 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
         size,
         scope,
       );
+      const heldTheLoop = !(answer instanceof Promise);
+      const batch = await answer;
       batches++;
       const perItem = (cpuMs() - t0) / Math.max(1, items);
-      size = Math.max(1, Math.min(deps.batch, 2 * size, perItem > 0 ? Math.floor(batchCpuMs / perItem) : Infinity));
+      size = !heldTheLoop ? deps.batch : Math.max(1, Math.min(deps.batch, 2 * size, perItem > 0 ? Math.floor(batchCpuMs / perItem) : Infinity));
       touched += batch.touched.length;
       for (const a of batch.touched) unpublished.add(a);
       sincePublished += items;

@@ -36,7 +36,7 @@ describe('a background pass over the stored items', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('sizes its batches to a CPU budget (small while relating is slow, up to the maximum while fast) and publishes once per maximum batch', async () => {
+  it('sizes batches that hold the event loop to a CPU budget (small while relating is slow, up to the maximum while fast) and publishes once per maximum batch', async () => {
     // A CPU clock of the test's own: relating an item costs `cost` ms on it.
     let cpu = 0;
     let cost = 5;
@@ -96,5 +96,28 @@ describe('a background pass over the stored items', () => {
     expect(sizes).toEqual([16, 32, 50]);
     expect(related).toEqual([16, 32, 12]);
     expect(published).toEqual([['idlib', 'weather']]);
+
+    // A store that answers later (as PostgreSQL does, the event loop running meanwhile): the maximum from the
+    // second batch on, whatever relating costs.
+    cost = 5;
+    sizes.length = 0;
+    published.length = 0;
+    const later: Store = { ...watched, recomputeRelationsBatch: (...args) => Promise.resolve(watched.recomputeRelationsBatch(...args)) };
+    const laterPass = createRelateAll({
+      store: later,
+      logger: silentLogger(),
+      targets: () => rules,
+      search: null,
+      onPublishedChange: (articles) => void published.push(articles),
+      batch: 50,
+      batchCpuMs: 20,
+      cpuMs: () => cpu,
+      stopped: () => false,
+    });
+    rules = [{ articleId: 'talks', rules: [[['talks']]] }];
+    await laterPass.run();
+    expect(store.relatedForArticle('talks', 100)).toHaveLength(30);
+    expect(sizes).toEqual([16, 50]);
+    expect(published).toEqual([['talks', 'weather']]);
   });
 });
