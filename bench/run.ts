@@ -9,6 +9,8 @@
  * into bench/.work/profiles). Flag --reuse: keep the generated data of an earlier run with the same parameters.
  * Issue 13's PostgreSQL targets need a server at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test):
  * the bench fills a schema of its own there and drops it at the end (`npx tsx bench/postgres-only.ts --targets` runs them alone).
+ * Issue 14's relating by content: in process (bench/workers/relate.ts) and in the running service, on a world of its own
+ * under bench/.work/relate (`npx tsx bench/relate-service-only.ts [--reuse] [--in-process]` runs them alone).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
