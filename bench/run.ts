@@ -9,6 +9,8 @@
  * into bench/.work/profiles). Flag --reuse: keep the generated data of an earlier run with the same parameters.
  * Issue 13's PostgreSQL targets need a server at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test):
  * the bench fills a schema of its own there and drops it at the end (`npx tsx bench/postgres-only.ts --targets` runs them alone).
+ * Issue 14's relating by content: in process (bench/workers/relate.ts) and in the running service, on a world of its own
+ * under bench/.work/relate (`npx tsx bench/relate-service-only.ts [--reuse] [--in-process]` runs them alone).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +30,10 @@ import type { IngestInput, IngestOutput } from './workers/ingest.ts';
 import type { PushInput, PushOutput } from './workers/push.ts';
 import type { RenderInput, RenderOutput } from './workers/render.ts';
 import { measureWebSub, webSubTargets } from './lib/websub.ts';
+import { RELATE_DEFAULTS, writeRelateWorld } from './lib/relate.ts';
+import { overlapMs, PASS_DONE_MSG, passDone, RELATE_PHASES, RELATED_BY_KEY, relateTargets, type PassLog, type RelateFigures, type RelateServiceFigures } from './lib/relate-service.ts';
+import type { RelateInput, RelateOutput } from './workers/relate.ts';
+import { openStore } from '../src/storage/store.ts';
 import { benchDatabaseUrl, createPgBenchStore, PG_PHASES, postgresTargets, type PgBenchStore, type PgRenderInput, type PgRenderOutput } from './lib/postgres.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -68,7 +74,7 @@ const QUIET_WAIT_MS = 30_000;
 /** Share of a core other processes used during each phase (see waitForQuiet). */
 const noise: { phase: string; foreignCoreShare: number; stealShare: number; top: string | null }[] = [];
 
-async function quietly<T>(phase: string, fn: () => Promise<T>, attempts = 1): Promise<T> {
+export async function quietly<T>(phase: string, fn: () => Promise<T>, attempts = 1): Promise<T> {
   let best: { out: T; share: number; stealShare: number; top: string | null } | null = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const before = await waitForQuiet(QUIET_WAIT_MS, NOISE_LIMIT / 2);
@@ -279,8 +285,7 @@ export async function fetchRepresentations(base: string, p: string): Promise<Rep
   return { path: p, etag, identity, notModified, gzip };
 }
 
-function writeBareRoutes(reps: Representations[]): string {
-  const dir = path.join(WORK, 'bare');
+function writeBareRoutes(reps: Representations[], dir = path.join(WORK, 'bare')): string {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const routes: Record<string, BareRoute> = {};
@@ -315,7 +320,15 @@ async function checkSameAnswers(ours: Representations, bareBase: string): Promis
   }
 }
 
-export async function startService(command: ServiceCommand, port: number, core: number | null, logFile: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; startup: StartupFigures }> {
+export async function startService(
+  command: ServiceCommand,
+  port: number,
+  core: number | null,
+  logFile: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+  /** false: return at the first 200, while stored items may still be related in the background. */
+  waitForRelations = true,
+): Promise<{ child: ChildProcess; startup: StartupFigures; spawnedAt: number }> {
   const base = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -360,6 +373,7 @@ export async function startService(command: ServiceCommand, port: number, core: 
   if (startup.spawnToFirst200Ms === null) {
     throw new Error(`no 200 on /id/feed.rss within ${settings.startupTimeoutS} s of spawning the service (last: ${last}); see ${logFile}. Raise BENCH_STARTUP_TIMEOUT to wait longer.`);
   }
+  if (!waitForRelations) return { child, startup, spawnedAt };
   // Stored items are related to changed rules in the background after start-up (on new data: all 100k). Nothing
   // is measured until that is done, so it neither disturbs the measurements nor is cut short by a stop.
   const relatedBy = performance.now() + settings.startupTimeoutS * 1000;
@@ -378,7 +392,7 @@ export async function startService(command: ServiceCommand, port: number, core: 
       // not a log line
     }
   }
-  return { child, startup };
+  return { child, startup, spawnedAt };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -481,6 +495,177 @@ export const postgresIngest = (input: IngestInput, core: number | null): Promise
   quietly(PG_PHASES.ingest, () => runWorkerProcess<IngestInput, IngestOutput>('ingest', core, { ...input, databaseUrl: benchDatabaseUrl() }, 30 * 60_000), 2);
 
 // ---------------------------------------------------------------------------------------------------------
+// Relating by content (issue 14)
+
+const RELATE_WORK = path.join(WORK, 'relate');
+const RELATE_CONTENT = path.join(RELATE_WORK, 'content');
+const RELATE_DATA = path.join(RELATE_WORK, 'data');
+const RELATE_BARE = path.join(RELATE_WORK, 'bare');
+/** The feed measured while the pass runs, and the BASE_URL it is rendered with (fixed: the bare copy is kept with --reuse). */
+const RELATE_FEED = '/id/feed.rss';
+const RELATE_BASE_URL = 'http://127.0.0.1:8080';
+
+/** Issue 14's in-process figures: bench/workers/relate.ts on the service core. */
+export const relateInProcess = (core: number | null): Promise<RelateOutput> =>
+  quietly(RELATE_PHASES.inProcess, () => runWorkerProcess<RelateInput, RelateOutput>('relate', core, RELATE_DEFAULTS, 30 * 60_000, ['--expose-gc']));
+
+/**
+ * The relating world in the service: written (bench/lib/relate.ts, writeRelateWorld) and started once, which indexes
+ * every article and relates every item ("first indexing"), its cached feed kept for the bare server; or, with
+ * --reuse, all of that from an earlier run with the same generator and storage code.
+ */
+async function prepareRelateService(command: ServiceCommand, serverCore: number | null): Promise<{ world: RelateServiceFigures['world']; firstIndexing: RelateServiceFigures['firstIndexing']; routes: string; rep: Representations }> {
+  const stampFile = path.join(RELATE_WORK, 'stamp.json');
+  const stamp = JSON.stringify({
+    version: 1,
+    params: RELATE_DEFAULTS,
+    generator: fileHash(['relate.ts', 'rng.ts', 'store.ts'].map((f) => path.join(REPO, 'bench', 'lib', f))),
+    storage: fileHash(listFiles(path.join(REPO, 'src', 'storage'))),
+    baseUrl: RELATE_BASE_URL,
+  });
+  type Saved = { stamp: string; world: RelateServiceFigures['world']; rep: Omit<Representations, 'identity' | 'notModified' | 'gzip'> & Record<'identity' | 'notModified' | 'gzip', Omit<HttpResult, 'body'> & { body: string }> };
+  if (settings.reuse && fs.existsSync(stampFile)) {
+    const saved = JSON.parse(fs.readFileSync(stampFile, 'utf8')) as Saved;
+    if (saved.stamp === stamp && [RELATE_CONTENT, RELATE_DATA, path.join(RELATE_BARE, 'routes.json')].every((f) => fs.existsSync(f))) {
+      log('relate: reusing the world of an earlier run (--reuse)');
+      const un = (r: Saved['rep']['identity']): HttpResult => ({ ...r, body: Buffer.from(r.body, 'base64') });
+      const rep: Representations = { path: saved.rep.path, etag: saved.rep.etag, identity: un(saved.rep.identity), notModified: un(saved.rep.notModified), gzip: un(saved.rep.gzip) };
+      return { world: { ...saved.world, generated: false }, firstIndexing: null, routes: path.join(RELATE_BARE, 'routes.json'), rep };
+    }
+  }
+  fs.rmSync(stampFile, { force: true });
+  log(`relate: writing ${RELATE_DEFAULTS.articles} articles (2 languages) and a store of ${RELATE_DEFAULTS.items} unrelated items under ${path.relative(REPO, RELATE_WORK)}`);
+  const info = writeRelateWorld(RELATE_CONTENT, RELATE_DATA, RELATE_DEFAULTS);
+  log(`relate: written in ${(info.ms / 1000).toFixed(1)} s; first start (indexes every article, relates every item)`);
+  const logFile = path.join(WORK, 'service-relate-first.log');
+  const port = await freePort();
+  const first = await startService(command, port, serverCore, logFile, RELATE_ENV);
+  let rep: Representations;
+  try {
+    rep = await fetchRepresentations(`http://127.0.0.1:${port}`, RELATE_FEED);
+  } finally {
+    await stopChild(first.child, 15_000);
+  }
+  const firstIndexing = { spawnToRelationsCurrentMs: first.startup.spawnToRelationsCurrentMs, pass: passDone(logFile) };
+  log(`relate: first indexing done ${first.startup.spawnToRelationsCurrentMs} ms after spawn (the pass's own ${firstIndexing.pass?.ms ?? '?'} ms)`);
+  const routes = writeBareRoutes([rep], RELATE_BARE);
+  const world = { ...info, generated: true };
+  const enc = (r: HttpResult) => ({ ...r, body: r.body.toString('base64') });
+  const saved: Saved = { stamp, world, rep: { path: rep.path, etag: rep.etag, identity: enc(rep.identity), notModified: enc(rep.notModified), gzip: enc(rep.gzip) } };
+  fs.writeFileSync(stampFile, JSON.stringify(saved));
+  return { world, firstIndexing, routes, rep };
+}
+
+const RELATE_ENV: NodeJS.ProcessEnv = { CONTENT_DIR: RELATE_CONTENT, DATA_DIR: RELATE_DATA, RELATE_BY_CONTENT: 'on', BASE_URL: RELATE_BASE_URL };
+
+/**
+ * Issue 14's background re-relate in the running service (see relateMarkdown in bench/lib/relate-service.ts for
+ * what the report says of it): the store's 'relate-rules' changed, the service started, the cached feed measured
+ * against bare in slices until the pass is over (the service stopped during bare's slices), then once more after.
+ */
+export async function measureRelateInService(command: ServiceCommand, serverCore: number | null, loadCore: number | null): Promise<RelateServiceFigures> {
+  const prepared = await prepareRelateService(command, serverCore);
+  const store = openStore(RELATE_DATA);
+  try {
+    // Not 'content': the next pass computes every article's relations again, without indexing (relate-all.ts).
+    store.setMeta(RELATED_BY_KEY, 'bench: relate every item again');
+  } finally {
+    store.close();
+  }
+  const bare = await startScriptServer('bare node:http server', serverCore, 'bench/servers/bare.ts', [prepared.routes]);
+  const bareTarget = { base: `http://127.0.0.1:${bare.port}`, pid: bare.child.pid! };
+  let service: Awaited<ReturnType<typeof startService>> | null = null;
+  const stopped: [number, number][] = [];
+  try {
+    const slice = Math.max(1, Math.round(settings.durationS / settings.rounds));
+    const run = (target: { base: string; pid: number }, durationS: number) =>
+      runWrk({ url: target.base + RELATE_FEED, headers: [], connections: settings.connections, core: loadCore, serverPid: target.pid, durationS });
+    // Bare warmed up before the service starts: the pass must not wait for it.
+    if (settings.warmupS > 0) await run(bareTarget, settings.warmupS);
+    const logFile = path.join(WORK, 'service-relate.log');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    log('relate: the service started again on the world, relating every item again in the background');
+    service = await startService(command, port, serverCore, logFile, RELATE_ENV, false);
+    const pid = service.child.pid!;
+    const ours = { base, pid };
+    await checkSameAnswers(prepared.rep, bareTarget.base).catch((err: unknown) => {
+      throw new Error(`relate: the bare copy does not answer as the service did at its first start: ${(err as Error).message}`);
+    });
+    const current = await fetchRepresentations(base, RELATE_FEED);
+    if (current.etag !== prepared.rep.etag || !current.identity.body.equals(prepared.rep.identity.body)) {
+      warnings.push(`relate: ${RELATE_FEED} has other bytes than at the first start (ETag ${current.etag} vs ${prepared.rep.etag}): the bare copy serves the old ones.`);
+    }
+    const o: WrkResult[] = [];
+    const b: WrkResult[] = [];
+    let done: PassLog | null = null;
+    let cpuAtEnd: number | null = null;
+    const deadline = performance.now() + settings.startupTimeoutS * 1000;
+    while (done === null) {
+      if (performance.now() > deadline) throw new Error(`relate: the pass did not end within ${settings.startupTimeoutS} s; see ${logFile}`);
+      const oursRun = await run(ours, slice);
+      const slicedAt = Date.now();
+      const m = await httpGet(`${base}/metrics`, {}, 30_000);
+      if (m.body.toString('utf8').includes('\nkabar_relations_current 1')) {
+        cpuAtEnd = cpuMsOf(pid);
+        for (let i = 0; i < 50 && done === null; i++) {
+          done = passDone(logFile);
+          if (done === null) await sleep(100);
+        }
+        if (done === null) throw new Error(`relate: /metrics says relations are current, but ${logFile} has no "${PASS_DONE_MSG}" line`);
+        // A slice that the pass's end fell into is neither during nor after.
+        if (done.time < slicedAt) break;
+      }
+      o.push(oursRun);
+      process.kill(pid, 'SIGSTOP');
+      const from = Date.now();
+      try {
+        b.push(await run(bareTarget, slice));
+      } finally {
+        process.kill(pid, 'SIGCONT');
+        stopped.push([from, Date.now()]);
+      }
+    }
+    const pass = done;
+    const stoppedIn = (from: number, to: number) => overlapMs(stopped, from, to);
+    const runningMsFromSpawn = pass.time - service.spawnedAt - stoppedIn(service.spawnedAt, pass.time);
+    const passRunningMs = pass.ms - stoppedIn(pass.time - pass.ms, pass.time);
+    const roundRatios = o.map((x, i) => round(x.rps / b[i]!.rps, 3));
+    const during = o.length === 0 ? null : { ours: combineRuns(o), bare: combineRuns(b), ratio: round(median(roundRatios), 3), roundRatios };
+    log(`relate: pass over ${round(runningMsFromSpawn / 1000, 1)} s after spawn (running time), the pass itself ${round(passRunningMs / 1000, 1)} s; ratio during ${during?.ratio ?? '–'} (${o.length} slices); measuring after`);
+    const rep = { ...prepared.rep, path: RELATE_FEED };
+    const after = await measurePair(rep, CASES[0]!, ours, bareTarget, loadCore);
+    log(`relate: ratio after ${after.ratio}`);
+    return {
+      world: prepared.world,
+      feed: RELATE_FEED,
+      firstIndexing: prepared.firstIndexing,
+      reRelate: {
+        spawnToFirst200Ms: service.startup.spawnToFirst200Ms,
+        pass,
+        runningMsFromSpawn: round(runningMsFromSpawn, 0),
+        passRunningMs: round(passRunningMs, 0),
+        stoppedMs: round(stopped.reduce((a, [x, y]) => a + y - x, 0), 0),
+        serviceCpuMs: cpuAtEnd === null ? null : round(cpuAtEnd, 0),
+        during,
+        after: { ours: after.ours, bare: after.bare, ratio: after.ratio, roundRatios: after.roundRatios },
+        peakMB: memoryOf(pid)?.peakMB ?? null,
+      },
+    };
+  } finally {
+    if (service) {
+      try {
+        process.kill(service.child.pid!, 'SIGCONT');
+      } catch {
+        // gone
+      }
+      await stopChild(service.child, 15_000);
+    }
+    await stopChild(bare.child, 5000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Content change
 
 async function contentChange(base: string, content: ContentInfo): Promise<BenchResult['contentChange']> {
@@ -538,6 +723,8 @@ async function contentChange(base: string, content: ContentInfo): Promise<BenchR
 
 /** The small feed and its 304 with aggregator headers, CPU per response against bare (bench/lib/small-feed.ts). */
 let smallFeed: SmallFeedCase[] = [];
+/** Issue 14's figures (bench/lib/relate-service.ts). */
+let relate: RelateFigures = { inProcess: null, service: null };
 
 function targets(r: Omit<BenchResult, 'targets' | 'warnings' | 'noise'>): Target[] {
   const out: Target[] = [];
@@ -675,7 +862,13 @@ async function main(): Promise<void> {
   log('upstream push to the related feed (WebSub callback, in its own process)');
   const push = await quietly('push worker', () => runWorkerProcess<PushInput, PushOutput>('push', serverCore, { repo: REPO, workDir: WORK, pushes: 100, warmup: 5 }, 5 * 60_000), 2);
 
+  log('relating by content at 10,000 articles and 100,000 items, in process (issue 14)');
+  const relateWorker = await relateInProcess(serverCore);
   const command = await serviceCommand();
+  log('relating by content in the service: a full re-relate in the background under load (issue 14)');
+  const relateService = await quietly(RELATE_PHASES.service, () => measureRelateInService(command, serverCore, loadCore));
+  relate = { inProcess: relateWorker, service: relateService };
+
   log(`first start of the service (${command.args.join(' ')}), until its first 200`);
   const firstStart = await startService(command, await freePort(), serverCore, path.join(WORK, 'service-first-start.log'));
   await stopChild(firstStart.child, 15_000);
@@ -781,6 +974,7 @@ async function main(): Promise<void> {
       ingest,
       contentChange: change,
       postgres: { items: pg.items, fillMs: pg.fillMs, startup: pgLoad.startup, load: pgLoad.cases, ingest: pgIngest, render: pgRender },
+      relate,
     };
     // Others may commit or edit src/ while the benchmark runs: say so, the figures then mix two versions.
     const end = machineInfo(REPO).git;
@@ -789,7 +983,17 @@ async function main(): Promise<void> {
     if (end.commit !== machine.git.commit || srcHashAtStart !== srcHash()) {
       warnings.push(`src/ changed while the benchmark ran (${srcState(machine.git)} at the start, ${srcState(end)} at the end): phases may have measured different versions.`);
     }
-    const result: BenchResult = { ...partial, targets: [...targets(partial), ...webSubTargets(websub).map((t) => ({ ...t, disturbed: disturbed('websub') })), ...(partial.postgres ? postgresTargets(partial.postgres, ingest, disturbed) : [])], warnings, noise };
+    const result: BenchResult = {
+      ...partial,
+      targets: [
+        ...targets(partial),
+        ...webSubTargets(websub).map((t) => ({ ...t, disturbed: disturbed('websub') })),
+        ...(partial.postgres ? postgresTargets(partial.postgres, ingest, disturbed) : []),
+        ...relateTargets(relate, disturbed),
+      ],
+      warnings,
+      noise,
+    };
     result.targets.push({
       name: `Upstream push to the related feed (signed POST to the callback until GET lists the item; ${push.pushes} pushes)`,
       target: '< 1 s',

@@ -3,6 +3,7 @@ import type { IngestOutput } from '../workers/ingest.ts';
 import type { RenderOutput } from '../workers/render.ts';
 import type { GenParams } from './generate.ts';
 import type { PostgresFigures } from './postgres.ts';
+import { relateMarkdown, type RelateFigures } from './relate-service.ts';
 import type { MachineInfo } from './sys.ts';
 import type { WrkResult } from './wrk.ts';
 
@@ -83,6 +84,8 @@ export interface BenchResult {
   ingest: IngestOutput;
   /** Issue 13: the service and the store on PostgreSQL against the SQLite figures of the same run (bench/lib/postgres.ts). */
   postgres?: PostgresFigures;
+  /** Issue 14: relating by content, in process and in the background of the running service (bench/lib/relate-service.ts). */
+  relate?: RelateFigures;
   contentChange: {
     visibleAfterMs: number | null;
     firstChangedResponseMs: number | null;
@@ -315,6 +318,8 @@ export function renderMarkdown(r: BenchResult): string {
       `and ${fmt(r.render.projection.projectedRelate1000ItemsS, 1)} s of relating per 1,000 ingested items.`,
     '',
   );
+
+  if (r.relate) out.push(...relateMarkdown(r.relate));
 
   const c = r.contentChange;
   out.push('## Content change in the running service', '');

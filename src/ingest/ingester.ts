@@ -40,7 +40,7 @@ export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | '
   onPublishedChange: (changedArticles: readonly string[] | null) => void;
   /** Upper bound of the random delay added to each scheduled poll (default 10 s), so sources do not poll in step. */
   jitterMs?: number;
-  /** Items related per batch by relateAll (default RELATE_BATCH), between which the event loop runs. */
+  /** At most this many items related per batch by relateAll (default RELATE_BATCH; batches aim at RELATE_BATCH_CPU_MS of CPU), between which the event loop runs. */
   relateBatch?: number;
   /** Our WebSub subscriptions to upstream hubs; without it, sources are only polled. */
   push?: Subscriber;

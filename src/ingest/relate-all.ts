@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
+import type { RelatableItem, Relating } from '../model/poll.ts';
 import type { ArticleDoc, ArticleSearch } from '../model/search.ts';
-import type { Store } from '../storage/store.ts';
+import type { Awaitable, Store } from '../storage/store.ts';
 import { compileContentRelater, RELATE_TUNING } from './relate-content.ts';
 
 /** Articles analysed and indexed per transaction, between which the event loop runs. */
@@ -17,6 +18,14 @@ const NO_TEXT = '-';
 const RELATED_BY_KEY = 'relate-rules';
 const CONTENT = 'content';
 const RELATING = 'relating';
+/**
+ * CPU milliseconds one batch of a pass may take: requests that arrive meanwhile wait about this long. A count
+ * alone does not bound it: by content, 2,000 items held the event loop 0.1 to 0.6 s at the benchmark's 10,000
+ * articles, and a loaded server answered only the requests already waiting (one per connection) per batch.
+ */
+export const RELATE_BATCH_CPU_MS = 10;
+/** The first batch of a pass, before its cost per item is known; batches at most double from one to the next. */
+const FIRST_BATCH = 16;
 
 export interface RelateAllDeps {
   store: Store;
@@ -27,8 +36,12 @@ export interface RelateAllDeps {
   search: ArticleSearch | null;
   /** Called after each batch that changed a relation, with the articles whose related items changed. */
   onPublishedChange: (articles: readonly string[]) => void;
-  /** Items related per batch, between which the event loop runs. */
+  /** At most this many items related per batch, between which the event loop runs. */
   batch: number;
+  /** CPU ms a batch aims at (RELATE_BATCH_CPU_MS): batches are sized from the cost per item of the last one. */
+  batchCpuMs?: number;
+  /** The process's CPU time in ms (default process.cpuUsage; tests give a clock of their own). */
+  cpuMs?: () => number;
   /** True once the ingester stops: a running pass ends at its next batch. */
   stopped: () => boolean;
 }
@@ -64,6 +77,69 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
   let latest = 0;
   let relating: Promise<void> | null = null;
   const yieldNow = () => new Promise((resolve) => setImmediate(resolve));
+  const cpuMs = deps.cpuMs ?? (() => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  });
+  const batchCpuMs = deps.batchCpuMs ?? RELATE_BATCH_CPU_MS;
+
+  /**
+   * Every stored item related again, a batch at a time with the event loop running between batches. A store that
+   * answers at once (SQLite: the batch holds the event loop from start to end) gets batches sized from the CPU time
+   * per item of the one before, so that each takes about batchCpuMs; one that answers later (PostgreSQL: the loop
+   * runs while it waits for the server) gets `deps.batch` items a batch, as many round trips as before. The articles
+   * whose related items changed are published once per `deps.batch` items, as when a batch was that many items (each
+   * publication renders feeds again and may notify WebSub subscribers), and at the end. False when superseded or
+   * stopped before the end.
+   */
+  async function relateStored(
+    relate: (item: RelatableItem) => Awaitable<Relating>,
+    scope: ReadonlySet<string> | null,
+    superseded: () => boolean,
+  ): Promise<{ done: boolean; touched: number; batches: number }> {
+    let touched = 0;
+    let batches = 0;
+    let size = Math.min(FIRST_BATCH, deps.batch);
+    const unpublished = new Set<string>();
+    let sincePublished = 0;
+    const publish = () => {
+      // A feed rendered after this must not keep showing relations already replaced.
+      if (unpublished.size > 0) deps.onPublishedChange([...unpublished].sort());
+      unpublished.clear();
+      sincePublished = 0;
+    };
+    for (let after: number | null = 0; after !== null; ) {
+      // Superseded by a newer call (which starts over with newer content), or the ingester stops: the
+      // fingerprints are not stored, so the next pass relates these articles again.
+      if (superseded()) {
+        publish();
+        return { done: false, touched, batches };
+      }
+      let items = 0;
+      const t0 = cpuMs();
+      const answer = store.recomputeRelationsBatch(
+        (item) => {
+          items++;
+          return relate(item);
+        },
+        after,
+        size,
+        scope,
+      );
+      const heldTheLoop = !(answer instanceof Promise);
+      const batch = await answer;
+      batches++;
+      const perItem = (cpuMs() - t0) / Math.max(1, items);
+      size = !heldTheLoop ? deps.batch : Math.max(1, Math.min(deps.batch, 2 * size, perItem > 0 ? Math.floor(batchCpuMs / perItem) : Infinity));
+      touched += batch.touched.length;
+      for (const a of batch.touched) unpublished.add(a);
+      sincePublished += items;
+      after = batch.next;
+      if (sincePublished >= deps.batch || after === null) publish();
+      if (after !== null) await yieldNow();
+    }
+    return { done: true, touched, batches };
+  }
 
   /**
    * Relating by rules only (RELATE_BY_CONTENT=off), as main does: every stored item related again when the rules
@@ -78,19 +154,10 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     const started = performance.now();
     // A pass cut short (superseded, stopped, crashed) leaves this: the next one relates every item again.
     await store.setMeta(RELATED_BY_KEY, RELATING);
-    let touched = 0;
-    for (let after: number | null = 0; after !== null; ) {
-      if (run !== latest || deps.stopped()) return;
-      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch, null);
-      if (batch.touched.length > 0) {
-        touched += batch.touched.length;
-        deps.onPublishedChange(batch.touched);
-      }
-      after = batch.next;
-      if (after !== null) await yieldNow();
-    }
+    const { done, touched, batches } = await relateStored(relate, null, () => run !== latest || deps.stopped());
+    if (!done) return;
     await store.setMeta(RELATED_BY_KEY, fingerprint);
-    logger.info({ ms: Math.round(performance.now() - started), touched }, 'stored items related to the current rules');
+    logger.info({ ms: Math.round(performance.now() - started), touched, batches }, 'stored items related to the current rules');
   }
 
   async function pass(run: number): Promise<void> {
@@ -132,25 +199,13 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     // Every article changed (a first start, a new analysis): no restriction to check per item.
     const scope = !byContentBefore || (changed.length === targets.length && removed.length === 0) ? null : new Set([...changed, ...removed]);
     const relate = compileContentRelater(targets, deps.search, scope);
-    let touched = 0;
-    for (let after: number | null = 0; after !== null; ) {
-      // Superseded by a newer call (which starts over with newer content), or the ingester stops: the
-      // fingerprints are not stored, so the next pass relates these articles again.
-      if (superseded()) return;
-      const batch = await store.recomputeRelationsBatch((item) => relate(item), after, deps.batch, scope);
-      // Published at once: a feed rendered between batches must not keep showing relations already replaced.
-      if (batch.touched.length > 0) {
-        touched += batch.touched.length;
-        deps.onPublishedChange(batch.touched);
-      }
-      after = batch.next;
-      if (after !== null) await yieldNow();
-    }
+    const { done, touched, batches } = await relateStored(relate, scope, superseded);
+    if (!done) return;
     await store.markArticlesRelated(changed.map((articleId) => ({ articleId, fingerprint: fingerprints.get(articleId)! })));
     if (removed.length > 0) await store.indexArticles([], removed);
     if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, CONTENT);
     logger.info(
-      { ms: Math.round(performance.now() - started), indexed: stale.length, removed: removed.length, related_again: changed.length, touched },
+      { ms: Math.round(performance.now() - started), indexed: stale.length, removed: removed.length, related_again: changed.length, touched, batches },
       'stored items related to the changed articles',
     );
   }
