@@ -126,13 +126,14 @@ describe('the parsed-content cache in DATA_DIR', () => {
     const warm = new ContentCache();
     loadContent(dir, new Date(), warm);
     const [file, entry] = [...warm.files].find(([, e]) => e.outcome.kind === 'original')!;
-    if (entry.outcome.kind === 'invalid') throw new Error('unreachable');
-    const parsed = entry.outcome.parsed;
+    const original = entry.outcome;
+    if (original.kind !== 'original') throw new Error('unreachable');
+    const parsed = original.parsed;
     // Mostly three-byte UTF-8, so the file's read chunks (1 MB) end inside characters.
     const title = (i: number) => `${i} Лавров: «боевики» — لافروف ${'€'.repeat(3000 + (i % 977))}`;
     for (let i = 0; i < 600; i++) {
       const copy = { ...parsed, data: { ...parsed.data, title: title(i) } };
-      warm.files.set(`${file}.${i}`, { stamp: `${entry.stamp}.${i}`, outcome: { kind: 'original', parsed: copy } });
+      warm.files.set(`${file}.${i}`, { stamp: `${entry.stamp}.${i}`, outcome: { ...original, parsed: copy } });
     }
     warm.dirty = true;
     warm.write(cacheFile, dir);
