@@ -28,7 +28,7 @@ import { compileRelater } from '../../src/ingest/relate.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openStore } from '../../src/storage/store.ts';
 import { DEFAULT_PARAMS, syntheticTargets, upstreamItems, type GenParams } from '../lib/generate.ts';
-import { median, quantile, round, sample, sampleInterleaved } from '../lib/stats.ts';
+import { median, quantile, round, sample, sampleInterleaved, youngGc } from '../lib/stats.ts';
 import { recomputeAllRelations } from '../lib/store.ts';
 import { runWorker } from '../lib/worker.ts';
 
@@ -162,11 +162,13 @@ function main(input: RenderInput): RenderOutput {
           };
           return { r, fn };
         });
+        // Each render starts with an empty young generation (youngGc), so neither store pays for the other's garbage.
         const totalsPerStore = sampleInterleaved(
           runs.map((x) => x.fn),
           input.iterations,
           input.warmup,
           input.maxMsPerCase,
+          youngGc,
         );
         stores.forEach(({ s, store }, i) => {
           const { r } = runs[i]!;

@@ -6,7 +6,7 @@ import { readBody, type FileOutcome } from './parse.ts';
 
 /*
  * The start-up cache (`content-cache.json` in DATA_DIR): what earlier loads made of each file, and the last
- * content that loaded without problems, kept across restarts.
+ * content that loaded without problems, kept across restarts. One JSON value per line (see readLines).
  */
 
 /**
@@ -39,25 +39,14 @@ export class ContentCache {
    */
   static read(cacheFile: string, contentDir: string): ContentCache {
     const cache = new ContentCache();
-    let raw: unknown;
+    let fd: number;
     try {
-      raw = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+      fd = fs.openSync(cacheFile, 'r');
     } catch {
       return cache;
     }
-    const doc = raw as {
-      version?: unknown;
-      contentDir?: unknown;
-      files?: [string, string, PersistedOutcome][];
-      dirs?: [string, number, string[]][];
-      lastGood?: PersistedLastGood | null;
-    };
-    if (doc.version !== CACHE_VERSION || doc.contentDir !== contentDir || !Array.isArray(doc.files) || !Array.isArray(doc.dirs)) {
-      return cache;
-    }
-    for (const [name, mtimeMs, files] of doc.dirs) cache.dirs.set(name, { mtimeMs, files });
+    const instant = (i: PersistedInstant) => ({ at: new Date(i.at), utcOffset: i.utcOffset });
     const entry = (file: string, stamp: string, o: PersistedOutcome): CacheEntry => {
-      const instant = (i: PersistedInstant) => ({ at: new Date(i.at), utcOffset: i.utcOffset });
       const data = { ...o.data, published: instant(o.data.published), updated: o.data.updated ? instant(o.data.updated) : undefined };
       const parsed = {
         file,
@@ -71,49 +60,68 @@ export class ContentCache {
       const outcome = (o.kind === 'original' ? { kind: 'original', parsed } : { kind: 'translation', parsed }) as FileOutcome;
       return { stamp, outcome };
     };
-    for (const [file, stamp, o] of doc.files) cache.files.set(file, entry(file, stamp, o));
-    const last = doc.lastGood;
-    if (last && Array.isArray(last.files)) {
-      const files = new Map<string, CacheEntry>();
-      for (const [file, stamp, o] of last.files) {
-        const same = cache.files.get(file);
-        if (o) files.set(file, entry(file, stamp, o));
-        else if (same?.stamp === stamp) files.set(file, same);
-        else return cache; // inconsistent: no last good version rather than a wrong one
+    let header: PersistedHeader | null = null;
+    let lastGood: { files: Map<string, CacheEntry>; consistent: boolean } | null = null;
+    try {
+      for (const line of readLines(fd)) {
+        const record = JSON.parse(line) as PersistedRecord;
+        if (header === null) {
+          header = record as PersistedHeader;
+          if (header.version !== CACHE_VERSION || header.contentDir !== contentDir) return new ContentCache();
+          if (header.lastGood) lastGood = { files: new Map(), consistent: true };
+          continue;
+        }
+        const r = record as PersistedLine;
+        if (r[0] === 'f') cache.files.set(r[1], entry(r[1], r[2], r[3]));
+        else if (r[0] === 'd') cache.dirs.set(r[1], { mtimeMs: r[2], files: r[3] });
+        else if (r[0] === 'l' && lastGood) {
+          const [, file, stamp, o] = r;
+          const same = cache.files.get(file);
+          if (o) lastGood.files.set(file, entry(file, stamp, o));
+          else if (same?.stamp === stamp) lastGood.files.set(file, same);
+          else lastGood.consistent = false; // no last good version rather than a wrong one
+        }
       }
-      cache.lastGood = { site: last.site, fingerprint: last.fingerprint, files };
+    } catch {
+      // Unreadable or cut short: the files are simply parsed again.
+      return new ContentCache();
+    } finally {
+      fs.closeSync(fd);
     }
+    if (header?.lastGood && lastGood?.consistent) cache.lastGood = { ...header.lastGood, files: lastGood.files };
     return cache;
   }
 
   /** Writes the cache if it changed (atomically: a crash leaves the old file or the new one). */
   write(cacheFile: string, contentDir: string): void {
     if (!this.dirty) return;
-    const files: [string, string, PersistedOutcome][] = [];
-    for (const [file, { stamp, outcome }] of this.files) {
-      if (outcome.kind === 'invalid') continue;
-      files.push([file, stamp, persisted(outcome)]);
-    }
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    const dirs = [...this.dirs].map(([name, d]) => [name, d.mtimeMs, d.files]);
-    let lastGood: PersistedLastGood | null = null;
-    if (this.lastGood) {
-      const { site, fingerprint } = this.lastGood;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      const lines = new LineWriter(fd);
+      const last = this.lastGood;
+      lines.add({ version: CACHE_VERSION, contentDir, lastGood: last ? { site: last.site, fingerprint: last.fingerprint } : null } satisfies PersistedHeader);
+      for (const [file, { stamp, outcome }] of this.files) {
+        if (outcome.kind !== 'invalid') lines.add(['f', file, stamp, persisted(outcome)] satisfies PersistedLine);
+      }
+      for (const [name, d] of this.dirs) lines.add(['d', name, d.mtimeMs, d.files] satisfies PersistedLine);
       // Mostly the entries above; only a file whose newer version was rejected is written twice.
-      const lastFiles = [...this.lastGood.files].map(([file, e]): [string, string, PersistedOutcome | null] =>
-        this.files.get(file) === e || e.outcome.kind === 'invalid' ? [file, e.stamp, null] : [file, e.stamp, persisted(e.outcome)],
-      );
-      lastGood = { site, fingerprint, files: lastFiles };
+      for (const [file, e] of last?.files ?? []) {
+        const o = this.files.get(file) === e || e.outcome.kind === 'invalid' ? null : persisted(e.outcome);
+        lines.add(['l', file, e.stamp, o] satisfies PersistedLine);
+      }
+      lines.flush();
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, contentDir, files, dirs, lastGood }));
     fs.renameSync(tmp, cacheFile);
     this.dirty = false;
   }
 }
 
 /** Bump when the front matter schema or the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 5;
 
 /** A ZonedInstant as JSON writes it. */
 interface PersistedInstant {
@@ -128,11 +136,68 @@ interface PersistedOutcome {
   data: Record<string, unknown> & { published: PersistedInstant; updated?: PersistedInstant };
 }
 
-interface PersistedLastGood {
-  site: Site;
-  fingerprint: string;
-  /** null: the same as the entry of `files` with this stamp. */
-  files: [string, string, PersistedOutcome | null][];
+/** The first line of the file. */
+interface PersistedHeader {
+  version: number;
+  contentDir: string;
+  /** The last good version's site; its files are the 'l' lines. */
+  lastGood: { site: Site; fingerprint: string } | null;
+}
+
+/** Each further line: a file's outcome, an article folder, or a file of the last good version (null: the same as its 'f' line). */
+type PersistedLine =
+  | ['f', string, string, PersistedOutcome]
+  | ['d', string, number, string[]]
+  | ['l', string, string, PersistedOutcome | null];
+
+type PersistedRecord = PersistedHeader | PersistedLine;
+
+/*
+ * One JSON value per line, read and written in chunks: ten thousand articles make a cache of some 20 MB, and one
+ * JSON.parse of it held the whole text and the whole parsed tree at once. Those outlived the young generation and
+ * stayed in the old one as garbage (about 35 MB of heap) until a full collection, which an idle service may not run
+ * for a long time; line by line, each record's text and tree die young.
+ */
+const CHUNK_BYTES = 1 << 20;
+
+/** The lines of a file, read in chunks of CHUNK_BYTES. */
+function* readLines(fd: number): Generator<string> {
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let carry = '';
+  for (;;) {
+    const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null);
+    if (n === 0) break;
+    let start = 0;
+    for (let nl = chunk.indexOf(10, 0); nl !== -1 && nl < n; nl = chunk.indexOf(10, start)) {
+      // A line split across chunks: decode it whole, so a UTF-8 sequence is never cut.
+      const line = carry ? Buffer.concat([Buffer.from(carry, 'latin1'), chunk.subarray(start, nl)]).toString('utf8') : chunk.toString('utf8', start, nl);
+      carry = '';
+      if (line) yield line;
+      start = nl + 1;
+    }
+    carry += chunk.toString('latin1', start, n);
+  }
+  if (carry) yield Buffer.from(carry, 'latin1').toString('utf8');
+}
+
+/** Writes one JSON value per line, in chunks of about CHUNK_BYTES. */
+class LineWriter {
+  private pending: string[] = [];
+  private size = 0;
+  constructor(private readonly fd: number) {}
+
+  add(value: unknown): void {
+    const line = `${JSON.stringify(value)}\n`;
+    this.pending.push(line);
+    this.size += line.length;
+    if (this.size >= CHUNK_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length > 0) fs.writeSync(this.fd, this.pending.join(''));
+    this.pending = [];
+    this.size = 0;
+  }
 }
 
 function persisted(outcome: Exclude<FileOutcome, { kind: 'invalid' }>): PersistedOutcome {

@@ -120,6 +120,37 @@ describe('the parsed-content cache in DATA_DIR', () => {
     expect(loadContent(dir, new Date(), ContentCache.read(cacheFile, dir)).articles).toHaveLength(1);
   });
 
+  test('a cache of many megabytes with non-ASCII titles reads back the same, line by line', () => {
+    const dir = copyContent();
+    const cacheFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-cache-')), 'content-cache.json');
+    const warm = new ContentCache();
+    loadContent(dir, new Date(), warm);
+    const [file, entry] = [...warm.files].find(([, e]) => e.outcome.kind === 'original')!;
+    const original = entry.outcome;
+    if (original.kind !== 'original') throw new Error('unreachable');
+    const parsed = original.parsed;
+    // Mostly three-byte UTF-8, so the file's read chunks (1 MB) end inside characters.
+    const title = (i: number) => `${i} Лавров: «боевики» — لافروف ${'€'.repeat(3000 + (i % 977))}`;
+    for (let i = 0; i < 600; i++) {
+      const copy = { ...parsed, data: { ...parsed.data, title: title(i) } };
+      warm.files.set(`${file}.${i}`, { stamp: `${entry.stamp}.${i}`, outcome: { ...original, parsed: copy } });
+    }
+    warm.dirty = true;
+    warm.write(cacheFile, dir);
+    expect(fs.statSync(cacheFile).size).toBeGreaterThan(5 << 20);
+
+    const read = ContentCache.read(cacheFile, dir);
+    expect(read.files.size).toBe(warm.files.size);
+    for (let i = 0; i < 600; i++) {
+      const e = read.files.get(`${file}.${i}`)!;
+      expect(e.stamp).toBe(`${entry.stamp}.${i}`);
+      if (e.outcome.kind === 'invalid') throw new Error(`entry ${i} read back as invalid`);
+      expect(e.outcome.parsed.data.title).toBe(title(i));
+      expect(e.outcome.parsed.data.published).toEqual(parsed.data.published);
+    }
+    expect(read.lastGood?.fingerprint).toBe(warm.lastGood?.fingerprint);
+  });
+
   test('a reload told which folders changed reads only those; the rest is taken from the cache as it was', () => {
     const dir = copyContent();
     const cache = new ContentCache();

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { ContentCache } from '../../src/content/cache.ts';
 import { strings } from '../../src/i18n/strings.ts';
 import { copyContent, edit, request, type Running, startService, write } from '../helpers/service.ts';
 
@@ -52,7 +52,7 @@ describe('dates on pages are shown in the article’s own time zone', () => {
     s = await startService();
     const { contentDir, dataDir } = s;
     await s.close();
-    expect((JSON.parse(fs.readFileSync(path.join(dataDir, 'content-cache.json'), 'utf8')) as { files: unknown[] }).files.length).toBeGreaterThan(0);
+    expect(ContentCache.read(path.join(dataDir, 'content-cache.json'), contentDir).files.size).toBeGreaterThan(0);
     s = await startService({ contentDir, dataDir });
     expect(await page(s, `/id/articles/${SLUG}/`)).toContain('3 November 2020 20.00 WIB');
   });
