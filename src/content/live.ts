@@ -10,6 +10,11 @@ import type { ContentSnapshot } from './model.ts';
  * The content the service is serving now. A change under CONTENT_DIR is reloaded; if the new version is
  * invalid, the last good snapshot stays in service and the problems are kept for /healthz and the logs.
  */
+/** Quiet time after a reload before the content cache is written. */
+export const SAVE_QUIET_MS = 30_000;
+/** The longest a reload waits to be written to the content cache. */
+export const SAVE_MAX_DELAY_MS = 300_000;
+
 export class LiveContent {
   private snapshot: ContentSnapshot;
   private problem: ContentError | null = null;
@@ -18,6 +23,8 @@ export class LiveContent {
   /** Article folders the watchers reported since the last reload; null: something else changed, check all. */
   private pending: Set<string> | null = new Set();
   private saveTimer: NodeJS.Timeout | null = null;
+  /** When the first reload not yet in the cache file happened (performance.now()), or null. */
+  private unsavedSince: number | null = null;
   private readonly listeners: Array<(s: ContentSnapshot) => void> = [];
   private readonly cache: ContentCache;
 
@@ -50,14 +57,22 @@ export class LiveContent {
 
   /**
    * The cache only speeds up the next start, and writing it (megabytes of JSON for ten thousand articles)
-   * blocks for a while: after a reload it is written once edits have settled, and on close.
+   * blocks the event loop for a while (0.1-0.25 s): it is written once edits have settled, `SAVE_QUIET_MS` after
+   * the last reload, so a series of edits (and the WebSub fan-outs they start) is not interrupted by it; at the
+   * latest `SAVE_MAX_DELAY_MS` after the first reload not yet written, so steady edits cannot put it off forever;
+   * and on close.
    */
-  private scheduleSave(delayMs = 30_000): void {
-    if (!this.cacheFile || this.saveTimer) return;
+  private scheduleSave(): void {
+    if (!this.cacheFile) return;
+    const now = performance.now();
+    this.unsavedSince ??= now;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    const delay = Math.max(0, Math.min(SAVE_QUIET_MS, this.unsavedSince + SAVE_MAX_DELAY_MS - now));
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
+      this.unsavedSince = null;
       this.saveCache();
-    }, delayMs);
+    }, delay);
     this.saveTimer.unref();
   }
 
