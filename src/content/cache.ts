@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { AssembledMemo } from './assemble.ts';
 import { lazyMarkdown } from './markdown.ts';
 import type { Site } from './model.ts';
 import { readBody, type FileOutcome } from './parse.ts';
@@ -31,6 +32,8 @@ export class ContentCache {
   readonly dirs = new Map<string, { mtimeMs: number; files: string[] }>();
   /** Whether anything changed since it was read or written. */
   dirty = false;
+  /** Translations and articles made of the files above, for the next load (in memory only). */
+  readonly assembled = new AssembledMemo();
 
   /**
    * The cache a previous run left in `cacheFile` (valid outcomes only), so a restart with ten thousand

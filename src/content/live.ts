@@ -130,16 +130,24 @@ export class LiveContent {
   watch(debounceMs = 200): void {
     if (this.watchers) return;
     this.watchers = new Map();
-    /** `folder`: the article folder the event is about, null when it may be anything (site.yaml, a rename). */
-    const changed = (folder: string | null) => {
+    /**
+     * `folder`: the article folder the event is about, null when it may be anything (site.yaml, a rename).
+     * `withinArticle`: it came from an article folder's own watcher (a file in it edited, added or removed),
+     * which changes no folder to watch: the article folders are listed again (ten thousand entries) only after
+     * an event in articles/ or the content folder.
+     */
+    let folderListChanged = false;
+    const changed = (folder: string | null, withinArticle: boolean) => {
       if (folder === null) this.pending = null;
       else this.pending?.add(folder);
+      if (!withinArticle) folderListChanged = true;
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
         const folders = this.pending;
         this.pending = new Set();
-        this.syncArticleWatchers(changed);
+        if (folderListChanged) this.syncArticleWatchers(changed);
+        folderListChanged = false;
         this.reload(folders);
       }, debounceMs);
     };
@@ -147,7 +155,7 @@ export class LiveContent {
     this.syncArticleWatchers(changed);
   }
 
-  private watchFolder(folder: string, onChange: (articleFolder: string | null) => void): void {
+  private watchFolder(folder: string, onChange: (articleFolder: string | null, withinArticle: boolean) => void): void {
     if (!this.watchers || this.watchers.has(folder)) return;
     const articles = path.join(this.dir, 'articles');
     // An event in an article folder is about that folder; one in articles/ about the entry it names.
@@ -157,7 +165,7 @@ export class LiveContent {
       const w = fs.watch(folder, { persistent: false }, (_event, filename) => {
         // sources.yaml is the ingester's (src/ingest/sources.ts watches it): no content reload for it.
         if (folder === this.dir && filename === 'sources.yaml') return;
-        onChange(articleFolder(filename));
+        onChange(articleFolder(filename), path.dirname(folder) === articles);
       });
       w.on('error', (err) => {
         this.logger.warn({ err, folder }, 'content watcher lost a folder');
@@ -173,7 +181,7 @@ export class LiveContent {
   }
 
   /** Watches `articles/` and every article folder in it; forgets folders that are gone. */
-  private syncArticleWatchers(onChange: (articleFolder: string | null) => void): void {
+  private syncArticleWatchers(onChange: (articleFolder: string | null, withinArticle: boolean) => void): void {
     if (!this.watchers) return;
     const articles = path.join(this.dir, 'articles');
     this.watchFolder(articles, onChange);

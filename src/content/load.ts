@@ -121,7 +121,7 @@ export function loadContent(
   }
 
   // Checked across files even when a file or site.yaml failed, so one load reports every problem.
-  const articles = assemble(site, originals, translations, problems);
+  const articles = assemble(site, originals, translations, problems, cache.assembled);
   if (!site || !articles || problems.list.length > 0) throw new ContentError(problems.list);
   const fingerprint = hash.digest('hex');
   if (cache.lastGood?.fingerprint !== fingerprint) cache.dirty = true;
