@@ -173,6 +173,25 @@ describe('the parsed-content cache in DATA_DIR', () => {
     }
   });
 
+  test('a reload keeps the articles whose files did not change, and a translation follows an edit of its original', () => {
+    const dir = copyContent();
+    const cache = new ContentCache();
+    const first = loadContent(dir, new Date(), cache);
+    const again = loadContent(dir, new Date(), cache);
+    expect(again.articles[0]).toBe(first.articles[0]);
+    // The English file names no authors: it takes the original's, so an edit of the original reaches it.
+    edit(dir, ORIGINAL, (t) => t.replace('name: Redaksi LiputanIslam.com (mm)', 'name: Redaksi Kabar'));
+    const edited = loadContent(dir, new Date(), cache);
+    expect(edited.articles[0]).not.toBe(first.articles[0]);
+    expect(edited.articles[0]!.translations.get('id')!.authors[0]!.name).toBe('Redaksi Kabar');
+    expect(edited.articles[0]!.translations.get('en')!.authors[0]!.name).toBe('Redaksi Kabar');
+    // And an edit of the translation alone gives a new article with the original's translation kept.
+    edit(dir, TRANSLATION, (t) => t.replace('title: Russia Says 2,000', 'title: Russia Says Two Thousand'));
+    const retitled = loadContent(dir, new Date(), cache);
+    expect(retitled.articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says Two Thousand/);
+    expect(retitled.articles[0]!.translations.get('id')).toBe(edited.articles[0]!.translations.get('id'));
+  });
+
   test('edits made while serving are in the cache file once the service stops', async () => {
     const s = await startService({ watch: true });
     try {
