@@ -28,8 +28,11 @@ export interface LastGood {
 export class ContentCache {
   readonly files = new Map<string, CacheEntry>();
   lastGood: LastGood | null = null;
-  /** Article folders by name, with their mtime and the Markdown files they held then. */
-  readonly dirs = new Map<string, { mtimeMs: number; files: string[] }>();
+  /**
+   * Article folders by name, with their mtime and the Markdown files they held then (`paths`: the files as
+   * paths under CONTENT_DIR, made once; not persisted).
+   */
+  readonly dirs = new Map<string, { mtimeMs: number; files: string[]; paths?: string[] }>();
   /** Whether anything changed since it was read or written. */
   dirty = false;
   /** Translations and articles made of the files above, for the next load (in memory only). */
