@@ -6,15 +6,15 @@ import { ContentCache } from './cache.ts';
 import { lastGoodContent, loadContent, type ChangedFolders } from './load.ts';
 import type { ContentSnapshot } from './model.ts';
 
-/**
- * The content the service is serving now. A change under CONTENT_DIR is reloaded; if the new version is
- * invalid, the last good snapshot stays in service and the problems are kept for /healthz and the logs.
- */
 /** Quiet time after a reload before the content cache is written. */
 export const SAVE_QUIET_MS = 30_000;
 /** The longest a reload waits to be written to the content cache. */
 export const SAVE_MAX_DELAY_MS = 300_000;
 
+/**
+ * The content the service is serving now. A change under CONTENT_DIR is reloaded; if the new version is
+ * invalid, the last good snapshot stays in service and the problems are kept for /healthz and the logs.
+ */
 export class LiveContent {
   private snapshot: ContentSnapshot;
   private problem: ContentError | null = null;
@@ -205,6 +205,7 @@ export class LiveContent {
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
       this.saveTimer = null;
+      this.unsavedSince = null;
       this.saveCache();
     }
     for (const w of this.watchers?.values() ?? []) w.close();
