@@ -79,7 +79,20 @@ export interface WebSubFigures {
      * (`foreign`), and the service's own share of its core (`service`).
      */
     cores: { without: Record<string, number>; during: Record<string, number> };
+    /**
+     * Who used the load core, and how much of its own core the service used, as shares of a core: over the measured
+     * part of the runs without changes, and over the changes under load (file write to last delivery). wrk and the
+     * fixture subscribers share the load core: when wrk's share falls during the changes by what the subscribers
+     * take while the service's share stays below one core, the load generator, not the service, set the figure.
+     */
+    shares: { without: LoadShares; during: LoadShares };
   };
+}
+
+export interface LoadShares {
+  wrk: number;
+  subscribers: number;
+  service: number;
 }
 
 interface Receiver {
@@ -227,6 +240,53 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
   return true;
 }
 
+/** CPU ms of wrk (this process's child), of this process (the fixture subscribers) and of the service, now. */
+interface CpuMark {
+  at: number;
+  wrk: number;
+  subscribers: number;
+  service: number;
+}
+
+/** The wrk this process started (it runs one at a time), or null before it has started. */
+function wrkPid(): number | null {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+      if (comm === 'wrk' && ppid === process.pid) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+function cpuMark(servicePid: number, wrk: number | null): CpuMark {
+  const self = process.cpuUsage();
+  return {
+    at: monotonicMs(),
+    wrk: (wrk === null ? null : cpuMsOf(wrk)) ?? 0,
+    subscribers: (self.user + self.system) / 1000,
+    service: cpuMsOf(servicePid) ?? 0,
+  };
+}
+
+/** Adds the CPU used between two marks to `into` (ms of wall time and of each party's CPU). */
+function addSpan(into: CpuMark, from: CpuMark, to: CpuMark): void {
+  into.at += to.at - from.at;
+  into.wrk += to.wrk - from.wrk;
+  into.subscribers += to.subscribers - from.subscribers;
+  into.service += to.service - from.service;
+}
+
+function sharesOf(m: CpuMark): LoadShares {
+  const share = (ms: number) => (m.at > 0 ? round(ms / m.at, 3) : 0);
+  return { wrk: share(m.wrk), subscribers: share(m.subscribers), service: share(m.service) };
+}
+
 export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures> {
   const edits = i.edits ?? 20;
   const fanOut = i.fanOut ?? 1000;
@@ -303,8 +363,25 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
       into.requests += c.requests;
       into.ms += c.ms;
     };
+    const spent = { without: { at: 0, wrk: 0, subscribers: 0, service: 0 }, during: { at: 0, wrk: 0, subscribers: 0, service: 0 } };
+    /** Waits until wrk has started (its process is there), up to a second. */
+    const startedWrk = async (): Promise<number | null> => {
+      for (let k = 0; k < 200; k++) {
+        const pid = wrkPid();
+        if (pid !== null) return pid;
+        await sleep(5);
+      }
+      return null;
+    };
     for (let r = 0; r < rounds; r++) {
-      const without = await wrk(runS);
+      const withoutRun = wrk(runS);
+      const withoutStart = monotonicMs();
+      const quietWrk = await startedWrk();
+      await sleep(Math.max(0, withoutStart + LEAD_MS - monotonicMs()));
+      const quietFrom = cpuMark(i.pid, quietWrk);
+      await sleep(runS * 1000 - LEAD_MS - 300);
+      addSpan(spent.without, quietFrom, cpuMark(i.pid, quietWrk));
+      const without = await withoutRun;
       const w = without.timeline!;
       windows.without.push(without);
       add(totals.without, countOver(w, [[w.startMs + LEAD_MS, w.startMs + w.perMs.length]]));
@@ -312,11 +389,14 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
       const changes: { write: number; first: number; last: number }[] = [];
       const runStart = monotonicMs();
       const during = wrk(runS);
-      await sleep(LEAD_MS + 100);
+      const busyWrk = await startedWrk();
+      await sleep(Math.max(0, runStart + LEAD_MS + 100 - monotonicMs()));
       // Another change only when it can be over well before wrk stops.
       while (monotonicMs() + cycleMs * 1.5 < runStart + runS * 1000) {
+        const from = cpuMark(i.pid, busyWrk);
         const e = edit();
         const ok = await waitFor(() => fanned(e.n) >= fanOut, 30_000);
+        addSpan(spent.during, from, cpuMark(i.pid, busyWrk));
         const f = receiver.fanned.get(e.n);
         allDelivered.push(ok && f ? f.last - e.at : Infinity);
         if (ok && f) {
@@ -358,6 +438,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
         serviceCpuMsPerChange,
         signatures: { ...receiver.signatures },
         cores: { without: coreShares(windows.without), during: coreShares(windows.during) },
+        shares: { without: sharesOf(spent.without), during: sharesOf(spent.during) },
       },
     };
   } finally {

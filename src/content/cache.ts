@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { AssembledMemo } from './assemble.ts';
 import { lazyMarkdown } from './markdown.ts';
 import type { Site } from './model.ts';
 import { readBody, type FileOutcome } from './parse.ts';
@@ -27,10 +28,15 @@ export interface LastGood {
 export class ContentCache {
   readonly files = new Map<string, CacheEntry>();
   lastGood: LastGood | null = null;
-  /** Article folders by name, with their mtime and the Markdown files they held then. */
-  readonly dirs = new Map<string, { mtimeMs: number; files: string[] }>();
+  /**
+   * Article folders by name, with their mtime and the Markdown files they held then (`paths`: the files as
+   * paths under CONTENT_DIR, made once; not persisted).
+   */
+  readonly dirs = new Map<string, { mtimeMs: number; files: string[]; paths?: string[] }>();
   /** Whether anything changed since it was read or written. */
   dirty = false;
+  /** Translations and articles made of the files above, for the next load (in memory only). */
+  readonly assembled = new AssembledMemo();
 
   /**
    * The cache a previous run left in `cacheFile` (valid outcomes only), so a restart with ten thousand

@@ -6,6 +6,11 @@ import { ContentCache } from './cache.ts';
 import { lastGoodContent, loadContent, type ChangedFolders } from './load.ts';
 import type { ContentSnapshot } from './model.ts';
 
+/** Quiet time after a reload before the content cache is written. */
+export const SAVE_QUIET_MS = 30_000;
+/** The longest a reload waits to be written to the content cache. */
+export const SAVE_MAX_DELAY_MS = 300_000;
+
 /**
  * The content the service is serving now. A change under CONTENT_DIR is reloaded; if the new version is
  * invalid, the last good snapshot stays in service and the problems are kept for /healthz and the logs.
@@ -18,6 +23,8 @@ export class LiveContent {
   /** Article folders the watchers reported since the last reload; null: something else changed, check all. */
   private pending: Set<string> | null = new Set();
   private saveTimer: NodeJS.Timeout | null = null;
+  /** When the first reload not yet in the cache file happened (performance.now()), or null. */
+  private unsavedSince: number | null = null;
   private readonly listeners: Array<(s: ContentSnapshot) => void> = [];
   private readonly cache: ContentCache;
 
@@ -50,14 +57,22 @@ export class LiveContent {
 
   /**
    * The cache only speeds up the next start, and writing it (megabytes of JSON for ten thousand articles)
-   * blocks for a while: after a reload it is written once edits have settled, and on close.
+   * blocks the event loop for a while (0.1-0.25 s): it is written once edits have settled, `SAVE_QUIET_MS` after
+   * the last reload, so a series of edits (and the WebSub fan-outs they start) is not interrupted by it; at the
+   * latest `SAVE_MAX_DELAY_MS` after the first reload not yet written, so steady edits cannot put it off forever;
+   * and on close.
    */
-  private scheduleSave(delayMs = 30_000): void {
-    if (!this.cacheFile || this.saveTimer) return;
+  private scheduleSave(): void {
+    if (!this.cacheFile) return;
+    const now = performance.now();
+    this.unsavedSince ??= now;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    const delay = Math.max(0, Math.min(SAVE_QUIET_MS, this.unsavedSince + SAVE_MAX_DELAY_MS - now));
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
+      this.unsavedSince = null;
       this.saveCache();
-    }, delayMs);
+    }, delay);
     this.saveTimer.unref();
   }
 
@@ -115,16 +130,24 @@ export class LiveContent {
   watch(debounceMs = 200): void {
     if (this.watchers) return;
     this.watchers = new Map();
-    /** `folder`: the article folder the event is about, null when it may be anything (site.yaml, a rename). */
-    const changed = (folder: string | null) => {
+    /**
+     * `folder`: the article folder the event is about, null when it may be anything (site.yaml, a rename).
+     * `withinArticle`: it came from an article folder's own watcher (a file in it edited, added or removed),
+     * which changes no folder to watch: the article folders are listed again (ten thousand entries) only after
+     * an event in articles/ or the content folder.
+     */
+    let folderListChanged = false;
+    const changed = (folder: string | null, withinArticle: boolean) => {
       if (folder === null) this.pending = null;
       else this.pending?.add(folder);
+      if (!withinArticle) folderListChanged = true;
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
         const folders = this.pending;
         this.pending = new Set();
-        this.syncArticleWatchers(changed);
+        if (folderListChanged) this.syncArticleWatchers(changed);
+        folderListChanged = false;
         this.reload(folders);
       }, debounceMs);
     };
@@ -132,7 +155,7 @@ export class LiveContent {
     this.syncArticleWatchers(changed);
   }
 
-  private watchFolder(folder: string, onChange: (articleFolder: string | null) => void): void {
+  private watchFolder(folder: string, onChange: (articleFolder: string | null, withinArticle: boolean) => void): void {
     if (!this.watchers || this.watchers.has(folder)) return;
     const articles = path.join(this.dir, 'articles');
     // An event in an article folder is about that folder; one in articles/ about the entry it names.
@@ -142,7 +165,7 @@ export class LiveContent {
       const w = fs.watch(folder, { persistent: false }, (_event, filename) => {
         // sources.yaml is the ingester's (src/ingest/sources.ts watches it): no content reload for it.
         if (folder === this.dir && filename === 'sources.yaml') return;
-        onChange(articleFolder(filename));
+        onChange(articleFolder(filename), path.dirname(folder) === articles);
       });
       w.on('error', (err) => {
         this.logger.warn({ err, folder }, 'content watcher lost a folder');
@@ -158,7 +181,7 @@ export class LiveContent {
   }
 
   /** Watches `articles/` and every article folder in it; forgets folders that are gone. */
-  private syncArticleWatchers(onChange: (articleFolder: string | null) => void): void {
+  private syncArticleWatchers(onChange: (articleFolder: string | null, withinArticle: boolean) => void): void {
     if (!this.watchers) return;
     const articles = path.join(this.dir, 'articles');
     this.watchFolder(articles, onChange);
@@ -182,6 +205,7 @@ export class LiveContent {
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
       this.saveTimer = null;
+      this.unsavedSince = null;
       this.saveCache();
     }
     for (const w of this.watchers?.values() ?? []) w.close();

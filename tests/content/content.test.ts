@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import os from 'node:os';
 import { ContentCache } from '../../src/content/cache.ts';
+import { LiveContent, SAVE_MAX_DELAY_MS, SAVE_QUIET_MS } from '../../src/content/live.ts';
 import { loadContent } from '../../src/content/load.ts';
 import { ContentError } from '../../src/errors.ts';
 import { copyContent, edit, REPO, request, type Running, startService, write } from '../helpers/service.ts';
@@ -164,6 +165,62 @@ describe('the parsed-content cache in DATA_DIR', () => {
     // A full reload (no folder list) sees everything.
     edit(dir, TRANSLATION, (t) => t.replace('title: Russia Says Two Thousand', 'title: Russia Says 2000'));
     expect(loadContent(dir, new Date(), cache).articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says 2000/);
+  });
+
+  test('the cache file is written once edits settle, not between the edits of a series, and at the latest five minutes after the first', () => {
+    const dir = copyContent();
+    const cacheFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-cache-')), 'content-cache.json');
+    const logger = { info() {}, warn() {}, error() {}, debug() {} } as never;
+    const titleInFile = () => {
+      const outcome = ContentCache.read(cacheFile, dir).files.get(TRANSLATION)?.outcome;
+      return outcome?.kind === 'translation' ? outcome.parsed.data.title : null;
+    };
+    const retitle = (n: number) => edit(dir, TRANSLATION, (t) => t.replace(/^title: .*$/m, `title: "Edit ${n}"`));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const live = new LiveContent(dir, logger, () => new Date(), cacheFile);
+      const first = titleInFile();
+      expect(first).toMatch(/^Russia Says 2,000/);
+      // A series of edits 20 s apart: nothing written until 30 s after the last.
+      for (const n of [1, 2, 3]) {
+        retitle(n);
+        expect(live.reload()).toBe(true);
+        vi.advanceTimersByTime(20_000);
+        expect(titleInFile()).toBe(first);
+      }
+      vi.advanceTimersByTime(SAVE_QUIET_MS - 20_000);
+      expect(titleInFile()).toBe('Edit 3');
+      // Edits that never settle are written all the same, within SAVE_MAX_DELAY_MS of the first.
+      let n = 3;
+      for (let elapsed = 0; elapsed <= SAVE_MAX_DELAY_MS && titleInFile() === 'Edit 3'; elapsed += 20_000) {
+        retitle(++n);
+        live.reload();
+        vi.advanceTimersByTime(20_000);
+      }
+      expect(titleInFile()).not.toBe('Edit 3');
+      live.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a reload keeps the articles whose files did not change, and a translation follows an edit of its original', () => {
+    const dir = copyContent();
+    const cache = new ContentCache();
+    const first = loadContent(dir, new Date(), cache);
+    const again = loadContent(dir, new Date(), cache);
+    expect(again.articles[0]).toBe(first.articles[0]);
+    // The English file names no authors: it takes the original's, so an edit of the original reaches it.
+    edit(dir, ORIGINAL, (t) => t.replace('name: Redaksi LiputanIslam.com (mm)', 'name: Redaksi Kabar'));
+    const edited = loadContent(dir, new Date(), cache);
+    expect(edited.articles[0]).not.toBe(first.articles[0]);
+    expect(edited.articles[0]!.translations.get('id')!.authors[0]!.name).toBe('Redaksi Kabar');
+    expect(edited.articles[0]!.translations.get('en')!.authors[0]!.name).toBe('Redaksi Kabar');
+    // And an edit of the translation alone gives a new article with the original's translation kept.
+    edit(dir, TRANSLATION, (t) => t.replace('title: Russia Says 2,000', 'title: Russia Says Two Thousand'));
+    const retitled = loadContent(dir, new Date(), cache);
+    expect(retitled.articles[0]!.translations.get('en')!.title).toMatch(/^Russia Says Two Thousand/);
+    expect(retitled.articles[0]!.translations.get('id')).toBe(edited.articles[0]!.translations.get('id'));
   });
 
   test('edits made while serving are in the cache file once the service stops', async () => {
