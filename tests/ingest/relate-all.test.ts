@@ -63,17 +63,20 @@ describe('a background pass over the stored items', () => {
       },
     };
     let rules: RelateTarget[] = [{ articleId: 'idlib', rules: [[['idlib']]] }];
-    const pass = createRelateAll({
-      store: watched,
-      logger: silentLogger(),
-      targets: () => rules,
-      search: null,
-      onPublishedChange: (articles) => void published.push(articles),
-      batch: 50,
-      batchCpuMs: 20,
-      cpuMs: () => cpu,
-      stopped: () => false,
-    });
+    /** A pass over `on`, at most 50 items a batch, aiming at 20 ms of the fake CPU clock per batch. */
+    const passOver = (on: Store) =>
+      createRelateAll({
+        store: on,
+        logger: silentLogger(),
+        targets: () => rules,
+        search: null,
+        onPublishedChange: (articles) => void published.push(articles),
+        batch: 50,
+        batchCpuMs: 20,
+        cpuMs: () => cpu,
+        stopped: () => false,
+      });
+    const pass = passOver(watched);
 
     await pass.run();
     expect(store.relatedForArticle('idlib', 100)).toHaveLength(30);
@@ -103,17 +106,7 @@ describe('a background pass over the stored items', () => {
     sizes.length = 0;
     published.length = 0;
     const later: Store = { ...watched, recomputeRelationsBatch: (...args) => Promise.resolve(watched.recomputeRelationsBatch(...args)) };
-    const laterPass = createRelateAll({
-      store: later,
-      logger: silentLogger(),
-      targets: () => rules,
-      search: null,
-      onPublishedChange: (articles) => void published.push(articles),
-      batch: 50,
-      batchCpuMs: 20,
-      cpuMs: () => cpu,
-      stopped: () => false,
-    });
+    const laterPass = passOver(later);
     rules = [{ articleId: 'talks', rules: [[['talks']]] }];
     await laterPass.run();
     expect(store.relatedForArticle('talks', 100)).toHaveLength(30);

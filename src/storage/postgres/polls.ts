@@ -39,8 +39,7 @@ export function pollCommits(db: PgDatabase, sources: PgSourceTable, items: PgIte
       const before = await sources.row(c, sourceId, true);
       await items.applyRetention(c, sourceId, retention, before?.listed_at ?? null, now.getTime(), result, touched);
       await sources.update(sourceId, state, c);
-      result.changedArticles = [...touched].sort();
-      return result;
+      return finishPollResult(result, false, touched);
     }, FLUSHED_LATER);
 
   return { commitPoll, commitNotModified };

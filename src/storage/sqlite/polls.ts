@@ -34,8 +34,7 @@ export function pollCommits(db: SqliteDatabase, sources: SourceTable, items: Ite
       const touched = new Set<string>();
       items.applyRetention(sourceId, retention, sources.row(sourceId)?.listed_at ?? null, now.getTime(), result, touched);
       sources.update(sourceId, state);
-      result.changedArticles = [...touched].sort();
-      return result;
+      return finishPollResult(result, false, touched);
     },
   );
 
