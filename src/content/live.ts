@@ -159,13 +159,13 @@ export class LiveContent {
     if (!this.watchers || this.watchers.has(folder)) return;
     const articles = path.join(this.dir, 'articles');
     // An event in an article folder is about that folder; one in articles/ about the entry it names.
-    const articleFolder = (filename: string | null): string | null =>
-      path.dirname(folder) === articles ? path.basename(folder) : folder === articles ? filename : null;
+    const withinArticle = path.dirname(folder) === articles;
+    const articleFolder = (filename: string | null): string | null => (withinArticle ? path.basename(folder) : folder === articles ? filename : null);
     try {
       const w = fs.watch(folder, { persistent: false }, (_event, filename) => {
         // sources.yaml is the ingester's (src/ingest/sources.ts watches it): no content reload for it.
         if (folder === this.dir && filename === 'sources.yaml') return;
-        onChange(articleFolder(filename), path.dirname(folder) === articles);
+        onChange(articleFolder(filename), withinArticle);
       });
       w.on('error', (err) => {
         this.logger.warn({ err, folder }, 'content watcher lost a folder');
