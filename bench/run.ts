@@ -31,7 +31,18 @@ import type { PushInput, PushOutput } from './workers/push.ts';
 import type { RenderInput, RenderOutput } from './workers/render.ts';
 import { measureWebSub, webSubTargets } from './lib/websub.ts';
 import { RELATE_DEFAULTS, writeRelateWorld } from './lib/relate.ts';
-import { overlapMs, PASS_DONE_MSG, passDone, RELATE_PHASES, RELATED_BY_KEY, relateTargets, type PassLog, type RelateFigures, type RelateServiceFigures } from './lib/relate-service.ts';
+import {
+  overlapMs,
+  PASS_DONE_MSG,
+  passDone,
+  RELATE_PHASES,
+  RELATED_BY_KEY,
+  relateTargets,
+  workerStarted,
+  type PassLog,
+  type RelateFigures,
+  type RelateServiceFigures,
+} from './lib/relate-service.ts';
 import type { RelateInput, RelateOutput } from './workers/relate.ts';
 import { openStore } from '../src/storage/store.ts';
 import { benchDatabaseUrl, createPgBenchStore, PG_PHASES, postgresTargets, type PgBenchStore, type PgRenderInput, type PgRenderOutput } from './lib/postgres.ts';
@@ -231,7 +242,7 @@ interface ServiceCommand {
 
 /**
  * Starts the service the way `npm start` does: the package's `build` script (esbuild) bundles src into
- * bench/.work/dist/main.js (not dist/, which belongs to whoever runs npm start), then node runs it with the
+ * bench/.work/dist/ (main.js and the relating worker; not dist/, which belongs to whoever runs npm start), then node runs it with the
  * flags of the `start` script. Falls back to running src/main.ts through tsx if the scripts are not of that shape.
  */
 export async function serviceCommand(): Promise<ServiceCommand> {
@@ -239,16 +250,18 @@ export async function serviceCommand(): Promise<ServiceCommand> {
   const build = pkg.scripts?.build ?? '';
   const start = pkg.scripts?.start ?? '';
   const startMatch = /\bnode\s+((?:--[\w-]+(?:=\S+)?\s+)*)(\S+\.m?js)\b/.exec(start);
-  const outMatch = /--outfile=(\S+)/.exec(build);
-  if (/^esbuild\s/.test(build) && startMatch && outMatch && path.normalize(outMatch[1]!) === path.normalize(startMatch[2]!)) {
-    const outfile = path.join(WORK, 'dist', 'main.js');
-    const args = build.split(/\s+/).slice(1).map((a) => (a.startsWith('--outfile=') ? `--outfile=${outfile}` : a));
+  // The entry points go to --outdir (src/main.ts and the relating worker's src/ingest/relate-worker.ts, by name).
+  const outMatch = /--outdir=(\S+)/.exec(build);
+  if (/^esbuild\s/.test(build) && startMatch && outMatch && path.normalize(path.join(outMatch[1]!, 'main.js')) === path.normalize(startMatch[2]!)) {
+    const outdir = path.join(WORK, 'dist');
+    const outfile = path.join(outdir, 'main.js');
+    const args = build.split(/\s+/).slice(1).map((a) => (a.startsWith('--outdir=') ? `--outdir=${outdir}` : a));
     const r = await runToEnd(path.join(REPO, 'node_modules', '.bin', 'esbuild'), args, 120_000, { cwd: REPO });
     if (r.code !== 0) throw new Error(`the build script failed (esbuild exit ${r.code}):\n${r.stderr}`);
     const flags = startMatch[1]!.trim().split(/\s+/).filter(Boolean);
     return { args: [...flags, outfile], description: `\`${start}\` (bundle built into bench/.work/dist/)`, buildMs: round(r.ms, 0) };
   }
-  warnings.push('package.json\'s build/start scripts are not "esbuild ... --outfile=X" / "node ... X": the service runs through tsx (src/main.ts).');
+  warnings.push('package.json\'s build/start scripts are not "esbuild ... --outdir=D" / "node ... D/main.js": the service runs through tsx (src/main.ts).');
   return { args: ['--import', 'tsx', 'src/main.ts'], description: 'node --import tsx src/main.ts', buildMs: null };
 }
 
@@ -604,11 +617,26 @@ export async function measureRelateInService(command: ServiceCommand, serverCore
     }
     const o: WrkResult[] = [];
     const b: WrkResult[] = [];
+    let worker: { tid: number; nice: number | null; core: number | null } | null = null;
+    // The relating worker thread, once it starts, goes to the load core: the service core stays its serving thread's,
+    // as on a machine with a core to spare (here wrk's, where the worker's nice 19 leaves wrk first).
+    const placeWorker = () => {
+      if (worker !== null) return;
+      const w = workerStarted(logFile);
+      if (w === null) return;
+      const moved = loadCore !== null && spawnSync('taskset', ['-p', '-c', String(loadCore), String(w.tid)], { stdio: 'ignore' }).status === 0;
+      if (loadCore !== null && !moved) warnings.push(`relate: could not move the relating worker thread ${w.tid} to core ${loadCore}`);
+      worker = { ...w, core: moved ? loadCore : null };
+      log(`relate: the relating worker thread ${w.tid} (nice ${w.nice ?? '?'})${moved ? ` moved to core ${loadCore}` : ''}`);
+    };
+    // The pass starts its worker soon after the service answers (no load meanwhile): placed before the first slice.
+    for (let t0 = performance.now(); worker === null && performance.now() - t0 < 10_000 && passDone(logFile) === null; await sleep(20)) placeWorker();
     let done: PassLog | null = null;
     let cpuAtEnd: number | null = null;
     const deadline = performance.now() + settings.startupTimeoutS * 1000;
     while (done === null) {
       if (performance.now() > deadline) throw new Error(`relate: the pass did not end within ${settings.startupTimeoutS} s; see ${logFile}`);
+      placeWorker();
       const oursRun = await run(ours, slice);
       const slicedAt = Date.now();
       const m = await httpGet(`${base}/metrics`, {}, 30_000);
@@ -656,6 +684,7 @@ export async function measureRelateInService(command: ServiceCommand, serverCore
         during,
         after: { ours: after.ours, bare: after.bare, ratio: after.ratio, roundRatios: after.roundRatios },
         peakMB: memoryOf(pid)?.peakMB ?? null,
+        worker,
       },
     };
   } finally {

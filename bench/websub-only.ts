@@ -8,8 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alive, freePort, httpGet, installCleanup, pinned, runToEnd, sleep, spawnTracked, stopChild } from './lib/proc.ts';
+import { alive, freePort, httpGet, installCleanup, pinned, sleep, spawnTracked, stopChild } from './lib/proc.ts';
 import { measureWebSub, webSubTargets } from './lib/websub.ts';
+import { serviceCommand } from './run.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(REPO, 'bench', '.work');
@@ -21,20 +22,14 @@ const LOAD_CORE = 1;
 async function main(): Promise<void> {
   const stamp = JSON.parse(fs.readFileSync(path.join(WORK, 'data.stamp.json'), 'utf8')) as { info: { content: { newestEnFile: string; newestEnTitle: string } } };
   spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
-  const outfile = path.join(WORK, 'dist', 'main.js');
-  const build = await runToEnd(
-    path.join(REPO, 'node_modules', '.bin', 'esbuild'),
-    ['src/main.ts', '--bundle', '--platform=node', '--format=esm', '--packages=external', '--target=node20', `--outfile=${outfile}`, '--sourcemap', '--log-level=warning'],
-    120_000,
-    { cwd: REPO },
-  );
-  if (build.code !== 0) throw new Error(`esbuild failed: ${build.stderr}`);
+  // Built and started as `npm start` does (bench/run.ts serviceCommand), as in `npm run bench`.
+  const command = await serviceCommand();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const prof = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(WORK, 'profiles')}`, '--cpu-prof-name=websub-service.cpuprofile'] : [];
   const logFile = path.join(WORK, 'websub-service.log');
   const fd = fs.openSync(logFile, 'w');
-  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...prof, '--enable-source-maps', outfile]);
+  const [cmd, args] = pinned(SERVER_CORE, process.execPath, [...prof, ...command.args]);
   const child = spawnTracked(cmd, args, {
     cwd: REPO,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, CONTENT_DIR, DATA_DIR, INGEST: 'off', LOG_LEVEL: 'info', WEBSUB_ALLOW_PRIVATE_CALLBACKS: 'true' },

@@ -12,6 +12,7 @@ import { createApp } from './http/app.ts';
 import { createServer } from './http/server.ts';
 import { createIngester, type Ingester } from './ingest/ingester.ts';
 import { RELATE_TUNING } from './ingest/relate-content.ts';
+import { createRelateThread } from './ingest/relate-thread.ts';
 import { LiveSources } from './ingest/sources.ts';
 import { createPushCallback } from './ingest/websub/callback.ts';
 import { baseUrlIsPublic, createSubscriber, type Subscriber } from './ingest/websub/subscriber.ts';
@@ -140,6 +141,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
     // What we publish changed: feeds render again on their next request; unchanged bytes keep their ETag.
     onPublishedChange: publish,
     push: subscriber,
+    // SQLite: a background pass relates in a worker thread, at the lowest CPU priority (PostgreSQL searches in its server).
+    relateThread: config.databaseUrl === null ? createRelateThread(config.dataDir, logger) : null,
     ...(options.pollJitterMs !== undefined ? { jitterMs: options.pollJitterMs } : {}),
   });
   content.onChange(() => {

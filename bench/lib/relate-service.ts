@@ -12,6 +12,23 @@ import type { WrkResult } from './wrk.ts';
 
 /** What the service logs once a pass has related the stored items (src/ingest/relate-all.ts). */
 export const PASS_DONE_MSG = 'stored items related to the changed articles';
+/** What the service logs when its relating worker thread starts, with the thread's kernel id (src/ingest/relate-thread.ts). */
+export const WORKER_STARTED_MSG = 'relating worker started';
+
+/** The relating worker's thread, from the service's log: its kernel id and nice value (null: not started yet). */
+export function workerStarted(logFile: string): { tid: number; nice: number | null } | null {
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes(WORKER_STARTED_MSG)) continue;
+    try {
+      const j = JSON.parse(line) as { msg?: string; tid?: unknown; nice?: unknown };
+      if (j.msg === WORKER_STARTED_MSG && typeof j.tid === 'number') return { tid: j.tid, nice: typeof j.nice === 'number' ? j.nice : null };
+    } catch {
+      // not a log line
+    }
+  }
+  return null;
+}
+
 /** The store's meta key saying what the stored relations were computed from (src/ingest/relate-all.ts). */
 export const RELATED_BY_KEY = 'relate-rules';
 
@@ -25,6 +42,8 @@ export interface PassLog {
   touched: number;
   /** Batches between which the event loop ran (absent from the log of code before 36f1c0d). */
   batches: number | null;
+  /** Where the batches ran: 'worker' (the relating worker thread) or 'event loop' (absent before the worker). */
+  in: string | null;
 }
 
 /** The last "stored items related to the changed articles" line of a service log, if any. */
@@ -33,9 +52,17 @@ export function passDone(logFile: string): PassLog | null {
   for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes(PASS_DONE_MSG)) continue;
     try {
-      const j = JSON.parse(line) as { msg?: string; time?: number; ms?: number; indexed?: number; related_again?: number; touched?: number; batches?: number };
+      const j = JSON.parse(line) as { msg?: string; time?: number; ms?: number; indexed?: number; related_again?: number; touched?: number; batches?: number; in?: string };
       if (j.msg === PASS_DONE_MSG && typeof j.time === 'number') {
-        found = { time: j.time, ms: j.ms ?? Number.NaN, indexed: j.indexed ?? Number.NaN, relatedAgain: j.related_again ?? Number.NaN, touched: j.touched ?? Number.NaN, batches: j.batches ?? null };
+        found = {
+          time: j.time,
+          ms: j.ms ?? Number.NaN,
+          indexed: j.indexed ?? Number.NaN,
+          relatedAgain: j.related_again ?? Number.NaN,
+          touched: j.touched ?? Number.NaN,
+          batches: j.batches ?? null,
+          in: j.in ?? null,
+        };
       }
     } catch {
       // not a log line
@@ -71,6 +98,8 @@ export interface RelateServiceFigures {
     /** Once the pass was over: ours and bare as the cached-feed cases measure them. */
     after: { ours: WrkResult; bare: WrkResult; ratio: number; roundRatios: number[] };
     peakMB: number | null;
+    /** The relating worker thread (null: the pass ran on the event loop) and the core the bench moved it to. */
+    worker: { tid: number; nice: number | null; core: number | null } | null;
   };
 }
 
@@ -158,6 +187,7 @@ export function relateMarkdown(r: RelateFigures): string[] {
       `(its log: indexed ${fmt(x.pass.indexed, 0)}, related_again ${fmt(x.pass.relatedAgain, 0)}, touched ${fmt(x.pass.touched, 0)}, in ${fmt(x.pass.batches, 0)} batches). ` +
       `While the pass runs, wrk loads ${s.feed} (identity 200) in ${fmt(x.during?.roundRatios.length ?? 0, 0)} slices, each followed by a slice of the bare node:http server ` +
       'with the service stopped (SIGSTOP), so that the reference is not slowed by the pass and the pass does not advance meanwhile; the times below leave those stops out. ' +
+      `${x.worker ? `The pass ran in the service's relating worker thread (nice ${fmt(x.worker.nice, 0)}), which the benchmark moved to ${x.worker.core === null ? 'no core of its own' : `core ${x.worker.core}, beside wrk (a spare core, as a machine with more than the one core serving has; there it takes what wrk leaves)`}. ` : `The pass ran on the service's event loop (${x.pass.in ?? 'no relating worker'}). `}` +
       'After the pass, the same pair as the cached-feed cases.',
     '',
     `| Measure | During the pass | After the pass |`,

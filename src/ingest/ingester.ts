@@ -9,6 +9,7 @@ import { ingestPush, type PushOutcome } from './push.ts';
 import type { ArticleSearch } from '../model/search.ts';
 import { compileContentRelater, type ContentRelater } from './relate-content.ts';
 import { createRelateAll } from './relate-all.ts';
+import type { RelateThread } from './relate-thread.ts';
 import { createSchedules } from './schedule.ts';
 import { pushActive, type Subscriber } from './websub/subscriber.ts';
 
@@ -44,6 +45,8 @@ export interface IngesterDeps extends Pick<PollDeps, 'store' | 'fetchPolicy' | '
   relateBatch?: number;
   /** Our WebSub subscriptions to upstream hubs; without it, sources are only polled. */
   push?: Subscriber;
+  /** The relating worker (SQLite store): relateAll's batches run there. Absent: in this thread. Closed by stop(). */
+  relateThread?: RelateThread | null;
 }
 
 export interface Ingester {
@@ -138,6 +141,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
     onPublishedChange: (articles) => published(articles),
     batch: deps.relateBatch ?? RELATE_BATCH,
     stopped: () => stopped,
+    thread: deps.relateThread ?? null,
   });
 
   function published(changedArticles: readonly string[] | null): void {
@@ -372,6 +376,7 @@ export function createIngester(deps: IngesterDeps): Ingester {
       for (const t of all) await t.destroy();
       // A running relateAll stops at its next batch.
       await relations.running();
+      await deps.relateThread?.close();
       const pending: Promise<unknown>[] = [...running.values(), ...ticks, ...(push ? [push.whenIdle()] : [])];
       if (pending.length === 0) return;
       let timer: NodeJS.Timeout | undefined;

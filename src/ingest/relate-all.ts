@@ -5,6 +5,7 @@ import type { RelatableItem, Relating } from '../model/poll.ts';
 import type { ArticleDoc, ArticleSearch } from '../model/search.ts';
 import type { Awaitable, Store } from '../storage/store.ts';
 import { compileContentRelater, RELATE_TUNING } from './relate-content.ts';
+import type { RelateThread } from './relate-thread.ts';
 
 /** Articles analysed and indexed per transaction, between which the event loop runs. */
 const INDEX_BATCH = 100;
@@ -44,7 +45,25 @@ export interface RelateAllDeps {
   cpuMs?: () => number;
   /** True once the ingester stops: a running pass ends at its next batch. */
   stopped: () => boolean;
+  /**
+   * The relating worker (SQLite): a pass's batches run there, on the store's second connection, at the lowest CPU
+   * priority, instead of between requests on the event loop. Absent: in this thread (PostgreSQL, whose searches
+   * run in its server while the event loop waits; tests of the batching).
+   */
+  thread?: RelateThread | null;
 }
+
+/** One batch of a pass related: the items read, where the next begins, the articles whose related items changed. */
+interface BatchDone {
+  items: number;
+  next: number | null;
+  touched: readonly string[];
+  /** What it cost the thread that ran it, in ms (CPU here, wall in the worker); null: it let the event loop run (PostgreSQL). */
+  costMs: number | null;
+}
+
+/** Relates the `size` stored items after id `after`. */
+type RunBatch = (after: number, size: number) => Awaitable<BatchDone>;
 
 /**
  * Relating stored items again after articles changed (a content edit, or a start after one). By content: only the
@@ -82,21 +101,62 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     return (u.user + u.system) / 1000;
   });
   const batchCpuMs = deps.batchCpuMs ?? RELATE_BATCH_CPU_MS;
+  /** Where a pass's batches run, for its log line. */
+  const where = deps.thread ? 'worker' : 'event loop';
+
+  /** Batches related in this thread by `relate`: the store calls it inside its transaction. */
+  function inThisThread(relate: (item: RelatableItem) => Awaitable<Relating>, scope: ReadonlySet<string> | null): RunBatch {
+    return (after, size) => {
+      let items = 0;
+      const t0 = cpuMs();
+      const answer = store.recomputeRelationsBatch(
+        (item) => {
+          items++;
+          return relate(item);
+        },
+        after,
+        size,
+        scope,
+      );
+      if (answer instanceof Promise) return answer.then((b) => ({ items, next: b.next, touched: b.touched, costMs: null }));
+      return { items, next: answer.next, touched: answer.touched, costMs: cpuMs() - t0 };
+    };
+  }
 
   /**
-   * Every stored item related again, a batch at a time with the event loop running between batches. A store that
-   * answers at once (SQLite: the batch holds the event loop from start to end) gets batches sized from the CPU time
-   * per item of the one before, so that each takes about batchCpuMs; one that answers later (PostgreSQL: the loop
-   * runs while it waits for the server) gets `deps.batch` items a batch, as many round trips as before. The articles
+   * The pass's batches: the first in this thread by `relater` (a store of one batch, a new one, needs no worker), the
+   * others in the relating worker when there is one.
+   */
+  function batchesOf(
+    targets: readonly RelateTarget[],
+    byContent: boolean,
+    scope: ReadonlySet<string> | null,
+    relater: (item: RelatableItem) => Awaitable<Relating>,
+  ): RunBatch {
+    const here = inThisThread(relater, scope);
+    const thread = deps.thread;
+    if (!thread) return here;
+    let batches = 0;
+    let started: Promise<void> | null = null;
+    return async (after, size) => {
+      if (batches++ === 0) return here(after, size);
+      started ??= thread.pass(targets, byContent, scope);
+      await started;
+      const b = await thread.batch(after, size);
+      return { items: b.items, next: b.next, touched: b.touched, costMs: b.ms };
+    };
+  }
+
+  /**
+   * Every stored item related again, a batch at a time with the event loop running between batches. A batch that
+   * holds a thread (SQLite: this one's event loop from start to end, or the worker's write lock on the store) is
+   * sized from the cost per item of the one before, so that each takes about batchCpuMs; one that answers later
+   * (PostgreSQL: the loop runs while it waits for the server) gets `deps.batch` items a batch, as many round trips as before. The articles
    * whose related items changed are published once per `deps.batch` items, as when a batch was that many items (each
    * publication renders feeds again and may notify WebSub subscribers), and at the end. False when superseded or
    * stopped before the end.
    */
-  async function relateStored(
-    relate: (item: RelatableItem) => Awaitable<Relating>,
-    scope: ReadonlySet<string> | null,
-    superseded: () => boolean,
-  ): Promise<{ done: boolean; touched: number; batches: number }> {
+  async function relateStored(runBatch: RunBatch, superseded: () => boolean): Promise<{ done: boolean; touched: number; batches: number }> {
     let touched = 0;
     let batches = 0;
     let size = Math.min(FIRST_BATCH, deps.batch);
@@ -115,22 +175,11 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
         publish();
         return { done: false, touched, batches };
       }
-      let items = 0;
-      const t0 = cpuMs();
-      const answer = store.recomputeRelationsBatch(
-        (item) => {
-          items++;
-          return relate(item);
-        },
-        after,
-        size,
-        scope,
-      );
-      const heldTheLoop = !(answer instanceof Promise);
-      const batch = await answer;
+      const batch = await runBatch(after, size);
+      const items = batch.items;
       batches++;
-      const perItem = (cpuMs() - t0) / Math.max(1, items);
-      size = !heldTheLoop ? deps.batch : Math.max(1, Math.min(deps.batch, 2 * size, perItem > 0 ? Math.floor(batchCpuMs / perItem) : Infinity));
+      const perItem = (batch.costMs ?? 0) / Math.max(1, items);
+      size = batch.costMs === null ? deps.batch : Math.max(1, Math.min(deps.batch, 2 * size, perItem > 0 ? Math.floor(batchCpuMs / perItem) : Infinity));
       touched += batch.touched.length;
       for (const a of batch.touched) unpublished.add(a);
       sincePublished += items;
@@ -150,14 +199,14 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     const targets = deps.targets();
     const fingerprint = createHash('sha256').update(JSON.stringify(targets)).digest('hex');
     if ((await store.getMeta(RELATED_BY_KEY)) === fingerprint) return;
-    const relate = compileContentRelater(targets, null);
     const started = performance.now();
     // A pass cut short (superseded, stopped, crashed) leaves this: the next one relates every item again.
     await store.setMeta(RELATED_BY_KEY, RELATING);
-    const { done, touched, batches } = await relateStored(relate, null, () => run !== latest || deps.stopped());
+    const runBatch = batchesOf(targets, false, null, compileContentRelater(targets, null));
+    const { done, touched, batches } = await relateStored(runBatch, () => run !== latest || deps.stopped());
     if (!done) return;
     await store.setMeta(RELATED_BY_KEY, fingerprint);
-    logger.info({ ms: Math.round(performance.now() - started), touched, batches }, 'stored items related to the current rules');
+    logger.info({ ms: Math.round(performance.now() - started), touched, batches, in: where }, 'stored items related to the current rules');
   }
 
   async function pass(run: number): Promise<void> {
@@ -198,14 +247,14 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
     if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, RELATING);
     // Every article changed (a first start, a new analysis): no restriction to check per item.
     const scope = !byContentBefore || (changed.length === targets.length && removed.length === 0) ? null : new Set([...changed, ...removed]);
-    const relate = compileContentRelater(targets, deps.search, scope);
-    const { done, touched, batches } = await relateStored(relate, scope, superseded);
+    const runBatch = batchesOf(targets, true, scope, compileContentRelater(targets, deps.search, scope));
+    const { done, touched, batches } = await relateStored(runBatch, superseded);
     if (!done) return;
     await store.markArticlesRelated(changed.map((articleId) => ({ articleId, fingerprint: fingerprints.get(articleId)! })));
     if (removed.length > 0) await store.indexArticles([], removed);
     if (!byContentBefore) await store.setMeta(RELATED_BY_KEY, CONTENT);
     logger.info(
-      { ms: Math.round(performance.now() - started), indexed: stale.length, removed: removed.length, related_again: changed.length, touched, batches },
+      { ms: Math.round(performance.now() - started), indexed: stale.length, removed: removed.length, related_again: changed.length, touched, batches, in: where },
       'stored items related to the changed articles',
     );
   }
@@ -215,7 +264,9 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
       const p: Promise<void> = pass(++latest)
         .catch((err: unknown) => logger.error({ err }, 'relating stored items failed'))
         .finally(() => {
-          if (relating === p) relating = null;
+          if (relating !== p) return;
+          relating = null;
+          deps.thread?.idle();
         });
       relating = p;
       return p;

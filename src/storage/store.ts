@@ -151,6 +151,51 @@ export type Store = {
   [K in Exclude<keyof SyncStore, 'articleSearch'>]: (...args: Parameters<SyncStore[K]>) => Awaitable<ReturnType<SyncStore[K]>>;
 } & { articleSearch(): Awaitable<ArticleSearch> };
 
+/**
+ * A second connection to the SQLite store, for relating stored items in a worker thread (src/ingest/relate-worker.ts):
+ * the article index's searches and the relations batch, nothing else. WAL lets it read while the service's own
+ * connection writes; writes on both take the lock at BEGIN (writeTransaction) and wait for it.
+ */
+export interface RelatingConnection {
+  /**
+   * Searches of the article index with nothing cached yet. The cache of a search is valid until the index changes,
+   * and this connection does not see the other's changes to it: take a fresh one at the start of every pass.
+   */
+  freshArticleSearch(): SyncArticleSearch;
+  /** As SyncStore's `recomputeRelationsBatch`, the relater answering at once. */
+  recomputeRelationsBatch(
+    relate: (item: RelatableItem) => Relating,
+    afterId: number,
+    limit: number,
+    only: ReadonlySet<string> | null,
+  ): { changed: boolean; next: number | null; touched: string[] };
+  close(): void;
+}
+
+/** Opens a RelatingConnection to `${dataDir}/kabar.sqlite` (the service opened and migrated it first). */
+export function openRelatingConnection(dataDir: string): RelatingConnection {
+  const db = openDatabase(dataDir);
+  const relations = relationTable(db);
+  return {
+    freshArticleSearch: () => searchTable(db).search,
+    recomputeRelationsBatch: (relate, afterId, limit, only) => recomputeBatch(relations, relate, afterId, limit, only),
+    close: () => closeDatabase(db),
+  };
+}
+
+/** A relations batch with its touched articles sorted (the order feeds are published in). */
+function recomputeBatch(
+  relations: ReturnType<typeof relationTable>,
+  relate: (item: RelatableItem) => Awaitable<Relating>,
+  afterId: number,
+  limit: number,
+  only: ReadonlySet<string> | null,
+): { changed: boolean; next: number | null; touched: string[] } {
+  const touched = new Set<string>();
+  const batch = relations.recomputeBatch(relate, afterId, limit, only, touched);
+  return { ...batch, touched: [...touched].sort() };
+}
+
 /** Opens (creating if needed) the SQLite store `${dataDir}/kabar.sqlite` and brings its schema up to date. */
 export function openStore(dataDir: string): SyncStore {
   const db = openDatabase(dataDir);
@@ -171,11 +216,7 @@ export function openStore(dataDir: string): SyncStore {
     commitPoll: polls.commitPoll,
     commitNotModified: polls.commitNotModified,
     itemCount: items.count,
-    recomputeRelationsBatch: (relate, afterId, limit, only = null) => {
-      const touched = new Set<string>();
-      const batch = relations.recomputeBatch(relate, afterId, limit, only, touched);
-      return { ...batch, touched: [...touched].sort() };
-    },
+    recomputeRelationsBatch: (relate, afterId, limit, only = null) => recomputeBatch(relations, relate, afterId, limit, only),
     relationReasons: relations.reasons,
     indexedArticles: search.indexed,
     indexArticles: search.index,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import escapeHtml from 'escape-html';
 import { loadContent } from '../../src/content/load.ts';
 import type { ContentSnapshot } from '../../src/content/model.ts';
 import { relateTargets } from '../../src/content/relate-targets.ts';
@@ -35,6 +36,18 @@ export interface LabelledItem {
 
 export const readSet = (name: 'tuning' | 'held-out'): LabelledItem[] =>
   JSON.parse(fs.readFileSync(path.join(RELATE_FIXTURES, `${name}.json`), 'utf8')) as LabelledItem[];
+
+/** The link a fixture upstream gives a labelled item. */
+export const wireLink = (id: string): string => `https://wire.example/${id}`;
+
+/** An RSS 2.0 feed of labelled items, one hour apart from 2020-11-01, linked by wireLink. */
+export function labelledFeed(items: readonly LabelledItem[]): string {
+  const entries = items.map(
+    (it, i) => `<item><title>${escapeHtml(it.title)}</title><link>${wireLink(it.id)}</link><guid>${wireLink(it.id)}</guid>
+      <description>${escapeHtml(it.summary)}</description><pubDate>${new Date(Date.UTC(2020, 10, 1, i)).toUTCString()}</pubDate></item>`,
+  );
+  return `<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>${entries.join('')}</channel></rss>`;
+}
 
 /** The repository's content with the fixture's extra articles, in a fresh directory. */
 export function fixtureContent(): string {

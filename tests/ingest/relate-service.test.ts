@@ -8,7 +8,7 @@ import { buildFeed, RELATED_PER_ARTICLE } from '../../src/feeds/build.ts';
 import { Urls } from '../../src/feeds/catalog.ts';
 import { RENDERERS } from '../../src/feeds/render.ts';
 import type { SyncStore } from '../../src/storage/store.ts';
-import { ARTICLES, fixtureContent, readSet, type LabelledItem } from '../helpers/relate-set.ts';
+import { ARTICLES, fixtureContent, labelledFeed, readSet, wireLink } from '../helpers/relate-set.ts';
 import { edit, request, startService, TEST_BASE, type Running } from '../helpers/service.ts';
 import { serveBytes, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
@@ -27,15 +27,7 @@ const RELATED = ['t007', 't010', 't013', 't015'];
 const NEAR = ['t050', 't055', 't111', 't112'];
 /** Related to the Idlib article, which has no rules: by content alone. */
 const IDLIB_ITEMS = ['t019', 't022'];
-const link = (id: string) => `https://wire.example/${id}`;
-
-function rss(items: readonly LabelledItem[]): string {
-  const entries = items.map(
-    (it, i) => `<item><title>${escapeHtml(it.title)}</title><link>${link(it.id)}</link><guid>${link(it.id)}</guid>
-      <description>${escapeHtml(it.summary)}</description><pubDate>${new Date(Date.UTC(2020, 10, 1, i)).toUTCString()}</pubDate></item>`,
-  );
-  return `<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>${entries.join('')}</channel></rss>`;
-}
+const link = wireLink;
 
 let up: Upstream;
 /** The service with RELATE_BY_CONTENT=on (the feature under test), and one with it off, as by default. */
@@ -45,7 +37,7 @@ let store: SyncStore;
 const chosen = readSet('tuning').filter((i) => [...RELATED, ...NEAR, ...IDLIB_ITEMS].includes(i.id));
 
 beforeAll(async () => {
-  up = await startUpstream({ '/wire.xml': serveBytes(rss(chosen), { 'content-type': 'application/rss+xml' }) });
+  up = await startUpstream({ '/wire.xml': serveBytes(labelledFeed(chosen), { 'content-type': 'application/rss+xml' }) });
   const contentDir = fixtureContent();
   fs.writeFileSync(path.join(contentDir, 'sources.yaml'), `- url: ${up.url('/wire.xml')}\n  id: wire\n  language: en\n`);
   s = await startService({ contentDir, env: { RELATE_BY_CONTENT: 'on' } });

@@ -1,5 +1,5 @@
 import type { ItemToStore } from '../../model/poll.ts';
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 import { itemTable } from './items.ts';
 import { relationTable } from './relations.ts';
 import { sourceTable } from './sources.ts';
@@ -12,7 +12,7 @@ import { sourceTable } from './sources.ts';
 export function bulkItemLoader(db: SqliteDatabase): (sourceId: string, items: readonly ItemToStore[]) => void {
   const sources = sourceTable(db);
   const items = itemTable(db, relationTable(db));
-  return db.transaction((sourceId: string, entries: readonly ItemToStore[]) => {
+  return writeTransaction(db, (sourceId: string, entries: readonly ItemToStore[]) => {
     if (!sources.row(sourceId)) sources.insert(sourceId, sourceId, `https://${sourceId}.invalid/feed`);
     const now = Date.now();
     for (const entry of entries) items.upsert(sourceId, entry, now, null, new Set());

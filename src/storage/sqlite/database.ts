@@ -30,7 +30,7 @@ function applyMigrations(db: SqliteDatabase): void {
   if (newest > known) throw new SchemaTooNewError(newest, known);
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
+    writeTransaction(db, () => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     })();
@@ -54,6 +54,16 @@ export function openDatabase(dataDir: string): SqliteDatabase {
     throw err;
   }
   return db;
+}
+
+/**
+ * A write transaction: it takes the write lock at BEGIN (BEGIN IMMEDIATE), waiting for it up to busy_timeout. The
+ * relating worker (src/ingest/relate-worker.ts) writes through a second connection: a deferred transaction that
+ * read before the other committed could not take the lock afterwards (SQLITE_BUSY_SNAPSHOT, no wait) and would fail.
+ */
+export function writeTransaction<A extends unknown[], R>(db: SqliteDatabase, fn: (...args: A) => R): (...args: A) => R {
+  const tx = db.transaction(fn);
+  return (...args: A) => tx.immediate(...args);
 }
 
 export function closeDatabase(db: SqliteDatabase): void {

@@ -2,13 +2,13 @@ import type { RetentionPolicy } from '../../config.ts';
 import type { ItemToStore, PollResult } from '../../model/poll.ts';
 import { confirmedListing, emptyPollResult, finishPollResult, sourceMoves } from '../rows.ts';
 import type { SourceStatePatch } from '../../model/source.ts';
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 import type { ItemTable } from './items.ts';
 import type { SourceTable } from './sources.ts';
 
 /** A poll's writes to every table, each poll in one transaction. */
 export function pollCommits(db: SqliteDatabase, sources: SourceTable, items: ItemTable) {
-  const commitPoll = db.transaction(
+  const commitPoll = writeTransaction(db, 
     (sourceId: string, entries: readonly ItemToStore[], state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
       const result = emptyPollResult();
       const nowMs = now.getTime();
@@ -28,7 +28,7 @@ export function pollCommits(db: SqliteDatabase, sources: SourceTable, items: Ite
     },
   );
 
-  const commitNotModified = db.transaction(
+  const commitNotModified = writeTransaction(db, 
     (sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
       const result = emptyPollResult();
       const touched = new Set<string>();

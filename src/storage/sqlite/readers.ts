@@ -1,6 +1,6 @@
 import type { Day, PollerSighting, ReaderDay, SubscriberReport } from '../../model/readers.ts';
 import { readerDays } from '../rows.ts';
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 
 /**
  * Who reads us (tables `reader_subscribers` and `reader_pollers`), per feed and UTC day: the latest figure each
@@ -20,7 +20,7 @@ export function readerTables(db: SqliteDatabase) {
   const pollersByDay = db.prepare<[Day, Day], { day: Day; feed: string; n: number }>(
     'SELECT day, feed, COUNT(*) AS n FROM reader_pollers WHERE day BETWEEN ? AND ? GROUP BY day, feed ORDER BY day, feed',
   );
-  const record = db.transaction((day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date) => {
+  const record = writeTransaction(db, (day: Day, reports: readonly SubscriberReport[], pollers: readonly PollerSighting[], at: Date) => {
     const ms = at.getTime();
     for (const r of reports) report.run(day, r.feed, r.aggregator, r.feedRef, r.subscribers, ms);
     for (const p of pollers) poller.run(day, p.feed, p.poller);

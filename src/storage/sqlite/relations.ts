@@ -3,7 +3,7 @@ import type { RelatableItem, Relating } from '../../model/poll.ts';
 import { parseWhy, wanted, type StoredRelation } from '../relating.ts';
 import { rowToPublished, rowToRelated, type PublishedRow, type RelatedRowColumns } from '../rows.ts';
 import type { Awaitable } from '../store.ts';
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 
 interface RelatedRow extends RelatedRowColumns {
   /** JSON array of the item's article ids, in article id order. */
@@ -109,7 +109,7 @@ export function relationTable(db: SqliteDatabase) {
     return changed;
   }
 
-  const recomputeBatch = db.transaction(
+  const recomputeBatch = writeTransaction(db, 
     (relate: (item: RelatableItem) => Awaitable<Relating>, afterId: number, limit: number, only: ReadonlySet<string> | null, touched: Set<string>): { changed: boolean; next: number | null } => {
       let changed = false;
       const rows = q.forRelate.all(afterId, limit);

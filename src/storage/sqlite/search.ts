@@ -1,5 +1,5 @@
 import type { ArticleDoc, ArticleHit, IndexedArticle, SyncArticleSearch, TermStats } from '../../model/search.ts';
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 
 /** Column weights of bm25(): a term in a title, summary, tag or category label counts three times one in a body. */
 const HEAD_WEIGHT = 3.0;
@@ -83,7 +83,7 @@ export function searchTable(db: SqliteDatabase) {
     q.deleteDocTerms.run(rowid);
   }
 
-  const index = db.transaction((docs: readonly ArticleDoc[], removed: readonly string[]): void => {
+  const index = writeTransaction(db, (docs: readonly ArticleDoc[], removed: readonly string[]): void => {
     // Read again on the next search (also when this transaction fails).
     dfs = null;
     termHits.clear();
@@ -248,7 +248,7 @@ export function searchTable(db: SqliteDatabase) {
     /** Adds or replaces `docs` and removes `removed`, in one transaction. */
     index: (docs: readonly ArticleDoc[], removed: readonly string[]): void => index(docs, removed),
     /** The stored relations of these articles now reflect `fingerprint`s. */
-    markRelated: db.transaction((done: readonly { articleId: string; fingerprint: string }[]): void => {
+    markRelated: writeTransaction(db, (done: readonly { articleId: string; fingerprint: string }[]): void => {
       for (const d of done) q.setRelated.run(d.fingerprint, d.articleId);
     }),
     search,

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { SourceState, SourceStatePatch } from '../../model/source.ts';
 import { rowToState, STATE_COLUMNS, type SourceRow } from '../rows.ts';
 import type { PollClaim } from '../../model/poll.ts';
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 
 export type SourceTable = ReturnType<typeof sourceTable>;
 
@@ -24,7 +24,7 @@ export function sourceTable(db: SqliteDatabase) {
     release: db.prepare<[string, string]>('UPDATE sources SET poll_holder = NULL, poll_lease_until = NULL WHERE id = ? AND poll_holder = ?'),
   };
 
-  const sync = db.transaction((sources: readonly { id: string; name: string; url: string }[]) => {
+  const sync = writeTransaction(db, (sources: readonly { id: string; name: string; url: string }[]) => {
     // A source taken out of sources.yaml keeps its rows (it may come back) but is no longer published.
     q.deactivateAll.run();
     for (const s of sources) {

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from './database.ts';
+import { writeTransaction, type SqliteDatabase } from './database.ts';
 
 /** The body hash and Last-Modified of each published resource (table `validators`), so they survive a restart. */
 export function validatorTable(db: SqliteDatabase) {
@@ -10,7 +10,7 @@ export function validatorTable(db: SqliteDatabase) {
      ON CONFLICT (resource) DO UPDATE SET hash = excluded.hash, last_modified = excluded.last_modified`,
   );
   /** See `SyncStore.settleValidators` (one process: the read and the write cannot interleave with another's). */
-  const settle = db.transaction((resource: string, hash: string, at: Date): { lastModified: Date; changed: boolean } => {
+  const settle = writeTransaction(db, (resource: string, hash: string, at: Date): { lastModified: Date; changed: boolean } => {
     const row = recall.get(resource);
     if (row && row.hash === hash) return { lastModified: new Date(row.last_modified), changed: false };
     remember.run(resource, hash, at.getTime());

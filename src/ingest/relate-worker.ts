@@ -1,0 +1,148 @@
+/*
+ * The relating worker: a thread of its own that relates stored items again in batches (a background pass after
+ * content changed, src/ingest/relate-all.ts), over a second connection to the SQLite store, at the lowest CPU
+ * priority. Serving requests never waits for it: on a machine with a spare core it runs there, and on a saturated
+ * one it takes only what serving leaves. src/ingest/relate-thread.ts starts it and talks to it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RelateTarget } from '../content/model.ts';
+import type { SyncArticleSearch } from '../model/search.ts';
+import { openRelatingConnection } from '../storage/store.ts';
+import { compileContentRelater, type SyncContentRelater } from './relate-content.ts';
+
+/** What the thread sends the worker: a pass's articles, then its batches, then `close`. */
+export type WorkerRequest =
+  | { id: number; kind: 'pass'; targets: WireTarget[]; byContent: boolean; scope: string[] | null }
+  | { id: number; kind: 'batch'; after: number; size: number }
+  | { id: number; kind: 'close' };
+
+/** The worker's answer to a request of the same id. */
+export type WorkerAnswer =
+  | { id: number; ok: true; batch?: WorkerBatch; started?: WorkerStarted }
+  | { id: number; ok: false; message: string; stack?: string };
+
+/** One batch related: as SyncStore's recomputeRelationsBatch, with the items it read and its wall time in the worker. */
+export interface WorkerBatch {
+  next: number | null;
+  touched: string[];
+  items: number;
+  ms: number;
+}
+
+/** A RelateTarget as it crosses to the worker: functions do not (relating needs the text's fingerprint only). */
+export interface WireTarget {
+  articleId: string;
+  rules: RelateTarget['rules'];
+  excludes?: RelateTarget['excludes'];
+  excludeUrls?: RelateTarget['excludeUrls'];
+  fingerprint: string | null;
+}
+
+/** The first answer (id 0): the worker's kernel thread id and the nice value it runs at (null: not known). */
+export interface WorkerStarted {
+  tid: number | null;
+  nice: number | null;
+}
+
+export interface WorkerData {
+  dataDir: string;
+}
+
+/** Nice value of the worker thread: the lowest priority Linux has. */
+const NICE = 19;
+
+/** The kernel's id of this thread (Linux): setpriority on it applies to this thread alone. */
+function threadId(): number | null {
+  try {
+    const id = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+function fromWire(t: WireTarget): RelateTarget {
+  const text =
+    t.fingerprint === null
+      ? undefined
+      : {
+          fingerprint: t.fingerprint,
+          doc: (): never => {
+            throw new Error(`relating worker: article ${t.articleId} is indexed by the service, not here`);
+          },
+        };
+  return {
+    articleId: t.articleId,
+    rules: t.rules,
+    ...(t.excludes ? { excludes: t.excludes } : {}),
+    ...(t.excludeUrls ? { excludeUrls: t.excludeUrls } : {}),
+    ...(text ? { text } : {}),
+  };
+}
+
+function main(port: NonNullable<typeof parentPort>, data: WorkerData): void {
+  const tid = threadId();
+  let nice: number | null = null;
+  // Not fatal where the platform has no per-thread priority: the worker then competes as any thread does.
+  if (tid !== null) {
+    try {
+      os.setPriority(tid, NICE);
+      nice = os.getPriority(tid);
+    } catch {
+      // keeps the default priority
+    }
+  }
+  const connection = openRelatingConnection(data.dataDir);
+  let pass: { relate: SyncContentRelater; scope: ReadonlySet<string> | null } | null = null;
+
+  const answer = (id: number, f: () => WorkerBatch | undefined): void => {
+    try {
+      const batch = f();
+      port.postMessage({ id, ok: true, ...(batch ? { batch } : {}) } satisfies WorkerAnswer);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      port.postMessage({ id, ok: false, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } satisfies WorkerAnswer);
+    }
+  };
+
+  port.on('message', (req: WorkerRequest) => {
+    switch (req.kind) {
+      case 'pass':
+        answer(req.id, () => {
+          const search: SyncArticleSearch | null = req.byContent ? connection.freshArticleSearch() : null;
+          const scope = req.scope ? new Set(req.scope) : null;
+          pass = { relate: compileContentRelater(req.targets.map(fromWire), search, scope), scope };
+          return undefined;
+        });
+        break;
+      case 'batch':
+        answer(req.id, () => {
+          if (!pass) throw new Error('relating worker: a batch before its pass');
+          const { relate, scope } = pass;
+          const started = performance.now();
+          let items = 0;
+          const r = connection.recomputeRelationsBatch(
+            (item) => {
+              items++;
+              return relate(item);
+            },
+            req.after,
+            req.size,
+            scope,
+          );
+          return { next: r.next, touched: r.touched, items, ms: performance.now() - started };
+        });
+        break;
+      case 'close':
+        connection.close();
+        port.postMessage({ id: req.id, ok: true } satisfies WorkerAnswer);
+        port.close();
+        break;
+    }
+  });
+  port.postMessage({ id: 0, ok: true, started: { tid, nice } } satisfies WorkerAnswer);
+}
+
+if (parentPort) main(parentPort, workerData as WorkerData);
