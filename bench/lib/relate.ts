@@ -169,7 +169,7 @@ export function runRelateBench(p: RelateBenchParams = RELATE_DEFAULTS): RelateBe
       }
       const articleId = relateArticleId(a);
       docs.push({ articleId, fingerprint: 'bench', head, body });
-      targets.push({ articleId, rules: [], text: { fingerprint: 'bench', doc: () => ({ head, body: [] }) } });
+      targets.push({ articleId, rules: [], text: { fingerprint: 'bench', source: () => ({ translations: [] }), doc: () => ({ head, body: [] }) } });
     }
     store.indexArticles(docs, []);
   }
@@ -177,7 +177,7 @@ export function runRelateBench(p: RelateBenchParams = RELATE_DEFAULTS): RelateBe
   const indexMs = performance.now() - t0;
   const indexCpuMs = cpu() - c0;
   // The targets above keep their head terms for the doc() closures: the service's targets read files instead.
-  for (const t of targets) t.text = { fingerprint: 'bench', doc: () => ({ head: [], body: [] }) };
+  for (const t of targets) t.text = { fingerprint: 'bench', source: () => ({ translations: [] }), doc: () => ({ head: [], body: [] }) };
   globalThis.gc?.();
   const afterIndex = process.memoryUsage().rss / 1e6;
 

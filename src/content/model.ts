@@ -1,3 +1,5 @@
+import type { ArticleText } from '../model/search.ts';
+
 /**
  * The typed content model. Everything under CONTENT_DIR is validated into these types at the edge
  * (src/content/load.ts); nothing downstream reads YAML or Markdown itself.
@@ -51,10 +53,10 @@ export interface RelateTarget {
   /** Links of items kept out. */
   excludeUrls?: readonly string[];
   /**
-   * Its text as search terms, all languages (reads the bodies from the files: called only to index it), with
-   * the fingerprint of what it is made of. Absent: related by its rules only.
+   * Its text, all languages, with the fingerprint of what it is made of: `source` reads the bodies from the files,
+   * `doc` analyses that into search terms (called only to index it). Absent: related by its rules only.
    */
-  text?: { fingerprint: string; doc(): { head: string[]; body: string[] } };
+  text?: { fingerprint: string; source(): ArticleText; doc(): { head: string[]; body: string[] } };
 }
 
 export interface Credit {

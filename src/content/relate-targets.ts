@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ANALYSIS_VERSION, namesOf, terms } from '../search/analyse.ts';
+import { analyseArticle, ANALYSIS_VERSION } from '../search/analyse.ts';
 import type { Article, ContentSnapshot, RelateTarget, Site } from './model.ts';
 
 const withText = new WeakMap<ContentSnapshot, RelateTarget[]>();
@@ -49,21 +49,15 @@ function target(site: Site, a: Article): RelateTarget {
     excludeUrls: translations.flatMap((t) => t.excludeUrls),
     text: {
       fingerprint,
+      source: () => ({
+        translations: translations.map((t) => ({
+          language: t.language,
+          head: [t.title, t.summary, t.tags.join('\n'), labels.map((l) => l[t.language] ?? '').join('\n')].join('\n'),
+          body: t.bodyMarkdown(),
+        })),
+      }),
       doc() {
-        const head: string[] = [];
-        const body: string[] = [];
-        for (const t of translations) {
-          // Each language is stemmed by its own stemmer; names shared by the languages meet in one index.
-          const lang = t.language;
-          const own = labels.map((l) => l[lang] ?? '').join('\n');
-          const headText = [t.title, t.summary, t.tags.join('\n'), own].join('\n');
-          const bodyText = t.bodyMarkdown();
-          // A name is known by how the translation writes it anywhere (its headline and tags are in title case).
-          const names = namesOf(`${headText}\n${bodyText}`);
-          head.push(...terms(headText, lang, names));
-          body.push(...terms(bodyText, lang, names));
-        }
-        return { head, body };
+        return analyseArticle(this.source());
       },
     },
   };

@@ -225,17 +225,29 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
       // A removed article leaves the index at the end of the pass, once its relations are gone: until then its
       // row (with no text, so no search finds it) tells a pass cut short that it still has relations to drop.
       await store.indexArticles(removed.map((articleId) => ({ articleId, fingerprint: NO_TEXT, head: [], body: [] })), []);
+      // More than a batch (a first start, a new analysis: seconds of CPU) goes to the relating worker, if any: this
+      // thread reads the files, the worker analyses and indexes them, and this thread's searches then read the index again.
+      const thread = stale.length > INDEX_BATCH ? deps.thread : null;
       for (let i = 0; i < stale.length; i += INDEX_BATCH) {
         if (superseded()) return;
-        const docs: ArticleDoc[] = stale.slice(i, i + INDEX_BATCH).map((t) => ({
-          articleId: t.articleId,
-          fingerprint: t.text?.fingerprint ?? NO_TEXT,
-          ...(t.text ? t.text.doc() : { head: [], body: [] }),
-        }));
-        await store.indexArticles(docs, []);
+        const chosen = stale.slice(i, i + INDEX_BATCH);
+        if (thread) {
+          await thread.index(chosen.map((t) => ({ articleId: t.articleId, fingerprint: t.text?.fingerprint ?? NO_TEXT, text: t.text?.source() ?? null })), false);
+          await store.forgetArticleIndex();
+        } else {
+          const docs: ArticleDoc[] = chosen.map((t) => ({
+            articleId: t.articleId,
+            fingerprint: t.text?.fingerprint ?? NO_TEXT,
+            ...(t.text ? t.text.doc() : { head: [], body: [] }),
+          }));
+          await store.indexArticles(docs, []);
+        }
         await yieldNow();
       }
-      if (stale.length > INDEX_BATCH) await store.compactArticleIndex();
+      if (thread) {
+        await thread.index([], true);
+        await store.forgetArticleIndex();
+      } else if (stale.length > INDEX_BATCH) await store.compactArticleIndex();
     }
     // Relations are computed again for the articles whose relations were computed from something else (or never),
     // and dropped for the removed ones.

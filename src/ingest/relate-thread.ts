@@ -5,14 +5,16 @@
 import { Worker } from 'node:worker_threads';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
-import type { WireTarget, WorkerAnswer, WorkerBatch, WorkerData, WorkerRequest } from './relate-worker.ts';
+import type { WireDoc, WireTarget, WorkerAnswer, WorkerBatch, WorkerData, WorkerRequest } from './relate-worker.ts';
 
-export type { WorkerBatch };
+export type { WireDoc, WorkerBatch };
 
 /** A worker nobody used for this long is closed (its connection, caches and V8 heap go with it). */
 const IDLE_CLOSE_MS = 10_000;
 
 export interface RelateThread {
+  /** Analyses these articles' text and indexes them in the worker, in one transaction (then compacts the index if asked). */
+  index(docs: readonly WireDoc[], compact: boolean): Promise<void>;
   /** Starts a pass in the worker: these articles (by content when `byContent`), among `scope` when given. */
   pass(targets: readonly RelateTarget[], byContent: boolean, scope: ReadonlySet<string> | null): Promise<void>;
   /** Relates the `size` stored items after id `after` in the worker, in one transaction of its connection. */
@@ -125,6 +127,9 @@ export function createRelateThread(dataDir: string, logger: Logger): RelateThrea
   }
 
   return {
+    async index(docs, compact) {
+      await ask({ kind: 'index', docs: [...docs], compact });
+    },
     async pass(targets, byContent, scope) {
       await ask({ kind: 'pass', targets: targets.map(wire), byContent, scope: scope ? [...scope] : null });
     },

@@ -8,19 +8,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RelateTarget } from '../content/model.ts';
-import type { SyncArticleSearch } from '../model/search.ts';
+import type { ArticleText, SyncArticleSearch } from '../model/search.ts';
+import { analyseArticle } from '../search/analyse.ts';
 import { openRelatingConnection } from '../storage/store.ts';
 import { compileContentRelater, type SyncContentRelater } from './relate-content.ts';
 
-/** What the thread sends the worker: a pass's articles, then its batches, then `close`. */
+/** What the thread sends the worker: articles to index, a pass's articles, then its batches, then `close`. */
 export type WorkerRequest =
+  | { id: number; kind: 'index'; docs: WireDoc[]; compact: boolean }
   | { id: number; kind: 'pass'; targets: WireTarget[]; byContent: boolean; scope: string[] | null }
   | { id: number; kind: 'batch'; after: number; size: number }
   | { id: number; kind: 'close' };
 
 /** The worker's answer to a request of the same id. */
 export type WorkerAnswer =
-  | { id: number; ok: true; batch?: WorkerBatch; started?: WorkerStarted }
+  | { id: number; ok: true; batch?: WorkerBatch; started?: WorkerStarted; ms?: number }
   | { id: number; ok: false; message: string; stack?: string };
 
 /** One batch related: as SyncStore's recomputeRelationsBatch, with the items it read and its wall time in the worker. */
@@ -29,6 +31,13 @@ export interface WorkerBatch {
   touched: string[];
   items: number;
   ms: number;
+}
+
+/** An article to index: its text before analysis (the worker analyses it), null for none (a removed article's row). */
+export interface WireDoc {
+  articleId: string;
+  fingerprint: string;
+  text: ArticleText | null;
 }
 
 /** A RelateTarget as it crosses to the worker: functions do not (relating needs the text's fingerprint only). */
@@ -63,15 +72,19 @@ function threadId(): number | null {
   }
 }
 
+/** A pass's targets carry no text: what the worker indexes comes in `index` requests. */
+function notHere(articleId: string): never {
+  throw new Error(`relating worker: the text of article ${articleId} comes with an index request`);
+}
+
 function fromWire(t: WireTarget): RelateTarget {
   const text =
     t.fingerprint === null
       ? undefined
       : {
           fingerprint: t.fingerprint,
-          doc: (): never => {
-            throw new Error(`relating worker: article ${t.articleId} is indexed by the service, not here`);
-          },
+          source: (): never => notHere(t.articleId),
+          doc: (): never => notHere(t.articleId),
         };
   return {
     articleId: t.articleId,
@@ -97,10 +110,10 @@ function main(port: NonNullable<typeof parentPort>, data: WorkerData): void {
   const connection = openRelatingConnection(data.dataDir);
   let pass: { relate: SyncContentRelater; scope: ReadonlySet<string> | null } | null = null;
 
-  const answer = (id: number, f: () => WorkerBatch | undefined): void => {
+  const answer = (id: number, f: () => WorkerBatch | number | undefined): void => {
     try {
-      const batch = f();
-      port.postMessage({ id, ok: true, ...(batch ? { batch } : {}) } satisfies WorkerAnswer);
+      const r = f();
+      port.postMessage({ id, ok: true, ...(typeof r === 'number' ? { ms: r } : r ? { batch: r } : {}) } satisfies WorkerAnswer);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       port.postMessage({ id, ok: false, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } satisfies WorkerAnswer);
@@ -109,6 +122,17 @@ function main(port: NonNullable<typeof parentPort>, data: WorkerData): void {
 
   port.on('message', (req: WorkerRequest) => {
     switch (req.kind) {
+      case 'index':
+        answer(req.id, () => {
+          const started = performance.now();
+          connection.indexArticles(
+            req.docs.map((d) => ({ articleId: d.articleId, fingerprint: d.fingerprint, ...(d.text ? analyseArticle(d.text) : { head: [], body: [] }) })),
+            [],
+          );
+          if (req.compact) connection.compactArticleIndex();
+          return performance.now() - started;
+        });
+        break;
       case 'pass':
         answer(req.id, () => {
           const search: SyncArticleSearch | null = req.byContent ? connection.freshArticleSearch() : null;

@@ -13,6 +13,14 @@ export interface ArticleDoc {
   body: readonly string[];
 }
 
+/**
+ * An article's text before analysis, per translation: its head (title, summary, tags, category labels in its
+ * language) and its body (Markdown). Plain data: it crosses to the relating worker, which analyses it.
+ */
+export interface ArticleText {
+  translations: readonly { language: string; head: string; body: string }[];
+}
+
 /** An indexed article: the fingerprint of its indexed text, and the one its stored relations were computed with. */
 export interface IndexedArticle {
   articleId: string;

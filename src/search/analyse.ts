@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { ArticleText } from '../model/search.ts';
 
 /*
  * Text to search terms, the one analysis both sides of relating use: our articles when they are indexed, and an
@@ -199,6 +200,22 @@ export interface AnalysedText {
   maybeNames: Map<string, string>;
   /** Term → the first word (folded) it was made from: what an editor reads for it. */
   words: Map<string, string>;
+}
+
+/**
+ * An article's terms for the index: its head's and body's, each translation stemmed by its own language's stemmer
+ * (names shared by the languages meet in one index), a name known by how the translation writes it anywhere (its
+ * headline and tags are in title case).
+ */
+export function analyseArticle(text: ArticleText): { head: string[]; body: string[] } {
+  const head: string[] = [];
+  const body: string[] = [];
+  for (const t of text.translations) {
+    const names = namesOf(`${t.head}\n${t.body}`);
+    head.push(...terms(t.head, t.language, names));
+    body.push(...terms(t.body, t.language, names));
+  }
+  return { head, body };
 }
 
 export function analyse(text: string, language: string | null, names?: ReadonlySet<string>): AnalysedText {

@@ -73,6 +73,11 @@ export interface SyncStore {
   indexArticles(docs: readonly ArticleDoc[], removed: readonly string[]): void;
   /** Compacts the article index after many articles were indexed (searches get faster; a no-op where not needed). */
   compactArticleIndex(): void;
+  /**
+   * Another connection to the store changed the article index (SQLite: the relating worker indexed articles): what
+   * searches keep of it is read again. A no-op where every search reads the index itself.
+   */
+  forgetArticleIndex(): void;
   /** The stored relations of these articles were computed for these fingerprints. */
   markArticlesRelated(done: readonly { articleId: string; fingerprint: string }[]): void;
   /**
@@ -162,6 +167,9 @@ export interface RelatingConnection {
    * and this connection does not see the other's changes to it: take a fresh one at the start of every pass.
    */
   freshArticleSearch(): SyncArticleSearch;
+  /** As SyncStore's `indexArticles` and `compactArticleIndex`; the connection's own searches read the index again. */
+  indexArticles(docs: readonly ArticleDoc[], removed: readonly string[]): void;
+  compactArticleIndex(): void;
   /** As SyncStore's `recomputeRelationsBatch`, the relater answering at once. */
   recomputeRelationsBatch(
     relate: (item: RelatableItem) => Relating,
@@ -176,8 +184,11 @@ export interface RelatingConnection {
 export function openRelatingConnection(dataDir: string): RelatingConnection {
   const db = openDatabase(dataDir);
   const relations = relationTable(db);
+  let search = searchTable(db);
   return {
-    freshArticleSearch: () => searchTable(db).search,
+    freshArticleSearch: () => (search = searchTable(db)).search,
+    indexArticles: (docs, removed) => search.index(docs, removed),
+    compactArticleIndex: () => search.compact(),
     recomputeRelationsBatch: (relate, afterId, limit, only) => recomputeBatch(relations, relate, afterId, limit, only),
     close: () => closeDatabase(db),
   };
@@ -221,6 +232,7 @@ export function openStore(dataDir: string): SyncStore {
     indexedArticles: search.indexed,
     indexArticles: search.index,
     compactArticleIndex: search.compact,
+    forgetArticleIndex: search.forget,
     markArticlesRelated: (done) => search.markRelated(done),
     articleSearch: () => search.search,
     relatedForArticle: relations.forArticle,

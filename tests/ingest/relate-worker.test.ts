@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.ts';
 import { bulkItemLoader } from '../../src/storage/sqlite/bulk.ts';
 import { closeDatabase, openDatabase } from '../../src/storage/sqlite/database.ts';
 import type { SyncStore } from '../../src/storage/store.ts';
-import { ARTICLES, fixtureContent, labelledFeed, readSet, wireLink } from '../helpers/relate-set.ts';
+import { ARTICLES, fixtureContent, indexedRelater, labelledFeed, readSet, wireLink } from '../helpers/relate-set.ts';
 import { startService, type Running } from '../helpers/service.ts';
 import { serveBytes, startUpstream, type Upstream } from '../helpers/upstream-server.ts';
 
@@ -117,5 +117,50 @@ describe('the relating worker', () => {
     expect(store.relationReasons(ARTICLES.karabakh!, 10_000).map((r) => r.item.url)).toEqual(
       expect.arrayContaining(second.filter((i) => i.rel.includes('karabakh') && i.kind === 'related').map((i) => wireLink(i.id))),
     );
+  });
+});
+
+describe('a first start with more articles than one index batch', () => {
+  test('analyses and indexes them in the worker, and the polls after it relate by that index', async () => {
+    const contentDir = fixtureContent();
+    const izmir = fs.readFileSync(path.join(contentDir, 'articles/gempa-izmir/index.id.md'), 'utf8');
+    // 120 more articles (an index batch is 100): the fixture's Izmir report, each under another id and headline.
+    for (let n = 0; n < 120; n++) {
+      const dir = path.join(contentDir, 'articles', `filler-${n}`);
+      fs.mkdirSync(dir);
+      fs.writeFileSync(
+        path.join(dir, 'index.id.md'),
+        izmir.replace('id: 2020-10-31-gempa-izmir', `id: 2020-09-01-filler-${n}`).replace('title: Gempa Magnitudo 7', `title: Arsip ${n} Gempa Magnitudo 7`),
+      );
+    }
+    fs.writeFileSync(path.join(contentDir, 'sources.yaml'), `- url: ${up.url('/first.xml')}\n  id: first\n  language: en\n`);
+    const own: Line[] = [];
+    const logger = createLogger('info', { write: (line: string) => void own.push(JSON.parse(line) as Line) });
+    const big = await startService({ contentDir, env: { RELATE_BY_CONTENT: 'on' }, logger });
+    try {
+      await big.service.ingester.whenIdle();
+      const [done] = own.filter((l) => l.msg === 'stored items related to the changed articles');
+      expect(done).toMatchObject({ indexed: Object.keys(ARTICLES).length + 120 });
+      expect(own.filter((l) => l.msg === 'relating worker started')).toHaveLength(1);
+      const bigStore = big.service.store as unknown as SyncStore;
+      expect(bigStore.indexedArticles()).toHaveLength(Object.keys(ARTICLES).length + 120);
+      await big.service.ingester.pollSource('first');
+      // The same articles indexed in this thread, in one transaction: each item (as the feed gives it: no categories)
+      // relates to the same articles.
+      const { store: here, relate } = indexedRelater(big.service.content.current);
+      try {
+        for (const it of first) {
+          const expected = relate({ title: it.title, summary: it.summary, categories: [], url: wireLink(it.id), language: 'en' }).articleIds;
+          const got = Object.values(ARTICLES).filter((a) => bigStore.relatedForArticle(a, 100).some((r) => r.url === wireLink(it.id)));
+          expect([it.id, ...got]).toEqual([it.id, ...Object.values(ARTICLES).filter((a) => expected.includes(a))]);
+        }
+      } finally {
+        here.close();
+      }
+      expect(bigStore.relatedForArticle(ARTICLES.karabakh!, 100).length).toBeGreaterThan(3);
+      expect(own.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    } finally {
+      await big.close();
+    }
   });
 });

@@ -215,6 +215,10 @@ export function searchTable(db: PgDatabase) {
   };
 
   return {
+    /** Another connection changed the index: IDF, lengths and matches are read again on the next search. */
+    forget: (): void => {
+      snapshot = null;
+    },
     indexed: async (): Promise<IndexedArticle[]> => {
       // Another replica may have indexed since: IDF, lengths and matches are read again on the next search.
       snapshot = null;

@@ -52,6 +52,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     indexedArticles: search.indexed,
     indexArticles: search.index,
     compactArticleIndex: search.compact,
+    forgetArticleIndex: search.forget,
     markArticlesRelated: search.markRelated,
     articleSearch: () => search.search,
     relatedForArticle: relations.forArticle,

@@ -83,6 +83,17 @@ export function searchTable(db: SqliteDatabase) {
     q.deleteDocTerms.run(rowid);
   }
 
+  /** Everything kept from the index is read again on the next search. */
+  function forget(): void {
+    dfs = null;
+    termHits.clear();
+    termHeads.clear();
+    cachedHits = 0;
+    articles = q.count.get()!.n;
+    articleIds = null;
+    restricted = null;
+  }
+
   const index = writeTransaction(db, (docs: readonly ArticleDoc[], removed: readonly string[]): void => {
     // Read again on the next search (also when this transaction fails).
     dfs = null;
@@ -111,9 +122,7 @@ export function searchTable(db: SqliteDatabase) {
       q.addTerms.run(distinct);
     }
     q.purgeTerms.run();
-    articles = q.count.get()!.n;
-    articleIds = null;
-    restricted = null;
+    forget();
   });
 
   const search: SyncArticleSearch = {
@@ -245,6 +254,8 @@ export function searchTable(db: SqliteDatabase) {
   return {
     /** Every indexed article with its fingerprints. */
     indexed: (): IndexedArticle[] => q.all.all().map((r) => ({ articleId: r.article_id, indexed: r.indexed, related: r.related })),
+    /** Another connection changed the index (the relating worker): searches read it again. */
+    forget,
     /** Adds or replaces `docs` and removes `removed`, in one transaction. */
     index: (docs: readonly ArticleDoc[], removed: readonly string[]): void => index(docs, removed),
     /** The stored relations of these articles now reflect `fingerprint`s. */
