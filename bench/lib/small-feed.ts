@@ -5,7 +5,7 @@
  * CPU time per response (user + system from /proc over the run ÷ responses), ours against bare's: ratio = bare ÷
  * ours (1 is bare's cost). Reader counting (src/stats) is on, as in production, and the service is built and
  * started as `npm start` does it (bench/run.ts serviceCommand), as the rest of the benchmark runs it.
- * Run alone: `node --import tsx bench/lib/small-feed.ts` (prints JSON); bench/run.ts calls measureSmallFeed.
+ * Run alone: `npx tsx bench/small-feed-only.ts` (prints JSON); bench/run.ts calls measureSmallFeed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -114,11 +114,3 @@ export async function measureSmallFeed(o: { serverCore: number | null; loadCore:
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  const cores = os.availableParallelism() >= 2;
-  // Built and started as `npm start` does (bench/run.ts serviceCommand), as in `npm run bench`.
-  const { serviceCommand } = await import('../run.ts');
-  const serviceArgs = (await serviceCommand()).args;
-  const r = await measureSmallFeed({ serverCore: cores ? 0 : null, loadCore: cores ? 1 : null, connections: 50, sliceS: Number(process.env.BENCH_SLICE ?? 2), rounds: Number(process.env.BENCH_ROUNDS ?? 4), warmupS: 2, serviceArgs });
-  process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-}
