@@ -114,6 +114,8 @@ async function main(): Promise<void> {
       loadCore: LOAD_CORE,
       connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
       durationS: Math.max(3, Math.round(durationS / 2)),
+      // For a CPU profile (BENCH_PROFILE=1): its samples between these two times are the measured rounds.
+      onRounds: (phase, atMs) => process.stderr.write(`rounds ${phase} at ${atMs.toFixed(0)} ms (CLOCK_MONOTONIC)\n`),
     });
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
     for (const t of webSubTargets(figures)) process.stdout.write(`${t.met ? 'met    ' : 'NOT MET'}  ${t.name}: ${t.measured} (goal ${t.target})\n`);
