@@ -40,6 +40,16 @@ setup = function(thread)
   table.insert(threads, thread)
 end
 
+-- BENCH_WRK_DELAY_MS: each connection waits this long before its next request, so the load comes at about a fixed
+-- pace instead of as fast as the server answers: the server then does the same work whatever share of its core
+-- other processes take, and its CPU time for that work can be compared between runs on a busy machine.
+local pause = tonumber(os.getenv('BENCH_WRK_DELAY_MS') or '')
+if pause then
+  delay = function()
+    return pause
+  end
+end
+
 local report_done = done
 done = function(summary, latency, requests)
   report_done(summary, latency, requests)
