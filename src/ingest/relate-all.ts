@@ -58,7 +58,7 @@ interface BatchDone {
   items: number;
   next: number | null;
   touched: readonly string[];
-  /** What it cost the thread that ran it, in ms (CPU here, wall in the worker); null: it let the event loop run (PostgreSQL). */
+  /** The CPU ms it cost the thread that ran it (this one or the worker); null: it let the event loop run (PostgreSQL). */
   costMs: number | null;
 }
 
