@@ -232,7 +232,9 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
         if (superseded()) return;
         const chosen = stale.slice(i, i + INDEX_BATCH);
         if (thread) {
-          await thread.index(chosen.map((t) => ({ articleId: t.articleId, fingerprint: t.text?.fingerprint ?? NO_TEXT, text: t.text?.source() ?? null })), false);
+          // The last batch compacts the index too (many batches, many segments: see compactArticleIndex).
+          const last = i + INDEX_BATCH >= stale.length;
+          await thread.index(chosen.map((t) => ({ articleId: t.articleId, fingerprint: t.text?.fingerprint ?? NO_TEXT, text: t.text?.source() ?? null })), last);
           await store.forgetArticleIndex();
         } else {
           const docs: ArticleDoc[] = chosen.map((t) => ({
@@ -244,10 +246,7 @@ export function createRelateAll(deps: RelateAllDeps): RelateAll {
         }
         await yieldNow();
       }
-      if (thread) {
-        await thread.index([], true);
-        await store.forgetArticleIndex();
-      } else if (stale.length > INDEX_BATCH) await store.compactArticleIndex();
+      if (!thread && stale.length > INDEX_BATCH) await store.compactArticleIndex();
     }
     // Relations are computed again for the articles whose relations were computed from something else (or never),
     // and dropped for the removed ones.

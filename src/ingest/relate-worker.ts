@@ -22,7 +22,7 @@ export type WorkerRequest =
 
 /** The worker's answer to a request of the same id. */
 export type WorkerAnswer =
-  | { id: number; ok: true; batch?: WorkerBatch; started?: WorkerStarted; ms?: number }
+  | { id: number; ok: true; batch?: WorkerBatch; started?: WorkerStarted }
   | { id: number; ok: false; message: string; stack?: string };
 
 /** One batch related: as SyncStore's recomputeRelationsBatch, with the items it read and the worker's CPU time for it. */
@@ -127,10 +127,10 @@ function main(port: NonNullable<typeof parentPort>, data: WorkerData): void {
   const cpuMs = threadCpuClock();
   let pass: { relate: SyncContentRelater; scope: ReadonlySet<string> | null } | null = null;
 
-  const answer = (id: number, f: () => WorkerBatch | number | undefined): void => {
+  const answer = (id: number, f: () => WorkerBatch | undefined): void => {
     try {
-      const r = f();
-      port.postMessage({ id, ok: true, ...(typeof r === 'number' ? { ms: r } : r ? { batch: r } : {}) } satisfies WorkerAnswer);
+      const batch = f();
+      port.postMessage({ id, ok: true, ...(batch ? { batch } : {}) } satisfies WorkerAnswer);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       port.postMessage({ id, ok: false, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } satisfies WorkerAnswer);
@@ -141,13 +141,12 @@ function main(port: NonNullable<typeof parentPort>, data: WorkerData): void {
     switch (req.kind) {
       case 'index':
         answer(req.id, () => {
-          const started = performance.now();
           connection.indexArticles(
             req.docs.map((d) => ({ articleId: d.articleId, fingerprint: d.fingerprint, ...(d.text ? analyseArticle(d.text) : { head: [], body: [] }) })),
             [],
           );
           if (req.compact) connection.compactArticleIndex();
-          return performance.now() - started;
+          return undefined;
         });
         break;
       case 'pass':
