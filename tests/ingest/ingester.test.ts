@@ -19,6 +19,7 @@ import {
   statusOnly,
   type Upstream,
 } from '../helpers/upstream-server.ts';
+import { storeBulkItems } from '../helpers/bulk-items.ts';
 
 const KARABAKH: RelateTarget = {
   articleId: 'karabakh',
@@ -290,20 +291,7 @@ describe('relating a large store again', () => {
   it('works in batches that let other work run, and a newer call supersedes a running one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-relate-'));
     const own = openStore(dir);
-    own.syncSources([{ id: 'bulk', name: 'Bulk', url: 'https://bulk.example/feed' }]);
-    own.commitPoll(
-      'bulk',
-      Array.from({ length: 25 }, (_, i) => ({
-        item: {
-          key: `k${i}`, url: `https://bulk.example/${i}`, title: i % 2 ? `Idlib talks ${i}` : `Weather ${i}`, summary: '', contentHtml: '',
-          language: 'en', categories: [], author: null, publishedAt: new Date(Date.UTC(2026, 10, 1, i)), updatedAt: null,
-        },
-        articleIds: [],
-      })),
-      {},
-      retention,
-      clock,
-    );
+    storeBulkItems(own, 25, retention, clock);
     let rules: readonly RelateTarget[] = [{ articleId: 'idlib', rules: [[['idlib']]] }];
     let published = 0;
     const bulk = createIngester({

@@ -6,6 +6,7 @@ import type { RelateTarget } from '../../src/content/model.ts';
 import { createRelateAll } from '../../src/ingest/relate-all.ts';
 import { silentLogger } from '../../src/log.ts';
 import { openStore, type Store, type SyncStore } from '../../src/storage/store.ts';
+import { storeBulkItems } from '../helpers/bulk-items.ts';
 
 const retention = { maxItemsPerSource: 500, maxAgeDays: 3650, maxRelatedItemsPerSource: 5000 };
 const now = new Date('2026-11-20T10:00:00Z');
@@ -16,20 +17,7 @@ describe('a background pass over the stored items', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kabar-relate-all-'));
     store = openStore(dir);
-    store.syncSources([{ id: 'bulk', name: 'Bulk', url: 'https://bulk.example/feed' }]);
-    store.commitPoll(
-      'bulk',
-      Array.from({ length: 60 }, (_, i) => ({
-        item: {
-          key: `k${i}`, url: `https://bulk.example/${i}`, title: i % 2 ? `Idlib talks ${i}` : `Weather ${i}`, summary: '', contentHtml: '',
-          language: 'en', categories: [], author: null, publishedAt: new Date(Date.UTC(2026, 10, 1, i)), updatedAt: null,
-        },
-        articleIds: [],
-      })),
-      {},
-      retention,
-      now,
-    );
+    storeBulkItems(store, 60, retention, now);
   });
   afterEach(() => {
     store.close();
