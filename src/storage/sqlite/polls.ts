@@ -8,7 +8,7 @@ import type { SourceTable } from './sources.ts';
 
 /** A poll's writes to every table, each poll in one transaction. */
 export function pollCommits(db: SqliteDatabase, sources: SourceTable, items: ItemTable) {
-  const commitPoll = writeTransaction(db, 
+  const commitPoll = writeTransaction(db,
     (sourceId: string, entries: readonly ItemToStore[], state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
       const result = emptyPollResult();
       const nowMs = now.getTime();
@@ -28,7 +28,7 @@ export function pollCommits(db: SqliteDatabase, sources: SourceTable, items: Ite
     },
   );
 
-  const commitNotModified = writeTransaction(db, 
+  const commitNotModified = writeTransaction(db,
     (sourceId: string, state: SourceStatePatch, retention: RetentionPolicy, now: Date): PollResult => {
       const result = emptyPollResult();
       const touched = new Set<string>();

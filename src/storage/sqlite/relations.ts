@@ -109,7 +109,7 @@ export function relationTable(db: SqliteDatabase) {
     return changed;
   }
 
-  const recomputeBatch = writeTransaction(db, 
+  const recomputeBatch = writeTransaction(db,
     (relate: (item: RelatableItem) => Awaitable<Relating>, afterId: number, limit: number, only: ReadonlySet<string> | null, touched: Set<string>): { changed: boolean; next: number | null } => {
       let changed = false;
       const rows = q.forRelate.all(afterId, limit);

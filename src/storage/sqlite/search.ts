@@ -96,10 +96,7 @@ export function searchTable(db: SqliteDatabase) {
 
   const index = writeTransaction(db, (docs: readonly ArticleDoc[], removed: readonly string[]): void => {
     // Read again on the next search (also when this transaction fails).
-    dfs = null;
-    termHits.clear();
-    termHeads.clear();
-    cachedHits = 0;
+    forget();
     for (const articleId of removed) {
       const row = q.row.get(articleId);
       if (!row) continue;
