@@ -80,6 +80,10 @@ export class ReaderCounter {
   private readonly knownAddresses = new KeptStrings();
   /** Parsed User-Agents (bounded), with the identity of the subscription each reports. */
   private readonly reports = new Map<string, KnownReport | null>();
+  /** The request buffered last (the counter's copies of its strings; `record` skips one that repeats it). */
+  private lastKey: string | undefined;
+  private lastAgent: string | undefined;
+  private lastAddress: string | undefined;
 
   constructor(
     private readonly store: ReaderStore,
@@ -90,6 +94,10 @@ export class ReaderCounter {
 
   /** One request for the resource with cache key `key` (path and canonical query). Called on the hot path. */
   record(key: string, userAgent: string | undefined, address: string | undefined): void {
+    // The same client asking again for the same feed adds nothing to the buffer's counts (a poller once, a
+    // subscription's latest report): compared first, address (one string per connection) to key, it costs less than
+    // buffering it. The buffer's first request is always kept, so each write counts its clients on its own day.
+    if (this.length > 0 && address === this.lastAddress && userAgent === this.lastAgent && key === this.lastKey) return;
     const i = this.length;
     if (i === BUFFER_SIZE) {
       this.dropped++;
@@ -101,6 +109,9 @@ export class ReaderCounter {
     this.agents[i] = userAgent === undefined ? undefined : this.knownAgents.copyOf(userAgent);
     this.addresses[i] = address === undefined ? undefined : this.knownAddresses.copyOf(address);
     this.length = i + 1;
+    this.lastKey = key;
+    this.lastAgent = this.agents[i];
+    this.lastAddress = this.addresses[i];
     if (i === BUFFER_SIZE >> 1 && !this.soon) {
       this.soon = true;
       setImmediate(() => this.flushLogged());

@@ -57,4 +57,26 @@ describe('reader counter', () => {
       { day: '2026-11-25', feed: '/id/feed.rss', subscribers: 0, aggregators: {}, pollers: 2 * n },
     ]);
   });
+
+  test('counts a client that asks again and again once a day, and a new figure from the same aggregator as its latest', async () => {
+    const store = open();
+    let now = at;
+    const counter = new ReaderCounter(store, () => now);
+    const feedly = (n: number) => fresh(`Feedly/1.0 (+http://www.feedly.com/fetcher.html; ${n} subscribers; )`);
+    for (let i = 0; i < 1000; i++) counter.record(fresh('/id/feed.rss'), fresh('newsboat/2.36'), '10.0.0.2');
+    for (let i = 0; i < 100; i++) counter.record(fresh('/id/feed.rss'), feedly(462), '10.0.0.1');
+    counter.record(fresh('/id/feed.rss'), feedly(463), '10.0.0.1');
+    counter.record(fresh('/id/feed.rss'), feedly(463), '10.0.0.1');
+    await counter.flush();
+    // The next day, the same client again, asking the same as the last request buffered the day before.
+    now = new Date('2026-11-26T00:00:05Z');
+    counter.record(fresh('/id/feed.rss'), feedly(463), '10.0.0.1');
+    counter.record(fresh('/id/feed.rss'), fresh('newsboat/2.36'), '10.0.0.2');
+    counter.record(fresh('/id/feed.rss'), fresh('newsboat/2.36'), '10.0.0.2');
+    await counter.flush();
+    expect(store.readersByDay('2026-11-25', '2026-11-26')).toEqual([
+      { day: '2026-11-25', feed: '/id/feed.rss', subscribers: 463, aggregators: { Feedly: 463 }, pollers: 1 },
+      { day: '2026-11-26', feed: '/id/feed.rss', subscribers: 463, aggregators: { Feedly: 463 }, pollers: 1 },
+    ]);
+  });
 });
