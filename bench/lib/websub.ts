@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import { createHmac, type Hmac } from 'node:crypto';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Target } from './report.ts';
 import { sleep } from './proc.ts';
+import { startSubscribers } from './subscribers.ts';
 import { quantile, round } from './stats.ts';
 import { cpuMsOf, mergeWindows } from './sys.ts';
 import { countOver, monotonicMs, runWrk, type WrkResult } from './wrk.ts';
@@ -17,7 +16,8 @@ import { countOver, monotonicMs, runWrk, type WrkResult } from './wrk.ts';
  * - fan-out (the issue: "one change delivered to 1,000 subscribers on loopback in < 3 s, while the cached-feed
  *   throughput measured at the same time stays >= 0.8 x its figure without fan-out"): `fanOut` more subscribers
  *   of that feed on loopback (written into the store, as the rate limit would take minutes to subscribe them over
- *   HTTP), served by this process, which runs on the load core with wrk, never on the service's. After a warm-up
+ *   HTTP), served by a thread of this process at nice 19 (bench/lib/subscribers.ts), on the load core below wrk,
+ *   never on the service's. After a warm-up
  *   change (connections to the subscribers open, as in service) and one with no load (the service's CPU time per
  *   change), `rounds` times: wrk on the cached /id/feed.rss with no change (the figure without fan-out), then wrk
  *   again, as long, while changes are made one at a time (edit, wait for all `fanOut` deliveries, 300 ms pause);
@@ -30,8 +30,9 @@ import { countOver, monotonicMs, runWrk, type WrkResult } from './wrk.ts';
  *   those longer windows, reported beside it. Core shares over the runs (the service's, other processes') tell
  *   whether the machine was quiet enough for the figures to mean anything.
  * The fixture subscribers stand in for remote machines but share the load core with wrk, so they are kept as
- * cheap as a correct receiver can be (see startReceiver): bodies are counted, not parsed, and signatures are
- * checked for a sample of the subscribers (1 in SAMPLE_EVERY), not all; a wrong one fails the fan-out target.
+ * cheap as a correct receiver can be (bench/lib/subscribers-thread.ts): bodies are counted, not parsed, and
+ * signatures are checked for a sample of the subscribers (1 in SAMPLE_EVERY), not all; a wrong one fails the
+ * fan-out target.
  */
 
 export interface WebSubBenchInput {
@@ -111,18 +112,6 @@ export interface LoadShares {
   service: number;
 }
 
-interface Receiver {
-  origin: string;
-  /** Arrival times (monotonicMs) per edit number and path. */
-  arrivals: Map<number, Map<string, number>>;
-  /** Per edit number, the deliveries to /fan/... paths: how many, the first and the last arrival. */
-  fanned: Map<number, { count: number; first: number; last: number }>;
-  /** Signatures checked (the latency subscriber's, a sample of the fan-out's) and how many did not match. */
-  signatures: { checked: number; bad: number };
-  close(): Promise<void>;
-}
-
-const MARK = Buffer.from('(websub edit ');
 /** Half the fan-out subscribers gave a secret (each its own), as a mix of subscribers would. */
 const secretOf = (k: number): string | null => (k % 2 === 0 ? `secret-${k}` : null);
 /** wrk's first part, not measured (connections opening); a change starts no earlier. */
@@ -132,120 +121,8 @@ const GAP_MS = 300;
 
 /** Every `SAMPLE_EVERY`th fan-out subscriber (one with a secret) has its signature checked; all the others only count. */
 const SAMPLE_EVERY = 20;
-
-/**
- * The fixture subscribers, in this process (on the load core, with wrk): they stand in for remote machines, so
- * their own work must take as little of the load generator's core as it can. They are a minimal HTTP/1.1 server
- * on a plain socket, not node:http, speaking only what our hub sends (Content-Length bodies, no chunked encoding,
- * one request at a time per connection, kept alive): a body is not parsed, joined or decoded, only counted as it
- * streams in and searched for the edit mark until found. Signatures are checked for the latency subscriber and
- * for a sample of the fan-out subscribers (every SAMPLE_EVERY-th, secret `secret-<k>`), the HMAC updated chunk
- * by chunk; any mismatch fails the fan-out target. Verification GETs are answered with the challenge.
- */
-async function startReceiver(secrets: (path: string) => string | null): Promise<Receiver> {
-  const arrivals = new Map<number, Map<string, number>>();
-  const fanned = new Map<number, { count: number; first: number; last: number }>();
-  const signatures = { checked: 0, bad: 0 };
-  const arrived = (n: number, pathname: string) => {
-    const at = monotonicMs();
-    let byPath = arrivals.get(n);
-    if (!byPath) arrivals.set(n, (byPath = new Map<string, number>()));
-    if (byPath.has(pathname)) return;
-    byPath.set(pathname, at);
-    if (!pathname.startsWith('/fan/')) return;
-    const f = fanned.get(n);
-    if (!f) fanned.set(n, { count: 1, first: at, last: at });
-    else {
-      f.count++;
-      f.last = at;
-    }
-  };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.setNoDelay(true);
-    let head: Buffer | null = null;
-    /** The request whose body is arriving, or null while a request head is awaited. */
-    let req: { pathname: string; remaining: number; n: number | null; tail: Buffer | null; hmac: Hmac | null; signature: string | null } | null = null;
-    const finish = () => {
-      const r = req!;
-      req = null;
-      if (r.hmac) {
-        signatures.checked++;
-        if (r.signature !== `sha256=${r.hmac.digest('hex')}`) signatures.bad++;
-      }
-      if (r.n !== null) arrived(r.n, r.pathname);
-      socket.write('HTTP/1.1 204 No Content\r\n\r\n');
-    };
-    socket.on('data', (chunk: Buffer) => {
-      let c = chunk;
-      while (c.length > 0) {
-        if (req === null) {
-          const buf: Buffer = head ? Buffer.concat([head, c]) : c;
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) {
-            head = buf;
-            return;
-          }
-          head = null;
-          const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
-          const [method, target = '/'] = lines[0]!.split(' ');
-          const header = (name: string) => lines.find((l) => l.slice(0, name.length + 1).toLowerCase() === `${name}:`)?.slice(name.length + 1).trim() ?? null;
-          if (header('transfer-encoding') !== null) throw new Error('websub bench: the fixture subscriber only reads Content-Length bodies');
-          c = buf.subarray(end + 4);
-          const pathname = target.split('?')[0]!;
-          if (method === 'GET') {
-            const challenge = new URL(target, 'http://receiver').searchParams.get('hub.challenge') ?? '';
-            socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(challenge)}\r\n\r\n${challenge}`);
-            continue;
-          }
-          const secret = secrets(pathname);
-          req = {
-            pathname,
-            remaining: Number(header('content-length') ?? 0),
-            n: null,
-            tail: null,
-            hmac: secret === null ? null : createHmac('sha256', secret),
-            signature: header('x-hub-signature'),
-          };
-          if (req.remaining === 0) finish();
-          continue;
-        }
-        const piece = c.subarray(0, req.remaining);
-        c = c.subarray(piece.length);
-        req.remaining -= piece.length;
-        req.hmac?.update(piece);
-        if (req.n === null) {
-          // The mark may straddle two pieces: the end of the previous one is searched again with this one's start.
-          let at = piece.indexOf(MARK);
-          let hay = piece;
-          if (at < 0 && req.tail) {
-            hay = Buffer.concat([req.tail, piece.subarray(0, MARK.length + 16)]);
-            at = hay.indexOf(MARK);
-          }
-          const m = at < 0 ? null : /^(\d+)\)/.exec(hay.subarray(at + MARK.length, at + MARK.length + 16).toString('latin1'));
-          if (m) req.n = Number(m[1]);
-          req.tail = piece.subarray(Math.max(0, piece.length - 32));
-        }
-        if (req.remaining === 0) finish();
-      }
-    });
-    socket.on('error', () => socket.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    arrivals,
-    fanned,
-    signatures,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
-  };
-}
+/** The fixture subscribers' CPU priority (bench/lib/subscribers.ts): below wrk's on the core they share. */
+const SUBSCRIBERS_NICE = 19;
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const until = monotonicMs() + timeoutMs;
@@ -319,11 +196,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     fs.writeFileSync(i.file, original.replace(titleLine, `title: ${JSON.stringify(`${i.title} (websub edit ${n})`)}`));
     return { n, at };
   };
-  const receiver = await startReceiver((pathname) => {
-    if (pathname === '/latency') return 'bench';
-    const k = pathname.startsWith('/fan/') ? Number(pathname.slice(5)) : Number.NaN;
-    return k % SAMPLE_EVERY === 0 ? secretOf(k) : null;
-  });
+  const receiver = await startSubscribers({ sampleEvery: SAMPLE_EVERY, nice: SUBSCRIBERS_NICE });
   const db = new Database(path.join(i.dataDir, 'kabar.sqlite'));
   db.pragma('busy_timeout = 5000');
   try {
@@ -339,7 +212,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     const latencies: number[] = [];
     for (let k = 0; k < edits; k++) {
       const e = edit();
-      if (await waitFor(() => receiver.arrivals.get(e.n)?.has('/latency') ?? false, 10_000)) latencies.push(receiver.arrivals.get(e.n)!.get('/latency')! - e.at);
+      if (await waitFor(() => receiver.latencyAt(e.n) !== null, 10_000)) latencies.push(receiver.latencyAt(e.n)! - e.at);
       await sleep(300);
     }
 
@@ -350,7 +223,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     db.transaction(() => {
       for (let k = 0; k < fanOut; k++) insert.run(topic, `${receiver.origin}/fan/${k}`, secretOf(k), 864_000, now + 864_000_000, now);
     })();
-    const fanned = (m: number) => receiver.fanned.get(m)?.count ?? 0;
+    const fanned = (m: number) => receiver.fanned(m)?.count ?? 0;
     const wrk = (durationS: number) =>
       runWrk({ url: `${i.base}/id/feed.rss`, headers: [], connections: i.connections, core: i.loadCore, serverPid: i.pid, durationS, timeline: true });
 
@@ -365,7 +238,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     await sleep(50);
     const cpu1 = cpuMsOf(i.pid);
     const serviceCpuMsPerChange = idleOk && cpu0 !== null && cpu1 !== null ? round(cpu1 - cpu0, 0) : null;
-    const cycleMs = (receiver.fanned.get(idle.n)?.last ?? idle.at + 3000) - idle.at + GAP_MS;
+    const cycleMs = (receiver.fanned(idle.n)?.last ?? idle.at + 3000) - idle.at + GAP_MS;
     // Each run long enough for two changes at least, however long they take on this machine.
     const runS = Math.max(i.durationS, Math.ceil((LEAD_MS + 100 + 3 * cycleMs + 500) / 1000));
     await sleep(500);
@@ -420,7 +293,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
         const ok = await waitFor(() => fanned(e.n) >= fanOut, 30_000);
         const to = cpuMark(i.pid, busyWrk);
         addSpan(spent.during, from, to);
-        const f = receiver.fanned.get(e.n);
+        const f = receiver.fanned(e.n);
         allDelivered.push(ok && f ? f.last - e.at : Infinity);
         if (ok && f) {
           fanOutMs.push(f.last - f.first);
@@ -465,7 +338,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
         rpsFromWrite: rps(totals.fromWrite),
         ratioFromWrite: round(rps(totals.fromWrite) / rpsWithout, 2),
         serviceCpuMsPerChange,
-        signatures: { ...receiver.signatures },
+        signatures: receiver.signatures(),
         cores: { without: coreShares(windows.without), during: coreShares(windows.during) },
         shares: { without: sharesOf(spent.without), during: sharesOf(spent.during) },
         serviceCpuUsPerRequest: { without: usPerRequest(perRequest.without), changes: usPerRequest(perRequest.changes) },
