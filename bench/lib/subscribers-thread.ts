@@ -6,15 +6,15 @@
  * They are a minimal HTTP/1.1 server on a plain socket, not node:http, speaking only what our hub sends
  * (Content-Length bodies, no chunked encoding, one request at a time per connection, kept alive): a body is not
  * parsed, joined or decoded, only counted as it streams in and searched for the edit mark until found. Signatures
- * are checked for the latency subscriber (`/latency`, secret `bench`) and for a sample of the fan-out subscribers
- * (`/fan/<k>` for every `sampleEvery`-th k, secret `secret-<k>`), the HMAC updated chunk by chunk. Verification
+ * are checked for the latency subscriber and for a sample of the fan-out subscribers (checkedSecret in
+ * bench/lib/subscribers.ts), the HMAC updated chunk by chunk. Verification
  * GETs are answered with the challenge.
  */
 import { createHmac, type Hmac } from 'node:crypto';
-import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { niceThisThread } from '../../src/threads.ts';
+import { checkedSecret } from './subscribers.ts';
 
 export interface SubscribersData {
   /** Float64Array: per edit number n, [n * 3] first and [n * 3 + 1] last fan-out arrival, [n * 3 + 2] the latency subscriber's (monotonic ms, NaN for none). */
@@ -37,24 +37,9 @@ export interface SubscribersReady {
 const MARK = Buffer.from('(websub edit ');
 const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
-function niceThread(nice: number): number | null {
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    os.setPriority(tid, nice);
-    return os.getPriority(tid);
-  } catch {
-    return null;
-  }
-}
-
 function main(d: SubscribersData): void {
   const times = new Float64Array(d.times);
   const counts = new Int32Array(d.counts);
-  const secretOf = (pathname: string): string | null => {
-    if (pathname === '/latency') return 'bench';
-    const k = pathname.startsWith('/fan/') ? Number(pathname.slice(5)) : Number.NaN;
-    return k % d.sampleEvery === 0 && k % 2 === 0 ? `secret-${k}` : null;
-  };
   /** Paths seen per edit number: a delivery repeated (a retry) counts once. */
   const seen = new Map<number, Set<string>>();
   const arrived = (n: number, pathname: string) => {
@@ -107,7 +92,7 @@ function main(d: SubscribersData): void {
             socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(challenge)}\r\n\r\n${challenge}`);
             continue;
           }
-          const secret = secretOf(pathname);
+          const secret = checkedSecret(pathname, d.sampleEvery);
           req = {
             pathname,
             remaining: Number(header('content-length') ?? 0),
@@ -140,7 +125,7 @@ function main(d: SubscribersData): void {
     });
     socket.on('error', () => socket.destroy());
   });
-  const nice = niceThread(d.nice);
+  const { nice } = niceThisThread(d.nice);
   server.listen(0, '127.0.0.1', () => {
     const ready: SubscribersReady = { port: (server.address() as AddressInfo).port, nice };
     parentPort!.postMessage(ready);

@@ -7,7 +7,7 @@
  * (a fan-out they read later only looks slower: the delivery times stay an upper bound). Arrivals are timed by the
  * thread as it reads them, on the same monotonic clock as the measuring thread (process.hrtime).
  */
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../../src/threads.ts';
 import type { SubscribersData, SubscribersReady } from './subscribers-thread.ts';
 
 export interface Subscribers {
@@ -25,16 +25,25 @@ export interface Subscribers {
 
 const MAX_EDITS = 4096;
 
+/** The latency subscriber's (`/latency`) secret. */
+export const LATENCY_SECRET = 'bench';
+/** Half the fan-out subscribers (`/fan/<k>`) gave a secret (each its own), as a mix of subscribers would. */
+export const secretOf = (k: number): string | null => (k % 2 === 0 ? `secret-${k}` : null);
+
+/** The secret a subscriber checks the signatures it gets with: the latency one's, and every `sampleEvery`-th fan-out one's; null: it only counts. */
+export function checkedSecret(pathname: string, sampleEvery: number): string | null {
+  if (pathname === '/latency') return LATENCY_SECRET;
+  const k = pathname.startsWith('/fan/') ? Number(pathname.slice(5)) : Number.NaN;
+  return k % sampleEvery === 0 ? secretOf(k) : null;
+}
+
 export async function startSubscribers(o: { sampleEvery: number; nice: number }): Promise<Subscribers> {
   const times = new SharedArrayBuffer(MAX_EDITS * 3 * Float64Array.BYTES_PER_ELEMENT);
   const counts = new SharedArrayBuffer((MAX_EDITS + 2) * Int32Array.BYTES_PER_ELEMENT);
   const t = new Float64Array(times).fill(Number.NaN);
   const c = new Int32Array(counts);
   const workerData: SubscribersData = { times, counts, maxEdits: MAX_EDITS, sampleEvery: o.sampleEvery, nice: o.nice };
-  const url = new URL('./subscribers-thread.ts', import.meta.url);
-  // The benchmark runs under tsx: the thread imports its TypeScript through tsx's API, as the service's worker does from source.
-  const boot = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}))`;
-  const worker = new Worker(boot, { eval: true, workerData, name: 'bench-subscribers' });
+  const worker = startWorker(new URL('./subscribers-thread.ts', import.meta.url), { workerData, name: 'bench-subscribers' });
   const ready = await new Promise<SubscribersReady>((resolve, reject) => {
     worker.once('message', (m: SubscribersReady) => resolve(m));
     worker.once('error', reject);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Target } from './report.ts';
 import { sleep } from './proc.ts';
-import { startSubscribers } from './subscribers.ts';
+import { LATENCY_SECRET, secretOf, startSubscribers } from './subscribers.ts';
 import { quantile, round } from './stats.ts';
 import { cpuMsOf, mergeWindows } from './sys.ts';
 import { countOver, monotonicMs, runWrk, type WrkResult } from './wrk.ts';
@@ -112,8 +112,6 @@ export interface LoadShares {
   service: number;
 }
 
-/** Half the fan-out subscribers gave a secret (each its own), as a mix of subscribers would. */
-const secretOf = (k: number): string | null => (k % 2 === 0 ? `secret-${k}` : null);
 /** wrk's first part, not measured (connections opening); a change starts no earlier. */
 const LEAD_MS = 500;
 /** Pause between two changes under load. */
@@ -203,7 +201,7 @@ export async function measureWebSub(i: WebSubBenchInput): Promise<WebSubFigures>
     const res = await fetch(`${i.base}/websub`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': `${receiver.origin}/latency`, 'hub.secret': 'bench' }),
+      body: new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.topic': topic, 'hub.callback': `${receiver.origin}/latency`, 'hub.secret': LATENCY_SECRET }),
     });
     if (res.status !== 202) throw new Error(`websub bench: subscription answered ${res.status}: ${await res.text()}`);
     const counted = async () => ((await (await fetch(`${i.base}/websub`)).json()) as { topics: { topic: string; subscriptions: number }[] }).topics.find((t) => t.topic === topic)?.subscriptions ?? 0;

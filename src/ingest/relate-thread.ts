@@ -2,9 +2,10 @@
  * The service's side of the relating worker (src/ingest/relate-worker.ts): started when a pass has items to relate,
  * asked one request at a time, and closed once no pass has used it for a while.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { RelateTarget } from '../content/model.ts';
 import type { Logger } from '../log.ts';
+import { startWorker } from '../threads.ts';
 import type { WireDoc, WireTarget, WorkerAnswer, WorkerBatch, WorkerData, WorkerRequest } from './relate-worker.ts';
 
 export type { WireDoc, WorkerBatch };
@@ -35,12 +36,8 @@ function workerUrl(): URL {
 }
 
 function spawn(dataDir: string): Worker {
-  const url = workerUrl();
   const workerData: WorkerData = { dataDir };
-  if (url.pathname.endsWith('.js')) return new Worker(url, { workerData, name: 'kabar-relate' });
-  // Node 20 does not load TypeScript: the worker imports it through tsx (a dependency), as the service's tests run.
-  const boot = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(boot, { eval: true, workerData, name: 'kabar-relate' });
+  return startWorker(workerUrl(), { workerData, name: 'kabar-relate' });
 }
 
 /** A request before it gets its id. */

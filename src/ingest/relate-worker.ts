@@ -5,12 +5,12 @@
  * one it takes only what serving leaves. src/ingest/relate-thread.ts starts it and talks to it.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RelateTarget } from '../content/model.ts';
 import type { ArticleText, SyncArticleSearch } from '../model/search.ts';
 import { analyseArticle } from '../search/analyse.ts';
 import { openRelatingConnection } from '../storage/store.ts';
+import { niceThisThread } from '../threads.ts';
 import { compileContentRelater, type SyncContentRelater } from './relate-content.ts';
 
 /** What the thread sends the worker: articles to index, a pass's articles, then its batches, then `close`. */
@@ -78,16 +78,6 @@ function threadCpuClock(): () => number {
   return () => performance.now();
 }
 
-/** The kernel's id of this thread (Linux): setpriority on it applies to this thread alone. */
-function threadId(): number | null {
-  try {
-    const id = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(id) ? id : null;
-  } catch {
-    return null;
-  }
-}
-
 /** A pass's targets carry no text: what the worker indexes comes in `index` requests. */
 function notHere(articleId: string): never {
   throw new Error(`relating worker: the text of article ${articleId} comes with an index request`);
@@ -112,17 +102,8 @@ function fromWire(t: WireTarget): RelateTarget {
 }
 
 function main(port: NonNullable<typeof parentPort>, data: WorkerData): void {
-  const tid = threadId();
-  let nice: number | null = null;
   // Not fatal where the platform has no per-thread priority: the worker then competes as any thread does.
-  if (tid !== null) {
-    try {
-      os.setPriority(tid, NICE);
-      nice = os.getPriority(tid);
-    } catch {
-      // keeps the default priority
-    }
-  }
+  const { tid, nice } = niceThisThread(NICE);
   const connection = openRelatingConnection(data.dataDir);
   const cpuMs = threadCpuClock();
   let pass: { relate: SyncContentRelater; scope: ReadonlySet<string> | null } | null = null;
