@@ -53,26 +53,52 @@ function agentFor(reach: CallbackReach, timeoutMs: number): Agent {
   return agent;
 }
 
+interface Target {
+  origin: string;
+  path: string;
+  /** Why a public-only request may not go there (an address literal that is not public), or null. */
+  refused: Error | null;
+}
+
+/**
+ * Callback URLs parsed, by URL: a fan-out sends to the same callbacks on every change, and parsing each anew
+ * was about a twentieth of a delivery's JavaScript. Forgotten all at once when it holds `MAX_TARGETS`.
+ */
+const targets = new Map<string, Target | Error>();
+const MAX_TARGETS = 100_000;
+
+function targetOf(url: string): Target | Error {
+  let t = targets.get(url);
+  if (t === undefined) {
+    t = parseTarget(url);
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
+function parseTarget(url: string): Target | Error {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return new Error(`not a URL: ${url}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return new Error(`not an http(s) URL: ${url}`);
+  return { origin: u.origin, path: u.pathname + u.search, refused: refusedLiteralHost(u) };
+}
+
 /** Sends one request to `url`; rejects on a refused address, a network error or the time limit. */
 export function callCallback(url: string, r: CallbackRequest): Promise<CallbackResponse> {
   return new Promise((resolve, reject) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      reject(new Error(`not a URL: ${url}`));
+    const target = targetOf(url);
+    if (target instanceof Error) {
+      reject(target);
       return;
     }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      reject(new Error(`not an http(s) URL: ${url}`));
+    if (r.reach === 'public' && target.refused) {
+      reject(target.refused);
       return;
-    }
-    if (r.reach === 'public') {
-      const refused = refusedLiteralHost(target);
-      if (refused) {
-        reject(refused);
-        return;
-      }
     }
     const max = r.maxResponseBytes ?? 4096;
     const chunks: Buffer[] = [];
@@ -110,7 +136,7 @@ export function callCallback(url: string, r: CallbackRequest): Promise<CallbackR
     agentFor(r.reach, r.timeoutMs).dispatch(
       {
         origin: target.origin,
-        path: target.pathname + target.search,
+        path: target.path,
         method: r.method,
         headers: r.headers ?? {},
         body: r.body ?? null,

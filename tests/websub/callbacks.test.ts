@@ -76,8 +76,15 @@ test('public-only: a private address is refused, whether written as a literal or
   const byName = sub.origin.replace('127.0.0.1', 'localhost');
   await expect(callCallback(`${byName}/x`, { method: 'GET', reach: 'public', timeoutMs: 2000 })).rejects.toThrow(/refusing to connect to localhost/);
   expect(sub.connections()).toBe(0);
+  // Callback URLs are parsed once and remembered: the same URL is refused again for a public-only call, and still
+  // reached by one that may reach private addresses (the refusal belongs to the call's reach, not to the URL).
+  await expect(callCallback(`${sub.origin}/x`, { method: 'GET', reach: 'public', timeoutMs: 2000 })).rejects.toThrow(/loopback address/);
+  expect((await callCallback(`${sub.origin}/x`, { method: 'GET', reach: 'any', timeoutMs: 2000 })).status).toBe(204);
+  await expect(callCallback(`${sub.origin}/x`, { method: 'GET', reach: 'public', timeoutMs: 2000 })).rejects.toThrow(/loopback address/);
 });
 
 test('only http and https callbacks are called', async () => {
   await expect(callCallback('ftp://example.org/x', { method: 'GET', reach: 'any', timeoutMs: 1000 })).rejects.toThrow(/not an http\(s\) URL/);
+  await expect(callCallback('ftp://example.org/x', { method: 'GET', reach: 'any', timeoutMs: 1000 })).rejects.toThrow(/not an http\(s\) URL/);
+  await expect(callCallback('http//no-scheme', { method: 'GET', reach: 'any', timeoutMs: 1000 })).rejects.toThrow(/not a URL: http\/\/no-scheme/);
 });
