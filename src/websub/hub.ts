@@ -45,10 +45,11 @@ export const DEFAULT_HUB_TUNING: HubTuning = {
   requestsPerMinute: 30,
   maxPerCallbackHost: 50,
   concurrency: 64,
-  // 1,000 subscribers in about 1.9 s, about 2.3-2.6 s from the file write on a quiet machine (the goal is 3 s): at
-  // about 0.2 ms of CPU per delivery of a 194 KB feed (its HMAC, the kernel's copy into the socket, undici), the
-  // fan-out takes some 11% of the serving core while it lasts and leaves readers the rest (bench/lib/websub.ts
-  // measures it; it was 560 a second at 0.25 ms per delivery, some 14%).
+  // 1,000 subscribers in about 1.9 s, about 2.3-2.8 s from the file write (the goal is 3 s): at about 0.25 ms of the
+  // serving thread's CPU per delivery of a 194 KB feed with no other load (a signed one's HMAC, the kernel's copy
+  // into the socket, undici), more under load, the fan-out takes some 11-17% of the serving core while it lasts and
+  // leaves readers the rest (bench/lib/websub.ts measures it; it was 560 a second before, some 14% then; 450 a
+  // second left readers more but took 3.2 s from the write once).
   deliveriesPerSecond: 500,
   deliveryBurst: 50,
   deliveryTickMs: 20,
